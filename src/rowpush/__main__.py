@@ -1,0 +1,3 @@
+from rowpush.cli import main
+
+main()

@@ -1,0 +1,162 @@
+"""The shared nouns of rowpush: every layer speaks in these.
+
+A sheet is read into `RawRow`s, validated into typed rows or `RowError`s,
+planned into `Change`s, and applied into `Outcome`s. Nothing here imports
+anything of rowpush: this is the bottom layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "Action",
+    "CellValue",
+    "Change",
+    "Outcome",
+    "RawRow",
+    "RowError",
+    "Status",
+    "column_letter",
+]
+
+#: What a cell holds once read: text, or a date/datetime for Excel date cells.
+#: A blank cell is the empty string.
+CellValue = str | date | datetime
+
+
+class Action(StrEnum):
+    """What the plan decided for a row."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    INVALID = "invalid"
+
+
+class Status(StrEnum):
+    """What finally happened to a row; the `_status` column of a results workbook."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    INVALID = "invalid"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One data row of a sheet as written: header text → cell value.
+
+    `row` is the 1-based row number in the source file (the header is row 1
+    when it is the first line), so messages point where the user looks.
+    """
+
+    row: int
+    values: dict[str, CellValue]
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One problem with one row (or with the sheet as a whole when `row` is None)."""
+
+    message: str
+    row: int | None = None
+    column: str | None = None
+    """Column letter, e.g. "C"."""
+    header: str | None = None
+    value: str | None = None
+    expected: str | None = None
+    """What would have been accepted, phrased for a person."""
+    warning: bool = False
+    """A warning does not make the row invalid (e.g. an ignored unknown column)."""
+
+    def where(self) -> str:
+        """`row 7, column C (item_tax_code)` — the place, as a person reads it."""
+        parts: list[str] = []
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column is not None:
+            col = f"column {self.column}"
+            if self.header is not None:
+                col += f" ({self.header})"
+            parts.append(col)
+        elif self.header is not None:
+            parts.append(f"column {self.header!r}")
+        return ", ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "header": self.header,
+            "value": self.value,
+            "message": self.message,
+            "expected": self.expected,
+            "warning": self.warning,
+        }
+
+
+@dataclass(slots=True)
+class Change:
+    """The plan for one row.
+
+    `fields` maps each changed field (by its header) to `(old, new)`; for a
+    create `old` is None. `payload` is what the target will send, in the API's
+    own field names. `label` is a human name for the record (e.g. the client
+    name) used in summaries.
+    """
+
+    row: int
+    action: Action
+    key: Any = None
+    fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    payload: dict[str, Any] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    label: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "key": self.key,
+            "status": self.action.value,
+            "changes": {name: [_jsonable(o), _jsonable(n)] for name, (o, n) in self.fields.items()},
+            "errors": [e.to_json() for e in self.errors],
+            "label": self.label,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one row when applied."""
+
+    row: int
+    status: Status
+    http_status: int | None = None
+    message: str = ""
+    remote_id: str | None = None
+    at: datetime | None = None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def column_letter(index: int) -> str:
+    """0-based column index → spreadsheet letter (0 → A, 26 → AA)."""
+    if index < 0:
+        raise ValueError(index)
+    letters = ""
+    n = index + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
