@@ -1,0 +1,450 @@
+"""The command line: parse arguments, call engine/runs, print. No business rules here.
+
+Exit codes: 0 all rows done, 1 some rows failed, 2 bad input or usage,
+3 configuration, connection or authentication error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import click
+import typer
+
+from rowpush import __version__
+from rowpush.errors import BadInput, RowpushError
+
+if TYPE_CHECKING:
+    from rowpush.config import Connection
+    from rowpush.engine.runs import ApplyReport, Prepared
+    from rowpush.model import Change, Outcome, RowError
+
+app = typer.Typer(
+    name="rowpush",
+    help="Turn a spreadsheet into safe, fast, audited bulk changes on SaaS REST APIs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+# Options shared by several commands, defined once.
+FileArg = Annotated[Path, typer.Argument(help="The sheet: .xlsx or .csv.", show_default=False)]
+ConnOpt = Annotated[
+    str, typer.Option("--connection", "-c", help="Connection name from rowpush.toml.")
+]
+TargetOpt = Annotated[
+    str | None,
+    typer.Option("--target", "-t", help="Target (needed for CSV; XLSX templates record it)."),
+]
+SheetOpt = Annotated[
+    str | None, typer.Option("--sheet", help="XLSX sheet to read (default: first visible).")
+]
+
+
+def err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _connection(name: str) -> Connection:
+    from rowpush.config import load_config
+
+    return load_config().connection(name)
+
+
+def _prepare(file: Path, target: str | None, sheet: str | None) -> Prepared:
+    from rowpush.engine.runs import prepare
+
+    prep = prepare(file, target=target, sheet=sheet)
+    for warning in prep.hmap.warnings:
+        err(f"warning: {warning.message}")
+    return prep
+
+
+@app.command("targets")
+def targets_cmd() -> None:
+    """List the targets, the API each needs, and its key."""
+    from rowpush.targets.registry import all_targets
+
+    rows = [("TARGET", "API", "KEY", "DESCRIPTION")]
+    for name, target in all_targets().items():
+        rows.append((name, target.api.name, target.key or "-", target.description))
+    _print_table(rows)
+
+
+@app.command("template")
+def template_cmd(
+    target: Annotated[str, typer.Argument(help="Target name, e.g. halopsa.clients.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (.xlsx or .csv).")
+    ] = None,
+) -> None:
+    """Write an empty template for a target (XLSX by default, CSV by extension)."""
+    from rowpush.sheets.writer import write_table
+    from rowpush.targets.registry import get_target
+
+    target_cls = get_target(target)
+    out = output or Path(f"{target_cls.name}.xlsx")
+    _check_output(out)
+    write_table(
+        out,
+        target_cls.columns(),
+        [],
+        sheet_title=target_cls.name,
+        meta={"target": target_cls.name, "rowpush_version": __version__},
+    )
+    print(f"Wrote {out} ({len(target_cls.headers())} columns for {target_cls.name}).")
+
+
+@app.command("export")
+def export_cmd(
+    target: Annotated[str, typer.Argument(help="Target name, e.g. halopsa.clients.")],
+    connection: ConnOpt,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (.xlsx or .csv).")
+    ] = None,
+) -> None:
+    """Write the live records of a target into its template, ready to edit."""
+    from rowpush.engine.runs import export_target
+    from rowpush.targets.registry import get_target
+
+    target_cls = get_target(target)
+    conn = _connection(connection)
+    out = output or Path(f"{target_cls.name}.xlsx")
+    _check_output(out)
+    count = asyncio.run(export_target(target, conn, out))
+    print(f"Exported {count} {target_cls.name} records from '{conn.name}' to {out}.")
+
+
+@app.command("validate")
+def validate_cmd(file: FileArg, target: TargetOpt = None, sheet: SheetOpt = None) -> None:
+    """Check every row against the target's rules; exit 2 if any row is invalid."""
+    prep = _prepare(file, target, sheet)
+    errors: list[RowError] = []
+    count = 0
+    for row in prep.rows():
+        count += 1
+        errors.extend(row.errors)
+    if errors:
+        bad_rows = len({e.row for e in errors})
+        err(f"{file.name}: {len(errors)} error(s) in {bad_rows} of {count} row(s).")
+        print_errors(errors)
+        raise typer.Exit(2)
+    print(f"{file.name}: {count} row(s) valid for {prep.target.name}.")
+
+
+def print_errors(errors: Sequence[RowError]) -> None:
+    rows = [("ROW", "COLUMN", "HEADER", "VALUE", "PROBLEM")]
+    for e in errors:
+        rows.append(
+            (
+                "" if e.row is None else str(e.row),
+                e.column or "",
+                e.header or "",
+                _short(e.value or "", 30),
+                e.expected and f"expected {e.expected}" or e.message,
+            )
+        )
+    _print_table(rows, file=sys.stderr)
+
+
+@app.command("plan")
+def plan_cmd(
+    file: FileArg,
+    connection: ConnOpt,
+    target: TargetOpt = None,
+    sheet: SheetOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Show what apply would do, row by row: create, update (old → new), unchanged, invalid."""
+    prep = _prepare(file, target, sheet)
+    conn = _connection(connection)
+    counts = asyncio.run(_plan(prep, conn, as_json))
+    if counts.get("invalid"):
+        raise typer.Exit(2)
+
+
+async def _plan(prep: Prepared, conn: Connection, as_json: bool) -> dict[str, int]:
+    from rowpush.engine.runs import connect, plan_changes
+    from rowpush.model import Action
+
+    target = prep.target()
+    counts = {a.value: 0 for a in Action}
+    out = sys.stdout
+    if as_json:
+        out.write(f'{{"target": {json.dumps(target.name)}, "rows": [')
+    else:
+        url = target.api.base_url(conn)
+        out.write(f"Plan for {prep.file} → {target.name} on '{conn.name}' ({url})\n\n")
+    first = True
+    async with connect(target, conn) as client:
+        async for change in plan_changes(prep, target, client):
+            counts[change.action.value] += 1
+            if as_json:
+                out.write(("" if first else ",") + "\n  " + json.dumps(change.to_json()))
+                first = False
+            else:
+                _print_change(change)
+    if as_json:
+        summary = json.dumps(counts)
+        out.write(f'\n], "summary": {summary}}}\n')
+    else:
+        out.write(
+            f"\nPlan: {counts['create']} to create, {counts['update']} to update, "
+            f"{counts['unchanged']} unchanged, {counts['invalid']} invalid.\n"
+        )
+    return counts
+
+
+def _print_change(change: Change) -> None:
+    from rowpush.model import Action
+
+    if change.action is Action.UNCHANGED:
+        return
+    key = "" if change.key is None else f"{change.key}"
+    label = change.label or ""
+    print(f"  row {change.row:<6} {change.action.value:<9} {key:<8} {label}")
+    for name, (old, new) in change.fields.items():
+        if change.action is Action.CREATE:
+            print(f"{'':20}{name}: {_show(new)}")
+        else:
+            print(f"{'':20}{name}: {_show(old)} → {_show(new)}")
+    for error in change.errors:
+        print(f"{'':20}{error.message}")
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(blank)"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return str(value)
+
+
+@app.command("apply")
+def apply_cmd(
+    file: FileArg,
+    connection: ConnOpt,
+    target: TargetOpt = None,
+    sheet: SheetOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    results: Annotated[
+        Path | None,
+        typer.Option("--results", help="Results workbook (default: FILE-results-TIME.xlsx)."),
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", min=1, help="Records per request.")
+    ] = None,
+    rate: Annotated[
+        str | None, typer.Option("--rate", help='Request rate, e.g. "2/s" or "300/5min".')
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=64, help="Requests in flight.")
+    ] = 4,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Apply the valid rows even if some are not.")
+    ] = False,
+) -> None:
+    """Apply a sheet: plan, confirm, send in batches, write the results workbook."""
+    from rowpush.engine.runs import apply_file, default_results_path
+
+    interactive = sys.stdin.isatty()
+    if not yes and not interactive:
+        raise BadInput(
+            "apply changes live records and needs a confirmation.",
+            hint="Not running in a terminal: add --yes to apply without asking.",
+        )
+    prep = _prepare(file, target, sheet)
+    conn = _connection(connection)
+    out = results or default_results_path(file)
+    _check_output(out)
+    callbacks = ConsoleCallbacks(prep, conn, ask=not yes)
+    try:
+        report = asyncio.run(
+            apply_file(
+                prep,
+                conn,
+                results=out,
+                callbacks=callbacks,
+                batch_size=batch_size,
+                rate=rate,
+                concurrency=concurrency,
+                skip_invalid=skip_invalid,
+            )
+        )
+    finally:
+        callbacks.close()
+    raise typer.Exit(report_apply(report))
+
+
+def report_apply(report: ApplyReport) -> int:
+    if report.invalid:
+        err(f"Nothing was sent: {report.planned.get('invalid', 0)} row(s) are invalid.")
+        print_errors(report.invalid)
+        err("Fix them, or add --skip-invalid to apply the valid rows only.")
+        return 2
+    if report.cancelled:
+        err("Apply cancelled; nothing was sent.")
+        return 0
+    c = report.counts
+    print(
+        f"Applied: {c.get('created', 0)} created, {c.get('updated', 0)} updated, "
+        f"{c.get('unchanged', 0)} unchanged, {c.get('failed', 0)} failed, "
+        f"{c.get('invalid', 0)} invalid, {c.get('skipped', 0)} skipped."
+    )
+    if report.results:
+        print(f"Results: {report.results}")
+    return 0 if report.ok else 1
+
+
+class ConsoleCallbacks:
+    """Apply progress on stderr (a bar when it is a terminal) and the confirmation prompt."""
+
+    def __init__(self, prep: Prepared, conn: Connection, *, ask: bool) -> None:
+        self.prep = prep
+        self.conn = conn
+        self.ask = ask
+        self.tty = sys.stderr.isatty()
+        self.done = 0
+        self.total = 0
+        self.failed = 0
+        self._progress: Any = None
+        self._task: Any = None
+
+    def planned(self, change: Change) -> None:
+        return None
+
+    def confirm(self, counts: dict[str, int]) -> bool:
+        target = self.prep.target
+        url = target.api.base_url(self.conn)
+        question = (
+            f"Apply {counts['update']} update(s) and {counts['create']} create(s) "
+            f"to {target.name} on '{self.conn.name}' ({url})?"
+        )
+        if not self.ask:
+            return True
+        return click.confirm(question, default=False, err=True)
+
+    def sending(self, total: int) -> None:
+        self.total = total
+        if self.tty and total:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("applying"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[failed]} failed"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("apply", total=total, failed=0)
+
+    def outcomes(self, outcomes: Sequence[Outcome]) -> None:
+        from rowpush.model import Status
+
+        self.done += len(outcomes)
+        self.failed += sum(o.status is Status.FAILED for o in outcomes)
+        if self._progress is not None:
+            self._progress.update(self._task, completed=self.done, failed=self.failed)
+
+    def retry_event(self, event: Any) -> None:
+        return None
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+@app.command("sandbox")
+def sandbox_cmd(
+    port: Annotated[int, typer.Option("--port", help="Port (0 = any free port).")] = 8750,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    config_out: Annotated[
+        Path | None, typer.Option("--config-out", help="Also write the rowpush.toml here.")
+    ] = None,
+    rate_limit: Annotated[
+        float | None,
+        typer.Option("--rate-limit", help="Requests per second per API before 429 (e.g. 5)."),
+    ] = None,
+    fail_rate: Annotated[
+        float, typer.Option("--fail-rate", min=0.0, max=1.0, help="Share of random 5xx answers.")
+    ] = 0.0,
+    latency: Annotated[
+        int, typer.Option("--latency", min=0, help="Added latency per request, ms.")
+    ] = 0,
+) -> None:
+    """Run the local sandbox emulating the vendor APIs until interrupted."""
+    from rowpush.sandbox import runner
+
+    runner.run_cli(
+        host=host,
+        port=port,
+        config_out=config_out,
+        rate_limit=rate_limit,
+        fail_rate=fail_rate,
+        latency_ms=latency,
+    )
+
+
+@app.command("demo")
+def demo_cmd() -> None:
+    """Run the whole flow against the sandbox: export, edit, plan, apply, results."""
+    from rowpush.demo import run_demo
+
+    raise typer.Exit(run_demo(Path.cwd()))
+
+
+def _check_output(path: Path) -> None:
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise BadInput(f"{path}: the output must end in .xlsx or .csv.")
+    if not path.parent.exists():
+        raise BadInput(f"{path}: the folder {path.parent} does not exist.")
+
+
+def _short(text: str, width: int) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _print_table(rows: Sequence[Sequence[str]], file: Any = None) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
+        print("  ".join([*cells, row[-1]]).rstrip(), file=file or sys.stdout)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The `rowpush` console script."""
+    try:
+        code = app(args=argv, standalone_mode=False, prog_name="rowpush")
+    except RowpushError as exc:
+        err(f"error: {exc}")
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        err("Aborted.")
+        code = 130
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        err("Interrupted.")
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)

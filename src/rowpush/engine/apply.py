@@ -1,0 +1,110 @@
+"""Apply: planned changes → batches → requests → one Outcome per row.
+
+Batches fill as changes stream in (creates and updates apart, so that update
+batches stay safe to retry); at most `concurrency` batches are in flight; the
+connection's transport rate-limits and retries each request. A batch the API
+rejects as a whole (HTTP 400/422) is split in halves and resent, so one bad row
+does not fail its ninety-nine neighbours. A transport error fails the rows of its
+batch, never the run; an authentication failure stops the run (the rows not yet
+sent stay pending and are reported as skipped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import httpx
+
+from rowpush.model import Action, Change, Outcome, Status
+from rowpush.targets.base import now
+
+if TYPE_CHECKING:
+    from rowpush.targets.base import Target
+
+__all__ = ["apply_changes", "send_batch"]
+
+SPLIT_STATUSES = frozenset({400, 422})
+
+OutcomeSink = Callable[[Sequence[Outcome]], None]
+
+
+async def apply_changes(
+    target: Target,
+    client: httpx.AsyncClient,
+    changes: Iterable[Change],
+    *,
+    on_sending: Callable[[Sequence[Change]], None],
+    on_outcomes: OutcomeSink,
+    batch_size: int | None = None,
+    concurrency: int = 4,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Send every change; report each batch before it goes and each outcome as it lands."""
+    size = max(1, min(batch_size or target.batch_size, target.batch_size))
+    queue: asyncio.Queue[list[Change] | None] = asyncio.Queue(maxsize=concurrency)
+    failure: list[BaseException] = []
+
+    async def worker() -> None:
+        while (batch := await queue.get()) is not None:
+            if failure or (stop is not None and stop.is_set()):
+                continue  # drain: rows stay pending and are reported as skipped
+            try:
+                on_sending(batch)
+                on_outcomes(await send_batch(target, client, batch))
+            except Exception as exc:  # e.g. the token could not be refreshed: stop the run
+                failure.append(exc)
+
+    workers = [asyncio.create_task(worker()) for _ in range(max(1, concurrency))]
+    try:
+        open_batches: dict[Action, list[Change]] = {}
+        for change in changes:
+            if failure or (stop is not None and stop.is_set()):
+                break
+            batch = open_batches.setdefault(change.action, [])
+            batch.append(change)
+            if len(batch) >= size:
+                await queue.put(open_batches.pop(change.action))
+        for batch in open_batches.values():
+            await queue.put(batch)
+    finally:
+        for _ in workers:
+            await queue.put(None)
+        await asyncio.gather(*workers)
+    if failure:
+        raise failure[0]
+
+
+async def send_batch(
+    target: Target, client: httpx.AsyncClient, batch: Sequence[Change]
+) -> list[Outcome]:
+    """One batch's outcomes; a batch rejected as a whole is split and resent."""
+    try:
+        outcomes = await target.send(client, batch)
+    except httpx.HTTPError as exc:
+        return [_failed(c, None, describe_error(exc)) for c in batch]
+    rejected = all(
+        o.status is Status.FAILED and o.http_status in SPLIT_STATUSES for o in outcomes
+    )
+    if len(batch) > 1 and rejected:
+        middle = len(batch) // 2
+        return [
+            *await send_batch(target, client, batch[:middle]),
+            *await send_batch(target, client, batch[middle:]),
+        ]
+    return outcomes
+
+
+def _failed(change: Change, http_status: int | None, message: str) -> Outcome:
+    return Outcome(change.row, Status.FAILED, http_status, message, None, now())
+
+
+def describe_error(exc: httpx.HTTPError) -> str:
+    """A transport error, for a person (no URL query strings, no secrets)."""
+    kind = type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out after retries ({kind}); the outcome is unknown, check before resending"
+    if isinstance(exc, httpx.ConnectError):
+        return f"could not connect ({exc}); nothing was sent"
+    return f"connection failed ({kind}: {exc}); the outcome is unknown, check before resending"

@@ -1,0 +1,228 @@
+"""The journal: an apply's plan and each row's outcome, on disk (SQLite).
+
+`apply` writes every planned Change here first, then sends the pending ones in
+row order and records each outcome as it arrives. The results workbook is built
+from the journal, so memory stays flat however long the sheet is, and a run that
+stops early still knows which rows went.
+
+Row states: pending → sending → done | failed. Rows that need no request
+(unchanged, invalid) are written as done with their final status.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rowpush.model import Action, Change, Outcome, RowError, Status
+
+__all__ = ["Journal"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rows (
+    row INTEGER PRIMARY KEY,
+    action TEXT NOT NULL,
+    key TEXT,
+    label TEXT,
+    fields TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    errors TEXT NOT NULL,
+    state TEXT NOT NULL,
+    status TEXT,
+    http_status INTEGER,
+    message TEXT NOT NULL DEFAULT '',
+    remote_id TEXT,
+    at TEXT
+);
+"""
+
+_FINAL_OF_ACTION = {Action.UNCHANGED: Status.UNCHANGED, Action.INVALID: Status.INVALID}
+_PAGE = 500
+
+
+class Journal:
+    """One apply run's rows and outcomes, in an SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- meta ---------------------------------------------------------------------
+
+    def set_meta(self, **values: str) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", values.items()
+            )
+
+    def meta(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+
+    # -- the plan -----------------------------------------------------------------
+
+    def add_changes(self, changes: Iterable[Change]) -> None:
+        """Record planned changes (call with a chunk at a time)."""
+        records = []
+        for c in changes:
+            final = _FINAL_OF_ACTION.get(c.action)
+            message = "; ".join(e.message for e in c.errors if not e.warning)
+            records.append(
+                (
+                    c.row,
+                    c.action.value,
+                    json.dumps(c.key),
+                    c.label,
+                    json.dumps({k: [_plain(o), _plain(n)] for k, (o, n) in c.fields.items()}),
+                    json.dumps(c.payload),
+                    json.dumps([e.to_json() for e in c.errors]),
+                    "done" if final else "pending",
+                    final.value if final else None,
+                    message,
+                )
+            )
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO rows (row, action, key, label, fields, payload, errors,"
+                " state, status, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                records,
+            )
+
+    def counts(self) -> dict[str, int]:
+        """Planned actions: create / update / unchanged / invalid → count."""
+        counts = {a.value: 0 for a in Action}
+        for action, n in self._db.execute("SELECT action, COUNT(*) FROM rows GROUP BY action"):
+            counts[action] = n
+        return counts
+
+    def pending(self, rows: set[int] | None = None) -> Iterator[Change]:
+        """Changes still to send, in row order, read a page at a time."""
+        last = 0
+        while True:
+            page = self._db.execute(
+                "SELECT row, action, key, label, fields, payload FROM rows"
+                " WHERE state = 'pending' AND row > ? ORDER BY row LIMIT ?",
+                (last, _PAGE),
+            ).fetchall()
+            if not page:
+                return
+            for row, action, key, label, fields, payload in page:
+                last = row
+                if rows is not None and row not in rows:
+                    continue
+                yield Change(
+                    row,
+                    Action(action),
+                    json.loads(key),
+                    {k: (o, n) for k, (o, n) in json.loads(fields).items()},
+                    json.loads(payload),
+                    label=label,
+                )
+
+    def changes(self) -> Iterator[Change]:
+        """Every planned change with its errors, in row order."""
+        last = 0
+        while True:
+            page = self._db.execute(
+                "SELECT row, action, key, label, fields, payload, errors FROM rows"
+                " WHERE row > ? ORDER BY row LIMIT ?",
+                (last, _PAGE),
+            ).fetchall()
+            if not page:
+                return
+            for row, action, key, label, fields, payload, errors in page:
+                last = row
+                yield Change(
+                    row,
+                    Action(action),
+                    json.loads(key),
+                    {k: (o, n) for k, (o, n) in json.loads(fields).items()},
+                    json.loads(payload),
+                    [RowError(**e) for e in json.loads(errors)],
+                    label,
+                )
+
+    # -- outcomes -----------------------------------------------------------------
+
+    def mark_sending(self, rows: Iterable[int]) -> None:
+        with self._db:
+            self._db.executemany(
+                "UPDATE rows SET state = 'sending' WHERE row = ?", ((r,) for r in rows)
+            )
+
+    def record(self, outcomes: Iterable[Outcome]) -> None:
+        with self._db:
+            self._db.executemany(
+                "UPDATE rows SET state = ?, status = ?, http_status = ?, message = ?,"
+                " remote_id = COALESCE(?, remote_id), at = ? WHERE row = ?",
+                (
+                    (
+                        "failed" if o.status is Status.FAILED else "done",
+                        o.status.value,
+                        o.http_status,
+                        o.message,
+                        o.remote_id,
+                        o.at.isoformat() if o.at else None,
+                        o.row,
+                    )
+                    for o in outcomes
+                ),
+            )
+
+    def outcomes(self) -> Iterator[Outcome]:
+        """Every row's outcome so far, in row order; rows never sent are `skipped`."""
+        last = 0
+        while True:
+            page = self._db.execute(
+                "SELECT row, state, status, http_status, message, remote_id, at, key FROM rows"
+                " WHERE row > ? ORDER BY row LIMIT ?",
+                (last, _PAGE),
+            ).fetchall()
+            if not page:
+                return
+            for row, state, status, http_status, message, remote_id, at, key in page:
+                last = row
+                if state in ("pending", "sending") or status is None:
+                    status, message = Status.SKIPPED.value, message or "not sent"
+                rid = remote_id
+                if rid is None and status in ("updated", "unchanged"):
+                    loaded = json.loads(key)
+                    rid = None if loaded is None else str(loaded)
+                yield Outcome(
+                    row,
+                    Status(status),
+                    http_status,
+                    message or "",
+                    rid,
+                    datetime.fromisoformat(at) if at else None,
+                )
+
+    def status_counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in Status}
+        for outcome in self.outcomes():
+            counts[outcome.status.value] += 1
+        return counts
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,114 @@
+"""Plan: validated rows + live state → one Change per row.
+
+Rows stream in chunks; for each chunk the target fetches the live records of the
+chunk's keys, and each row becomes create / update (with field diffs old → new) /
+unchanged / invalid. A blank cell means "leave as is": only the fields the sheet
+sets are compared and sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import islice
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from rowpush.model import Action, Change, RowError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from rowpush.engine.validate import HeaderMap, ValidRow
+    from rowpush.targets.base import Target
+
+__all__ = ["chunks", "plan_row", "plan_rows", "same_value"]
+
+T = TypeVar("T")
+
+
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Cut any iterable into lists of at most `size` items, lazily."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+async def plan_rows(
+    target: Target,
+    client: httpx.AsyncClient,
+    rows: Iterable[ValidRow],
+    hmap: HeaderMap,
+    file: str,
+) -> AsyncIterator[Change]:
+    """Plan every row, fetching live state one chunk of keys at a time."""
+    for chunk in chunks(rows, target.live_chunk):
+        keys = list(dict.fromkeys(r.key for r in chunk if r.model is not None and r.key is not None))
+        live = await target.fetch_live(client, keys) if keys else {}
+        for row in chunk:
+            yield plan_row(target, row, live, hmap, file)
+
+
+def plan_row(
+    target: Target, row: ValidRow, live: dict[Any, dict[str, Any]], hmap: HeaderMap, file: str
+) -> Change:
+    if row.model is None:
+        return Change(row.raw.row, Action.INVALID, key=row.key, errors=list(row.errors))
+    values = row.values
+    label = _label(target, values)
+    headers = {name: info.alias or name for name, info in type(target).Row.model_fields.items()}
+    json_values = row.model.model_dump(mode="json", exclude_unset=True)
+    if row.key is None:
+        fields = {headers[n]: (None, v) for n, v in values.items()}
+        payload = target.payload(Action.CREATE, None, json_values)
+        return Change(row.raw.row, Action.CREATE, None, fields, payload, label=label)
+    current = live.get(row.key)
+    if current is None:
+        column = hmap.column_of_alias(headers.get(target.key or "", ""))
+        error = RowError(
+            f"{file}: row {row.raw.row}: no {target.name} record has {target.key} {row.key}.",
+            row=row.raw.row,
+            column=column.letter if column else None,
+            header=column.header if column else None,
+            value=str(row.key),
+            expected=f"the {target.key} of an existing record, or a blank {target.key} "
+            "to create a new one",
+        )
+        return Change(row.raw.row, Action.INVALID, key=row.key, errors=[error], label=label)
+    changed = {
+        name: (current.get(name), new)
+        for name, new in values.items()
+        if name != target.key and not same_value(new, current.get(name))
+    }
+    label = label or _label(target, current)
+    if not changed:
+        return Change(row.raw.row, Action.UNCHANGED, row.key, label=label)
+    fields = {headers[n]: diff for n, diff in changed.items()}
+    payload = target.payload(
+        Action.UPDATE, row.key, {n: json_values[n] for n in changed if n in json_values}
+    )
+    return Change(row.raw.row, Action.UPDATE, row.key, fields, payload, label=label)
+
+
+def _label(target: Target, values: dict[str, Any]) -> str | None:
+    if target.label and values.get(target.label) not in (None, ""):
+        return str(values[target.label])
+    return None
+
+
+def same_value(new: Any, old: Any) -> bool:
+    """Whether a sheet value equals the live one, across JSON's loose typing."""
+    if new == old and type(new) is type(old):
+        return True
+    if old is None or old == "":
+        return new is None or new == ""
+    if isinstance(new, bool) or isinstance(old, bool):
+        return isinstance(new, bool) and isinstance(old, bool) and new == old
+    if isinstance(new, int | float | Decimal) and isinstance(old, int | float | Decimal | str):
+        try:
+            return Decimal(str(new)) == Decimal(str(old))
+        except ArithmeticError:
+            return False
+    if isinstance(new, datetime | date) and isinstance(old, str):
+        return new.isoformat() == old or str(new) == old
+    return bool(new == old)

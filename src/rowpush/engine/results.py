@@ -1,0 +1,109 @@
+"""The results workbook: every input row as written, with what happened to it.
+
+Sheet `Results`: the input columns, then `_row`, `_status`, `_http_status`,
+`_message`, `_remote_id`, `_at`. Sheet `Summary`: counts by status, target,
+connection and base URL (never a secret), input file and its SHA-256, times,
+rowpush version. Built by streaming the input sheet again beside the journal
+(both in row order), so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rowpush import __version__
+from rowpush.model import Outcome, Status
+
+if TYPE_CHECKING:
+    from rowpush.engine.journal import Journal
+    from rowpush.sheets.reader import Sheet
+
+__all__ = ["RESULT_COLUMNS", "RunInfo", "file_sha256", "write_results"]
+
+RESULT_COLUMNS = ("_row", "_status", "_http_status", "_message", "_remote_id", "_at")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the Summary sheet says about a run."""
+
+    target: str
+    connection: str
+    base_url: str
+    input_file: Path
+    input_sha256: str
+    sheet: str | None
+    started: datetime
+    finished: datetime
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_results(path: Path, sheet: Sheet, journal: Journal, info: RunInfo) -> dict[str, int]:
+    """Write the results workbook; returns the counts by status."""
+    from rowpush.sheets.writer import write_table
+
+    counts = journal.status_counts()
+    headers = list(sheet.headers)
+
+    def rows() -> Iterator[Sequence[object]]:
+        outcomes = journal.outcomes()
+        pending: Outcome | None = next(outcomes, None)
+        for raw in sheet.rows():
+            while pending is not None and pending.row < raw.row:
+                pending = next(outcomes, None)
+            outcome = pending if pending is not None and pending.row == raw.row else None
+            if outcome is None:  # read after the plan (should not happen): say so
+                outcome = Outcome(raw.row, Status.SKIPPED, message="not planned")
+            yield [
+                *(raw.values.get(h, "") for h in headers),
+                raw.row,
+                outcome.status.value,
+                outcome.http_status,
+                outcome.message,
+                outcome.remote_id,
+                outcome.at.isoformat() if outcome.at else None,
+            ]
+
+    summary: list[list[object]] = [["Field", "Value"], *_summary_head(info), ["", ""]]
+    summary.append(["Status", "Rows"])
+    summary.extend([status, n] for status, n in counts.items())
+    summary.append(["total", sum(counts.values())])
+    meta = {
+        "target": info.target,
+        "rowpush_version": __version__,
+        "kind": "results",
+        "connection": info.connection,
+    }
+    write_table(
+        path,
+        [*headers, *RESULT_COLUMNS],
+        rows(),
+        sheet_title="Results",
+        meta=meta,
+        extra_sheets=[("Summary", summary)],
+    )
+    return counts
+
+
+def _summary_head(info: RunInfo) -> Iterator[list[object]]:
+    yield ["Target", info.target]
+    yield ["Connection", info.connection]
+    yield ["Base URL", info.base_url]
+    yield ["Input file", info.input_file.name]
+    yield ["Input SHA-256", info.input_sha256]
+    yield ["Sheet", info.sheet or ""]
+    yield ["Started", info.started.isoformat()]
+    yield ["Finished", info.finished.isoformat()]
+    yield ["rowpush version", __version__]

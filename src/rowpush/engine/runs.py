@@ -1,0 +1,346 @@
+"""Runs: the verbs as library calls (validate, plan, apply, export), shared by CLI and TUI.
+
+Each function takes paths, a Connection and callbacks, and returns plain data; the
+faces only parse arguments and draw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rowpush.engine.validate import HeaderMap, ValidRow, map_headers, validate_rows
+from rowpush.errors import AuthFailed, BadInput, ConnectionFailed, SheetError
+from rowpush.model import Action, Change, Outcome, RowError, Status
+from rowpush.targets.registry import get_target
+
+if TYPE_CHECKING:
+    import httpx
+
+    from rowpush.config import Connection
+    from rowpush.http.retry import RetryEvent
+    from rowpush.sheets.reader import Sheet
+    from rowpush.targets.base import Target
+
+__all__ = [
+    "ApplyReport",
+    "Callbacks",
+    "Prepared",
+    "apply_file",
+    "connect",
+    "export_target",
+    "plan_changes",
+    "prepare",
+]
+
+
+@dataclass
+class Prepared:
+    """An input sheet opened, its target resolved, its headers mapped."""
+
+    path: Path
+    sheet: Sheet
+    target: type[Target]
+    hmap: HeaderMap
+
+    @property
+    def file(self) -> str:
+        return self.path.name
+
+    def rows(self) -> Iterator[ValidRow]:
+        return validate_rows(self.target, self.hmap, self.sheet.rows(), self.file)
+
+
+def prepare(path: Path, *, target: str | None = None, sheet: str | None = None) -> Prepared:
+    """Open a sheet and map its headers; a sheet-level problem raises SheetError."""
+    from rowpush.sheets.reader import open_sheet
+
+    opened = open_sheet(path, sheet)
+    name = target or opened.target
+    if name is None:
+        raise BadInput(
+            f"{path.name}: which target is this sheet for?",
+            hint="Pass -t TARGET (see `rowpush targets`). Sheets made by "
+            "`rowpush template` or `rowpush export` record it themselves.",
+        )
+    target_cls = get_target(name)
+    hmap = map_headers(target_cls, opened.headers, path.name)
+    if hmap.errors:
+        raise SheetError("\n".join(e.message for e in hmap.errors))
+    return Prepared(path, opened, target_cls, hmap)
+
+
+class Callbacks:
+    """Progress hooks for a face to draw; every method is optional (no-op here)."""
+
+    def planned(self, change: Change) -> None: ...
+    def confirm(self, counts: dict[str, int]) -> bool:
+        return True
+
+    def sending(self, total: int) -> None: ...
+    def outcomes(self, outcomes: Sequence[Outcome]) -> None: ...
+    def retry_event(self, event: RetryEvent) -> None: ...
+
+
+@contextlib.asynccontextmanager
+async def connect(
+    target: Target,
+    conn: Connection,
+    *,
+    rate: str | None = None,
+    concurrency: int = 4,
+    transport: httpx.AsyncBaseTransport | None = None,
+    on_event: Callable[[RetryEvent], None] | None = None,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client for a connection; connection and auth errors name it and its URL."""
+    import httpx
+
+    from rowpush.errors import ConfigError
+    from rowpush.http.client import build_client
+    from rowpush.http.rate import Rate
+
+    if conn.api != target.api.name:
+        raise ConfigError(
+            f"Connection '{conn.name}' is a {conn.api} connection; "
+            f"{target.name} needs a {target.api.name} connection."
+        )
+    base_url = target.api.base_url(conn)
+    rate_text = rate or conn.rate or target.api.default_rate
+    try:
+        parsed = Rate.parse(rate_text)
+    except ValueError as exc:
+        raise ConfigError(f"Connection '{conn.name}': bad rate {rate_text!r}: {exc}") from None
+    client = build_client(
+        base_url,
+        auth=target.api.auth(conn),
+        rate=parsed,
+        headers=target.api.headers(conn),
+        verify=conn.verify,
+        timeout=conn.timeout,
+        max_connections=concurrency,
+        transport=transport,
+        on_event=on_event,
+    )
+    try:
+        async with client:
+            yield client
+    except httpx.TransportError as exc:
+        raise ConnectionFailed(
+            f"Cannot reach connection '{conn.name}' at {base_url}: {exc or type(exc).__name__}.",
+            hint="Check base_url in rowpush.toml and your network.",
+        ) from None
+    except AuthFailed as exc:
+        raise AuthFailed(f"Connection '{conn.name}' ({base_url}): {exc.message}",
+                         hint=exc.hint) from None
+    except ConnectionFailed as exc:
+        raise ConnectionFailed(f"Connection '{conn.name}' ({base_url}): {exc.message}",
+                               hint=exc.hint) from None
+
+
+async def plan_changes(
+    prep: Prepared, target: Target, client: httpx.AsyncClient
+) -> AsyncIterator[Change]:
+    from rowpush.engine.plan import plan_rows
+
+    async for change in plan_rows(target, client, prep.rows(), prep.hmap, prep.file):
+        yield change
+
+
+@dataclass
+class ApplyReport:
+    """What an apply did."""
+
+    results: Path | None
+    counts: dict[str, int] = field(default_factory=dict)
+    """Final status → rows (created, updated, unchanged, failed, invalid, skipped)."""
+    planned: dict[str, int] = field(default_factory=dict)
+    cancelled: bool = False
+    invalid: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.counts.get("failed") and not self.counts.get("skipped")
+
+
+def default_results_path(input_path: Path) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path.cwd() / f"{input_path.stem}-results-{stamp}.xlsx"
+
+
+async def apply_file(
+    prep: Prepared,
+    conn: Connection,
+    *,
+    results: Path,
+    callbacks: Callbacks | None = None,
+    batch_size: int | None = None,
+    rate: str | None = None,
+    concurrency: int = 4,
+    skip_invalid: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+    stop: asyncio.Event | None = None,
+) -> ApplyReport:
+    """Plan into a journal, ask to confirm, send, and write the results workbook."""
+    from rowpush.engine.apply import apply_changes
+    from rowpush.engine.journal import Journal
+    from rowpush.engine.results import RunInfo, file_sha256, write_results
+
+    cb = callbacks or Callbacks()
+    journal_path = results.with_name(results.name + ".journal")
+    if journal_path.exists():
+        raise BadInput(
+            f"An unfinished run left its journal at {journal_path}.",
+            hint="Its results are not written yet. Choose another --results path, "
+            "or delete the journal to start over.",
+        )
+    started = datetime.now(UTC).replace(microsecond=0)
+    target = prep.target()
+    journal = Journal(journal_path)
+    try:
+        async with connect(
+            target, conn, rate=rate, concurrency=concurrency, transport=transport,
+            on_event=cb.retry_event,
+        ) as client:
+            async for chunk in _achunks(plan_changes(prep, target, client), 200):
+                journal.add_changes(chunk)
+                for change in chunk:
+                    cb.planned(change)
+            planned = journal.counts()
+            report = ApplyReport(results=None, planned=planned)
+            if planned[Action.INVALID] and not skip_invalid:
+                report.invalid = [e for c in journal.changes() for e in c.errors]
+                return report
+            to_send = planned[Action.CREATE] + planned[Action.UPDATE]
+            if to_send and not cb.confirm(planned):
+                report.cancelled = True
+                return report
+            cb.sending(to_send)
+
+            def record(outcomes: Sequence[Outcome]) -> None:
+                journal.record(outcomes)
+                cb.outcomes(outcomes)
+
+            try:
+                await apply_changes(
+                    target,
+                    client,
+                    journal.pending(),
+                    on_sending=lambda batch: journal.mark_sending(c.row for c in batch),
+                    on_outcomes=record,
+                    batch_size=batch_size,
+                    concurrency=concurrency,
+                    stop=stop,
+                )
+            finally:
+                info = RunInfo(
+                    target=target.name,
+                    connection=conn.name,
+                    base_url=target.api.base_url(conn),
+                    input_file=prep.path,
+                    input_sha256=file_sha256(prep.path),
+                    sheet=prep.sheet.name,
+                    started=started,
+                    finished=datetime.now(UTC).replace(microsecond=0),
+                )
+                report.counts = write_results(results, prep.sheet, journal, info)
+                report.results = results
+        return report
+    finally:
+        journal.close()
+        if not _unfinished(journal_path):
+            _remove_journal(journal_path)
+
+
+def _unfinished(path: Path) -> bool:
+    from rowpush.engine.journal import Journal
+
+    if not path.exists():
+        return False
+    with Journal(path) as journal:
+        return any(o.status is Status.SKIPPED for o in journal.outcomes())
+
+
+def _remove_journal(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(str(path) + suffix).unlink()
+
+
+async def _achunks(items: AsyncIterator[Change], size: int) -> AsyncIterator[list[Change]]:
+    chunk: list[Change] = []
+    async for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+async def export_target(
+    target_name: str,
+    conn: Connection,
+    out: Path,
+    *,
+    on_row: Callable[[int], None] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> int:
+    """Write every live record of a target into its template; returns the row count."""
+    from rowpush import __version__
+    from rowpush.sheets.writer import write_table
+
+    target_cls = get_target(target_name)
+    target = target_cls()
+    headers = target_cls.field_of_header()
+    rows: queue.Queue[list[Any] | None] = queue.Queue(maxsize=1000)
+    written: list[int] = []
+    errors: list[BaseException] = []
+
+    def feed() -> Iterator[list[Any]]:
+        while (row := rows.get()) is not None:
+            yield row
+
+    def write() -> None:
+        try:
+            written.append(
+                write_table(
+                    out,
+                    target_cls.columns(),
+                    feed(),
+                    sheet_title=target_cls.name,
+                    meta={"target": target_cls.name, "rowpush_version": __version__},
+                )
+            )
+        except BaseException as exc:
+            errors.append(exc)
+            while rows.get() is not None:  # unblock the producer
+                pass
+
+    writer = threading.Thread(target=write, name="rowpush-export-writer")
+    writer.start()
+    count = 0
+    try:
+        async with connect(target, conn, transport=transport) as client:
+            async for record in target.iter_live(client):
+                await asyncio.to_thread(rows.put, [record.get(f) for f in headers.values()])
+                count += 1
+                if on_row:
+                    on_row(count)
+    except BaseException:
+        errors.append(RuntimeError("export interrupted"))
+        raise
+    finally:
+        await asyncio.to_thread(rows.put, None)
+        await asyncio.to_thread(writer.join)
+        if errors:  # never leave a half-written export behind
+            out.unlink(missing_ok=True)
+    if errors:
+        raise errors[0]
+    return written[0] if written else count

@@ -1,0 +1,229 @@
+"""Validation: raw rows → typed rows or row errors, before any call is made.
+
+Headers are matched to the target's columns after trimming and case-folding. A
+required column that is missing is a sheet error (with the closest header present
+as a suggestion); an unknown column is a warning and is ignored. Each row is typed
+by the target's pydantic Row model; a key that appears twice is an error on every
+row after the first.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from rowpush.model import RawRow, RowError, column_letter
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+
+    from rowpush.targets.base import Target
+
+__all__ = ["HeaderMap", "ValidRow", "map_headers", "validate_rows"]
+
+
+def normalize_header(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    """The header as written in the sheet."""
+    letter: str
+    alias: str
+    """The header as the target declares it (the Row field's alias)."""
+
+
+@dataclass
+class HeaderMap:
+    """How a sheet's headers map onto a target's Row fields."""
+
+    columns: dict[str, Column] = field(default_factory=dict)
+    """Header as written → the column it fills."""
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+
+    def column_of_alias(self, alias: str) -> Column | None:
+        for column in self.columns.values():
+            if column.alias == alias:
+                return column
+        return None
+
+
+@dataclass(frozen=True)
+class ValidRow:
+    """A row after validation: its typed model, or its errors."""
+
+    raw: RawRow
+    model: BaseModel | None
+    errors: list[RowError]
+    key: Any = None
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The fields the sheet set (blank cells left out), as Python values."""
+        if self.model is None:
+            return {}
+        return self.model.model_dump(exclude_unset=True)
+
+
+def map_headers(target: type[Target], headers: list[str], file: str) -> HeaderMap:
+    declared = {normalize_header(h): h for h in target.headers()}
+    hmap = HeaderMap()
+    for index, header in enumerate(headers):
+        letter = column_letter(index)
+        alias = declared.get(normalize_header(header))
+        if alias is None:
+            hmap.warnings.append(
+                RowError(
+                    f"{file}: column {letter} ({header!r}) is not a column of {target.name}; "
+                    "it is ignored.",
+                    column=letter,
+                    header=header,
+                    warning=True,
+                    expected=_suggest(header, list(declared.values())),
+                )
+            )
+            continue
+        hmap.columns[header] = Column(header, letter, alias)
+    present = {c.alias for c in hmap.columns.values()}
+    for required in target.required_columns:
+        if required in present:
+            continue
+        unused = [h for h in headers if h not in hmap.columns]
+        suggestion = _suggest(required, unused)
+        hint = f" Did you mean {suggestion}?" if suggestion else ""
+        hmap.errors.append(
+            RowError(
+                f"{file}: the required column {required!r} is missing from the header row.{hint}",
+                header=required,
+                expected=f"a column headed {required!r} (see `rowpush template {target.name}`)",
+            )
+        )
+    return hmap
+
+
+def _suggest(word: str, choices: list[str]) -> str | None:
+    by_norm = {normalize_header(c): c for c in choices}
+    close = difflib.get_close_matches(normalize_header(word), list(by_norm), n=1, cutoff=0.6)
+    return repr(by_norm[close[0]]) if close else None
+
+
+def validate_rows(
+    target: type[Target], hmap: HeaderMap, rows: Iterable[RawRow], file: str
+) -> Iterator[ValidRow]:
+    """Type each row with the target's Row model; flag keys seen twice."""
+    first_row_of: dict[Any, int] = {}
+    for raw in rows:
+        model, errors = _type_row(target, hmap, raw, file)
+        key = target.key_of(model.model_dump(exclude_unset=True)) if model else None
+        if key is not None:
+            first = first_row_of.setdefault(key, raw.row)
+            if first != raw.row:
+                column = hmap.column_of_alias(_alias_of(target, target.key or ""))
+                errors.append(
+                    RowError(
+                        f"{file}: row {raw.row}: {target.key} {key} appears again "
+                        f"(first on row {first}); each record may appear once per sheet.",
+                        row=raw.row,
+                        column=column.letter if column else None,
+                        header=column.header if column else None,
+                        value=str(key),
+                        expected="a key not used on another row",
+                    )
+                )
+                model = None
+        yield ValidRow(raw, model if not errors else None, errors, key)
+
+
+def _alias_of(target: type[Target], name: str) -> str:
+    info = target.Row.model_fields.get(name)
+    return (info.alias or name) if info else name
+
+
+def _type_row(
+    target: type[Target], hmap: HeaderMap, raw: RawRow, file: str
+) -> tuple[BaseModel | None, list[RowError]]:
+    data: dict[str, Any] = {}
+    for header, value in raw.values.items():
+        column = hmap.columns.get(header)
+        if column is None or value == "":
+            continue  # a blank cell leaves the field as it is
+        data[column.alias] = _as_input(value)
+    try:
+        return target.Row.model_validate(data), []
+    except ValidationError as exc:
+        return None, [_row_error(hmap, raw, err, file) for err in exc.errors()]
+
+
+def _as_input(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _row_error(hmap: HeaderMap, raw: RawRow, err: ErrorDetails, file: str) -> RowError:
+    alias = str(err["loc"][0]) if err["loc"] else None
+    column = hmap.column_of_alias(alias) if alias else None
+    value = err.get("input") if column else None
+    expected = _expected(err)
+    if column is not None:
+        shown = "" if value is None else f" {str(value)!r}"
+        message = (
+            f"{file}: row {raw.row}, column {column.letter} ({column.header}): "
+            f"the value{shown} is not valid; expected {expected}."
+        )
+    else:
+        message = f"{file}: row {raw.row}: {expected}."
+    return RowError(
+        message,
+        row=raw.row,
+        column=column.letter if column else None,
+        header=column.header if column else None,
+        value=None if value is None else str(value),
+        expected=expected,
+    )
+
+
+def _expected(err: ErrorDetails) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    simple = {
+        "int_parsing": "a whole number",
+        "int_type": "a whole number",
+        "int_from_float": "a whole number",
+        "float_parsing": "a number",
+        "bool_parsing": "TRUE or FALSE (yes/no and 1/0 also work)",
+        "date_parsing": "a date such as 2026-01-31",
+        "date_from_datetime_parsing": "a date such as 2026-01-31",
+        "datetime_parsing": "a date and time such as 2026-01-31 14:30:00",
+        "datetime_from_date_parsing": "a date and time such as 2026-01-31 14:30:00",
+        "string_type": "text",
+        "missing": "a value",
+        "url_parsing": "a web address such as https://example.com",
+    }
+    if kind in simple:
+        return simple[kind]
+    if kind == "greater_than_equal":
+        return f"a number of at least {ctx.get('ge')}"
+    if kind == "greater_than":
+        return f"a number greater than {ctx.get('gt')}"
+    if kind == "less_than_equal":
+        return f"a number of at most {ctx.get('le')}"
+    if kind == "string_too_long":
+        return f"at most {ctx.get('max_length')} characters"
+    if kind == "string_too_short":
+        return f"at least {ctx.get('min_length')} character(s)"
+    if kind in ("literal_error", "enum"):
+        return f"one of {ctx.get('expected')}"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    return str(err["msg"]).removeprefix("Input should be ").removeprefix("Value error, ")

@@ -1,0 +1,186 @@
+"""The target contract: the manual for whoever adds a target.
+
+A *target* is one kind of record on one API (`halopsa.clients`, `m3ter.meters`, …).
+Adding one means writing one declarative module with a `Target` subclass; the engine
+needs no change. An `Api` is a connection kind: how to authenticate, where the API
+lives, how fast it may be called.
+
+What a target declares:
+
+- `name`, `api`, `description`;
+- `Row`: a pydantic model. Each field's alias (or name) is the spreadsheet header,
+  its description the template's header note, `Literal` types and booleans become
+  dropdowns, `examples` go into the note. Every field is optional: a blank cell
+  means "leave as is". Cross-field rules (say, a name is needed to create) are
+  model validators;
+- `key`: the field that identifies the remote record (None for append-only targets);
+- `fetch_live(client, keys)`: the live record of each key, as Row field values, for
+  plan; `iter_live(client)`: every live record, for export;
+- `send(client, batch)`: send a batch of planned changes and return one `Outcome`
+  per change, read from the response (per row wherever the API says so);
+- `batch_size`: how many changes one request may carry.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import BaseModel
+
+from rowpush.model import Action, Change, Outcome, Status
+
+if TYPE_CHECKING:
+    import httpx
+
+    from rowpush.config import Connection
+    from rowpush.sheets.writer import ColumnSpec
+
+__all__ = ["Api", "Target", "field_choices", "now", "outcome_for"]
+
+
+class Api(ABC):
+    """A connection kind: auth flow, base URL, default rate limit, extra headers."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    default_base_url: ClassVar[str | None] = None
+    default_rate: ClassVar[str]
+    """Requests per window, e.g. "1/s" or "300/5min" (overridable per connection)."""
+
+    def base_url(self, conn: Connection) -> str:
+        url = conn.base_url or self.default_base_url
+        if not url:
+            conn.require("base_url", what=f"the address of your {self.description} instance")
+        return (url or "").rstrip("/")
+
+    @abstractmethod
+    def auth(self, conn: Connection) -> httpx.Auth:
+        """The httpx.Auth that signs every request of this connection."""
+
+    def headers(self, conn: Connection) -> dict[str, str]:
+        """Extra headers sent on every call (none by default)."""
+        return {}
+
+
+class Target(ABC):
+    """One kind of record on one API. Subclass it, declare, and register it."""
+
+    name: ClassVar[str]
+    api: ClassVar[Api]
+    description: ClassVar[str]
+    Row: ClassVar[type[BaseModel]]
+    key: ClassVar[str | None] = None
+    """Row field naming the remote record; None for append-only targets."""
+    label: ClassVar[str | None] = None
+    """Row field that names a record for people (shown in plans), e.g. "name"."""
+    required_columns: ClassVar[tuple[str, ...]] = ()
+    """Headers a sheet must have (beyond that, any subset of columns will do)."""
+    batch_size: ClassVar[int] = 100
+    """Most changes one request may carry."""
+    live_chunk: ClassVar[int] = 100
+    """How many keys plan asks `fetch_live` for at a time."""
+    export_only: ClassVar[bool] = False
+
+    # -- declared shape ---------------------------------------------------------------
+
+    @classmethod
+    def headers(cls) -> list[str]:
+        """The spreadsheet headers, in template order."""
+        return [info.alias or name for name, info in cls.Row.model_fields.items()]
+
+    @classmethod
+    def field_of_header(cls) -> dict[str, str]:
+        """Header (as declared) → Row field name."""
+        return {info.alias or name: name for name, info in cls.Row.model_fields.items()}
+
+    @classmethod
+    def columns(cls) -> list[ColumnSpec]:
+        """Template columns derived from the Row model."""
+        from rowpush.sheets.writer import ColumnSpec
+
+        specs: list[ColumnSpec] = []
+        for name, info in cls.Row.model_fields.items():
+            example = info.examples[0] if info.examples else None
+            specs.append(
+                ColumnSpec(
+                    header=info.alias or name,
+                    description=info.description or "",
+                    choices=field_choices(info.annotation),
+                    example=None if example is None else str(example),
+                    required=(info.alias or name) in cls.required_columns,
+                )
+            )
+        return specs
+
+    @classmethod
+    def key_of(cls, values: Mapping[str, Any]) -> Any:
+        """The key of a row given its field values (None when absent: a create)."""
+        return values.get(cls.key) if cls.key else None
+
+    # -- live state -------------------------------------------------------------------
+
+    @abstractmethod
+    async def fetch_live(
+        self, client: httpx.AsyncClient, keys: Sequence[Any]
+    ) -> dict[Any, dict[str, Any]]:
+        """The live record of each key that exists, as Row field name → value."""
+
+    @abstractmethod
+    def iter_live(self, client: httpx.AsyncClient) -> AsyncIterator[dict[str, Any]]:
+        """Every live record, as Row field name → value (for export)."""
+
+    # -- writing ----------------------------------------------------------------------
+
+    def payload(self, action: Action, key: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+        """What to send for one row: the changed fields (plus the key for an update)."""
+        body = dict(values)
+        if action is Action.UPDATE and self.key:
+            body[self.key] = key
+        return body
+
+    @abstractmethod
+    async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
+        """Send one batch; one Outcome per change, in the batch's order."""
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def outcome_for(
+    change: Change,
+    *,
+    ok: bool,
+    http_status: int | None,
+    message: str = "",
+    remote_id: Any = None,
+) -> Outcome:
+    """The Outcome of one change: created/updated on success, failed otherwise."""
+    if ok:
+        status = Status.CREATED if change.action is Action.CREATE else Status.UPDATED
+    else:
+        status = Status.FAILED
+    rid = None if remote_id is None else str(remote_id)
+    return Outcome(change.row, status, http_status, message, rid, now())
+
+
+def field_choices(annotation: Any) -> list[str] | None:
+    """Dropdown values for a field type: Literal members, enum values, or TRUE/FALSE."""
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return field_choices(inner[0]) if len(inner) == 1 else None
+    if origin is Literal:
+        return [str(a) for a in args]
+    if annotation is bool:
+        return ["TRUE", "FALSE"]
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return [str(m.value) for m in annotation]
+    return None

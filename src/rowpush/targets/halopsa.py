@@ -1,0 +1,281 @@
+"""HaloPSA: clients (more entities follow the same upsert shape).
+
+Facts from ../shared/apis/halopsa.md: OAuth2 client credentials at
+`{base}/auth/token` (`?tenant=` on hosted instances), scope `all`; lists are paged
+with `pageinate=true&page_size&page_no` into `{"record_count", "clients": [...]}`;
+`POST /api/Client` takes an array: an object with an id is a partial update, one
+without is a create; the answer is one object for one record, an array for more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, ClassVar, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from rowpush.config import Connection
+from rowpush.model import Action, Change, Outcome
+from rowpush.targets.base import Api, Target, outcome_for
+
+__all__ = ["HaloClients", "HaloPSA"]
+
+PAGE_SIZE = 100
+BY_ID_LIMIT = 10
+"""Up to this many keys are fetched one by one; more and the whole list is paged once."""
+
+
+class HaloPSA(Api):
+    name = "halopsa"
+    description = "HaloPSA"
+    default_rate = "1/s"  # fits all three published limits (300/5 min, 500/3 min, 700/5 min)
+
+    def auth(self, conn: Connection) -> httpx.Auth:
+        from rowpush.http.auth import ClientCredentials
+
+        base = self.base_url(conn)
+        token_url = str(conn.get("auth_url") or f"{base}/auth") + "/token"
+        tenant = conn.get("tenant")
+        if tenant:
+            token_url += f"?tenant={tenant}"
+        client_auth = str(conn.get("client_auth", "basic"))
+        if client_auth not in ("basic", "body"):
+            from rowpush.errors import ConfigError
+
+            raise ConfigError(
+                f"Connection '{conn.name}' in {conn.source}: client_auth must be "
+                f'"basic" or "body", not {client_auth!r}.'
+            )
+        mode: Literal["basic", "body"] = "basic" if client_auth == "basic" else "body"
+        return ClientCredentials(
+            token_url=token_url,
+            client_id=conn.require("client_id"),
+            client_secret=conn.require("client_secret"),
+            client_auth=mode,
+            scope=str(conn.get("scope", "all")),
+        )
+
+
+HALOPSA = HaloPSA()
+
+
+class HaloTarget(Target):
+    """An entity behind Halo's list / get / POST-array-upsert endpoints, keyed by id."""
+
+    api = HALOPSA
+    key = "id"
+    label = "name"
+    required_columns = ("id",)
+    batch_size = 100
+    endpoint: ClassVar[str]
+    """Path under the base URL, e.g. "/api/Client"."""
+    envelope: ClassVar[str]
+    """Key of the list in a list response, e.g. "clients"."""
+    list_params: ClassVar[dict[str, str]] = {}
+
+    def __init__(self) -> None:
+        self._index: dict[Any, dict[str, Any]] | None = None
+
+    def _project(self, record: dict[str, Any]) -> dict[str, Any]:
+        return {name: record.get(name) for name in self.Row.model_fields}
+
+    async def _pages(self, client: httpx.AsyncClient) -> AsyncIterator[dict[str, Any]]:
+        page = 1
+        seen = 0
+        while True:
+            params = {
+                "pageinate": "true",
+                "page_size": str(PAGE_SIZE),
+                "page_no": str(page),
+                **self.list_params,
+            }
+            response = await client.get(self.endpoint, params=params)
+            body = _json_or_raise(response, f"list {self.envelope}")
+            records = body.get(self.envelope) or []
+            for record in records:
+                yield record
+            seen += len(records)
+            total = int(body.get("record_count") or 0)
+            if not records or seen >= total:
+                return
+            page += 1
+
+    async def iter_live(self, client: httpx.AsyncClient) -> AsyncIterator[dict[str, Any]]:
+        async for record in self._pages(client):
+            yield self._project(record)
+
+    async def fetch_live(
+        self, client: httpx.AsyncClient, keys: Sequence[Any]
+    ) -> dict[Any, dict[str, Any]]:
+        if self._index is None and len(keys) <= BY_ID_LIMIT:
+            found = await asyncio.gather(*(self._get(client, k) for k in keys))
+            return {k: r for k, r in zip(keys, found, strict=True) if r is not None}
+        if self._index is None:
+            self._index = {r["id"]: self._project(r) async for r in self._pages(client)}
+        return {k: self._index[k] for k in keys if k in self._index}
+
+    async def _get(self, client: httpx.AsyncClient, key: Any) -> dict[str, Any] | None:
+        response = await client.get(f"{self.endpoint}/{key}")
+        if response.status_code == 404:
+            return None
+        return self._project(_json_or_raise(response, f"get {self.envelope} {key}"))
+
+    async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
+        creates = any(c.action is Action.CREATE for c in batch)
+        response = await client.post(
+            self.endpoint,
+            json=[c.payload for c in batch],
+            # a create resent after an unclear failure could be created twice
+            extensions={"rowpush.idempotent": not creates},
+        )
+        if not response.is_success:
+            message = error_message(response)
+            return [
+                outcome_for(c, ok=False, http_status=response.status_code, message=message)
+                for c in batch
+            ]
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        records = _records_of(body, self.envelope)
+        if len(records) != len(batch):
+            message = (
+                f"HaloPSA answered {response.status_code} with {len(records)} record(s) for "
+                f"{len(batch)} sent; the outcome of this row is unknown"
+            )
+            return [
+                outcome_for(c, ok=False, http_status=response.status_code, message=message)
+                for c in batch
+            ]
+        return [
+            self._outcome(c, record, response.status_code)
+            for c, record in zip(batch, records, strict=True)
+        ]
+
+    def _outcome(self, change: Change, record: dict[str, Any], status: int) -> Outcome:
+        remote_id = record.get("id")
+        if change.action is Action.UPDATE and remote_id != change.key:
+            return outcome_for(
+                change,
+                ok=False,
+                http_status=status,
+                message=f"HaloPSA answered with record {remote_id}, not {change.key}",
+            )
+        ignored = [
+            name
+            for name, sent in change.payload.items()
+            if name in record and name != "id" and record[name] != sent
+        ]
+        message = (
+            f"HaloPSA kept a different value for {', '.join(ignored)}" if ignored else ""
+        )
+        return outcome_for(change, ok=True, http_status=status, message=message,
+                           remote_id=remote_id)
+
+
+def _records_of(body: Any, envelope: str) -> list[dict[str, Any]]:
+    if isinstance(body, list):
+        return [r for r in body if isinstance(r, dict)]
+    if isinstance(body, dict):
+        inner = body.get(envelope)
+        if isinstance(inner, list):
+            return [r for r in inner if isinstance(r, dict)]
+        return [body]
+    return []
+
+
+def _json_or_raise(response: httpx.Response, what: str) -> dict[str, Any]:
+    if not response.is_success:
+        from rowpush.errors import AuthFailed, ConnectionFailed
+
+        error = AuthFailed if response.status_code in (401, 403) else ConnectionFailed
+        raise error(
+            f"HaloPSA refused to {what}: HTTP {response.status_code} at {response.url.path}: "
+            f"{error_message(response)}"
+        )
+    body = response.json()
+    if not isinstance(body, dict):
+        from rowpush.errors import ConnectionFailed
+
+        raise ConnectionFailed(f"HaloPSA answered {what} with unexpected JSON at {response.url}")
+    return body
+
+
+def error_message(response: httpx.Response) -> str:
+    """Halo's error bodies come in several shapes (plain text or four JSON styles)."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return text[:500] or f"HTTP {response.status_code}"
+    if isinstance(body, dict):
+        for key in ("Message", "errorMessage", "error_description", "message", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+    return str(body)[:500]
+
+
+class ClientRow(BaseModel):
+    """A HaloPSA client (Halo calls the schema `Area`)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    id: int | None = Field(
+        None,
+        ge=1,
+        description="HaloPSA client id. Leave blank to create a new client.",
+        examples=[1043],
+    )
+    name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=255,
+        description="Client name. Required when creating a client.",
+        examples=["Northwind Traders"],
+    )
+    toplevel_id: int | None = Field(
+        None, ge=0, description="Id of the client's top level (e.g. Customers).", examples=[1]
+    )
+    inactive: bool | None = Field(None, description="TRUE to make the client inactive.")
+    item_tax_code: int | None = Field(
+        None, ge=0, description="Tax code id for items sold to this client.", examples=[1]
+    )
+    service_tax_code: int | None = Field(
+        None, ge=0, description="Tax code id for services.", examples=[1]
+    )
+    prepay_tax_code: int | None = Field(
+        None, ge=0, description="Tax code id for pre-pay (amount of time).", examples=[1]
+    )
+    contract_tax_code: int | None = Field(
+        None, ge=0, description="Tax code id for contracts.", examples=[1]
+    )
+    accountsid: str | None = Field(
+        None,
+        max_length=100,
+        description="The client's id in your accounting system.",
+        examples=["NOR001"],
+    )
+    is_vip: bool | None = Field(None, description="TRUE for a VIP client.")
+    website: str | None = Field(
+        None, max_length=255, description="Website address.", examples=["https://northwind.example"]
+    )
+    notes: str | None = Field(None, description="Free-text notes.")
+
+    @model_validator(mode="after")
+    def _name_to_create(self) -> ClientRow:
+        if self.id is None and not self.name:
+            raise ValueError("a name is needed to create a client (the id is blank)")
+        return self
+
+
+class HaloClients(HaloTarget):
+    name = "halopsa.clients"
+    description = "HaloPSA clients (customers): tax codes, top level, status, accounts id"
+    Row = ClientRow
+    endpoint = "/api/Client"
+    envelope = "clients"
+    list_params: ClassVar[dict[str, str]] = {"includeinactive": "true", "includeactive": "true"}
