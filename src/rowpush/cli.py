@@ -108,6 +108,12 @@ def export_cmd(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (.xlsx or .csv).")
     ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns", help="Comma-separated headers to export (default: all; the key stays)."
+        ),
+    ] = None,
 ) -> None:
     """Write the live records of a target into its template, ready to edit."""
     from rowpush.engine.runs import export_target
@@ -117,7 +123,8 @@ def export_cmd(
     conn = _connection(connection)
     out = output or Path(f"{target_cls.name}.xlsx")
     _check_output(out)
-    count = asyncio.run(export_target(target, conn, out))
+    wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    count = asyncio.run(export_target(target, conn, out, columns=wanted))
     print(f"Exported {count} {target_cls.name} records from '{conn.name}' to {out}.")
 
 

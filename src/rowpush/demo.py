@@ -22,6 +22,8 @@ DEMO_RESULTS = "rowpush-demo-results.xlsx"
 TARGET = "halopsa.clients"
 EDITS = 25
 NEW_TAX_CODE = 2
+# Columns HaloPSA's list answers carry, so the export takes a few paged requests.
+DEMO_COLUMNS = ["id", "name", "toplevel_id", "inactive", "item_tax_code", "service_tax_code"]
 
 
 def edit_tax_codes(path: Path, *, count: int = EDITS, new_code: int = NEW_TAX_CODE) -> list[int]:
@@ -84,7 +86,7 @@ def run_demo(directory: Path) -> int:
         # The sandbox has no rate limit on; go faster than Halo's real default.
         conn = Connection(conn.name, conn.api, {**conn.settings, "rate": "50/s"}, conn.source)
         sheet = Path(tmp) / f"{TARGET}.xlsx"
-        count = asyncio.run(export_target(TARGET, conn, sheet))
+        count = asyncio.run(export_target(TARGET, conn, sheet, columns=DEMO_COLUMNS))
         print(f"  exported {count} clients to {sheet.name}")
         edited = edit_tax_codes(sheet)
         print(f"  edited item_tax_code → {NEW_TAX_CODE} on {len(edited)} clients")

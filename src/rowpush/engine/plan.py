@@ -44,7 +44,8 @@ async def plan_rows(
     """Plan every row, fetching live state one chunk of keys at a time."""
     for chunk in chunks(rows, target.live_chunk):
         keys = list(dict.fromkeys(r.key for r in chunk if r.model is not None and r.key is not None))
-        live = await target.fetch_live(client, keys) if keys else {}
+        fields = {name for r in chunk if r.model is not None for name in r.model.model_fields_set}
+        live = await target.fetch_live(client, keys, fields) if keys else {}
         for row in chunk:
             yield plan_row(target, row, live, hmap, file)
 

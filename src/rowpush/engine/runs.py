@@ -289,16 +289,23 @@ async def export_target(
     conn: Connection,
     out: Path,
     *,
+    columns: Sequence[str] | None = None,
     on_row: Callable[[int], None] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    rate: str | None = None,
 ) -> int:
-    """Write every live record of a target into its template; returns the row count."""
+    """Write every live record of a target into its template; returns the row count.
+
+    `columns` limits the export to some headers (the key is always kept): fewer
+    columns can mean far fewer requests where list answers carry only some fields.
+    """
     from rowpush import __version__
     from rowpush.sheets.writer import write_table
 
     target_cls = get_target(target_name)
     target = target_cls()
-    headers = target_cls.field_of_header()
+    headers = _export_headers(target_cls, columns)
+    specs = [c for c in target_cls.columns() if c.header in headers]
     rows: queue.Queue[list[Any] | None] = queue.Queue(maxsize=1000)
     written: list[int] = []
     errors: list[BaseException] = []
@@ -312,7 +319,7 @@ async def export_target(
             written.append(
                 write_table(
                     out,
-                    target_cls.columns(),
+                    specs,
                     feed(),
                     sheet_title=target_cls.name,
                     meta={"target": target_cls.name, "rowpush_version": __version__},
@@ -327,8 +334,8 @@ async def export_target(
     writer.start()
     count = 0
     try:
-        async with connect(target, conn, transport=transport) as client:
-            async for record in target.iter_live(client):
+        async with connect(target, conn, transport=transport, rate=rate) as client:
+            async for record in target.iter_live(client, list(headers.values())):
                 await asyncio.to_thread(rows.put, [record.get(f) for f in headers.values()])
                 count += 1
                 if on_row:
@@ -344,3 +351,26 @@ async def export_target(
     if errors:
         raise errors[0]
     return written[0] if written else count
+
+
+def _export_headers(target: type[Target], columns: Sequence[str] | None) -> dict[str, str]:
+    """Header → field for an export, in template order; unknown names are refused."""
+    from rowpush.engine.validate import normalize_header
+
+    all_headers = target.field_of_header()
+    if not columns:
+        return all_headers
+    by_norm = {normalize_header(h): h for h in all_headers}
+    wanted = set()
+    for name in columns:
+        header = by_norm.get(normalize_header(name))
+        if header is None:
+            raise BadInput(
+                f"{name!r} is not a column of {target.name}.",
+                hint=f"Columns: {', '.join(all_headers)}.",
+            )
+        wanted.add(header)
+    key_header = next((h for h, f in all_headers.items() if f == target.key), None)
+    if key_header:
+        wanted.add(key_header)
+    return {h: f for h, f in all_headers.items() if h in wanted}

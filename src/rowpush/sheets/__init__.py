@@ -1,1 +1,26 @@
-"""sheets"""
+"""Read CSV/XLSX sheets into raw rows; write tables (templates, exports, results).
+
+Importing this package is cheap: pandas, python-calamine and openpyxl load only
+when a file of their format is read or written.
+
+    sheet = open_sheet(Path("clients.xlsx"))       # headers, target, rows()
+    for raw in sheet.rows(): ...                   # RawRow(row=2, values={...})
+    write_table(Path("out.xlsx"), [ColumnSpec("Name", required=True)], rows)
+"""
+
+from rowpush.sheets.cells import is_formula_like
+from rowpush.sheets.meta import META_SHEET, read_meta
+from rowpush.sheets.reader import Sheet, normalize_header, open_sheet
+from rowpush.sheets.writer import MAX_ROWS, ColumnSpec, write_table
+
+__all__ = [
+    "MAX_ROWS",
+    "META_SHEET",
+    "ColumnSpec",
+    "Sheet",
+    "is_formula_like",
+    "normalize_header",
+    "open_sheet",
+    "read_meta",
+    "write_table",
+]

@@ -14,8 +14,10 @@ What a target declares:
   means "leave as is". Cross-field rules (say, a name is needed to create) are
   model validators;
 - `key`: the field that identifies the remote record (None for append-only targets);
-- `fetch_live(client, keys)`: the live record of each key, as Row field values, for
-  plan; `iter_live(client)`: every live record, for export;
+- `fetch_live(client, keys, fields)`: the live record of each key, as Row field
+  values, for plan; `iter_live(client, fields)`: every live record, for export.
+  `fields` names the Row fields the caller needs, so a target may pick a cheaper
+  read when the API's list answers carry only some fields;
 - `send(client, batch)`: send a batch of planned changes and return one `Outcome`
   per change, read from the response (per row wherever the API says so);
 - `batch_size`: how many changes one request may carry.
@@ -27,7 +29,7 @@ import enum
 import types
 import typing
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -127,13 +129,17 @@ class Target(ABC):
 
     @abstractmethod
     async def fetch_live(
-        self, client: httpx.AsyncClient, keys: Sequence[Any]
+        self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
     ) -> dict[Any, dict[str, Any]]:
-        """The live record of each key that exists, as Row field name → value."""
+        """The live record of each key that exists, as Row field name → value.
+
+        Only `fields` need be right; the others may be missing."""
 
     @abstractmethod
-    def iter_live(self, client: httpx.AsyncClient) -> AsyncIterator[dict[str, Any]]:
-        """Every live record, as Row field name → value (for export)."""
+    def iter_live(
+        self, client: httpx.AsyncClient, fields: Collection[str]
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every live record, as Row field name → value (for export); `fields` as above."""
 
     # -- writing ----------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ without is a create; the answer is one object for one record, an array for more.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -78,10 +78,16 @@ class HaloTarget(Target):
     def __init__(self) -> None:
         self._index: dict[Any, dict[str, Any]] | None = None
 
+    list_fields: ClassVar[frozenset[str]] = frozenset()
+    """Row fields a list answer carries; the rest need a GET by id (lists give summaries)."""
+
     def _project(self, record: dict[str, Any]) -> dict[str, Any]:
         return {name: record.get(name) for name in self.Row.model_fields}
 
-    async def _pages(self, client: httpx.AsyncClient) -> AsyncIterator[dict[str, Any]]:
+    def _needs_full(self, fields: Collection[str]) -> bool:
+        return not set(fields) <= self.list_fields
+
+    async def _pages(self, client: httpx.AsyncClient) -> AsyncIterator[list[dict[str, Any]]]:
         page = 1
         seen = 0
         while True:
@@ -93,28 +99,45 @@ class HaloTarget(Target):
             }
             response = await client.get(self.endpoint, params=params)
             body = _json_or_raise(response, f"list {self.envelope}")
-            records = body.get(self.envelope) or []
-            for record in records:
-                yield record
+            records = [r for r in body.get(self.envelope) or [] if isinstance(r, dict)]
+            if records:
+                yield records
             seen += len(records)
             total = int(body.get("record_count") or 0)
             if not records or seen >= total:
                 return
             page += 1
 
-    async def iter_live(self, client: httpx.AsyncClient) -> AsyncIterator[dict[str, Any]]:
-        async for record in self._pages(client):
-            yield self._project(record)
+    async def iter_live(
+        self, client: httpx.AsyncClient, fields: Collection[str]
+    ) -> AsyncIterator[dict[str, Any]]:
+        full = self._needs_full(fields)
+        async for records in self._pages(client):
+            if not full:
+                for record in records:
+                    yield self._project(record)
+                continue
+            found = await self._get_many(client, [r["id"] for r in records])
+            for record in records:
+                if record["id"] in found:  # deleted between the list and the get: skip it
+                    yield found[record["id"]]
 
     async def fetch_live(
+        self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
+    ) -> dict[Any, dict[str, Any]]:
+        if self._needs_full(fields) or (self._index is None and len(keys) <= BY_ID_LIMIT):
+            return await self._get_many(client, keys)
+        if self._index is None:
+            self._index = {
+                r["id"]: self._project(r) async for page in self._pages(client) for r in page
+            }
+        return {k: self._index[k] for k in keys if k in self._index}
+
+    async def _get_many(
         self, client: httpx.AsyncClient, keys: Sequence[Any]
     ) -> dict[Any, dict[str, Any]]:
-        if self._index is None and len(keys) <= BY_ID_LIMIT:
-            found = await asyncio.gather(*(self._get(client, k) for k in keys))
-            return {k: r for k, r in zip(keys, found, strict=True) if r is not None}
-        if self._index is None:
-            self._index = {r["id"]: self._project(r) async for r in self._pages(client)}
-        return {k: self._index[k] for k in keys if k in self._index}
+        found = await asyncio.gather(*(self._get(client, k) for k in keys))
+        return {k: r for k, r in zip(keys, found, strict=True) if r is not None}
 
     async def _get(self, client: httpx.AsyncClient, key: Any) -> dict[str, Any] | None:
         response = await client.get(f"{self.endpoint}/{key}")
@@ -279,3 +302,7 @@ class HaloClients(HaloTarget):
     endpoint = "/api/Client"
     envelope = "clients"
     list_params: ClassVar[dict[str, str]] = {"includeinactive": "true", "includeactive": "true"}
+    # What a list answer carries per client (../shared/apis/halopsa.md, the list example).
+    list_fields = frozenset(
+        {"id", "name", "toplevel_id", "inactive", "item_tax_code", "service_tax_code"}
+    )

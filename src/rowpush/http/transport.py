@@ -1,0 +1,163 @@
+"""`PoliteTransport`: rate limiting and retries around the real transport.
+
+It sits at httpx's seam, so the network, a `MockTransport` or an in-process app
+all get the same treatment, and tests drive it with a fake clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx
+
+from rowpush.http.limiter import Clock, RateLimiter, Sleep
+from rowpush.http.retry import (
+    RetryPolicy,
+    Verdict,
+    classify,
+    is_idempotent,
+    parse_retry_after,
+    safe_url,
+)
+
+__all__ = ["OnEvent", "PoliteTransport", "RetryEvent"]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryEvent:
+    """Something a progress display may show: "paused 12 s on 429", "retry 2/6"."""
+
+    kind: Literal["throttled", "retry", "giveup"]
+    """throttled: the connection pauses for `wait` s; retry: this request waits
+    `wait` s; giveup: no more attempts, the last answer goes to the caller."""
+    attempt: int
+    """The attempt that just failed (1-based)."""
+    wait: float
+    """Seconds until the next attempt (0.0 for giveup)."""
+    status: int | None
+    """The HTTP status, or None when no response came (see `error`)."""
+    error: str | None
+    """The transport error's class name, e.g. "ConnectError"."""
+    method: str
+    url: str
+    """Without query or user info."""
+
+
+OnEvent = Callable[[RetryEvent], None]
+
+
+class PoliteTransport(httpx.AsyncBaseTransport):
+    """Waits for the limiter before every attempt, retries what `classify` says to.
+
+    - THROTTLED (429): pause the whole limiter for Retry-After (or the backoff),
+      then try again; every other request of the connection waits too.
+    - RETRY: this request alone sleeps Retry-After (if the server sent one) or
+      `policy.backoff(attempt)`, then tries again.
+    - After `policy.max_attempts` attempts, or a Retry-After beyond
+      `policy.max_retry_after`: the last response is returned (or the last error
+      raised). Discarded responses are read and closed, so keep-alive survives.
+    - A streamed request body is read into memory once so that it can be re-sent.
+    """
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        *,
+        limiter: RateLimiter | None = None,
+        policy: RetryPolicy | None = None,
+        on_event: OnEvent | None = None,
+        sleep: Sleep = asyncio.sleep,
+        wall_clock: Clock = time.time,
+    ) -> None:
+        self.inner = inner
+        self.limiter = limiter if limiter is not None else RateLimiter(None)
+        self.policy = policy if policy is not None else RetryPolicy()
+        self.on_event = on_event
+        self._sleep = sleep
+        self._wall_clock = wall_clock
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        policy = self.policy
+        idempotent = is_idempotent(request)
+        if policy.max_attempts > 1:
+            await request.aread()  # a generator body cannot be iterated twice; bytes can
+        attempt = 0
+        while True:
+            attempt += 1
+            await self.limiter.acquire()
+            try:
+                response = await self.inner.handle_async_request(request)
+            except Exception as exc:
+                verdict = classify(exc, idempotent=idempotent, policy=policy)
+                if verdict is Verdict.FINAL:
+                    raise
+                if attempt >= policy.max_attempts:
+                    self._emit("giveup", attempt, 0.0, request, error=exc)
+                    raise
+                wait = policy.backoff(attempt)
+                self._emit("retry", attempt, wait, request, error=exc)
+                await self._sleep(wait)
+                continue
+
+            if policy.is_throttled is not None and response.status_code >= 400:
+                await response.aread()  # the hook looks at the body of an error
+            verdict = classify(response, idempotent=idempotent, policy=policy)
+            if verdict is Verdict.FINAL:
+                return response
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), self._wall_clock())
+            too_long = retry_after is not None and retry_after > policy.max_retry_after
+            if attempt >= policy.max_attempts or too_long:
+                self._emit("giveup", attempt, 0.0, request, response=response)
+                return response
+            wait = retry_after if retry_after is not None else policy.backoff(attempt)
+            await _discard(response)
+            if verdict is Verdict.THROTTLED:
+                self.limiter.pause(wait)  # the next acquire() waits it out, with everyone
+                self._emit("throttled", attempt, wait, request, response=response)
+            else:
+                self._emit("retry", attempt, wait, request, response=response)
+                await self._sleep(wait)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def _emit(
+        self,
+        kind: Literal["throttled", "retry", "giveup"],
+        attempt: int,
+        wait: float,
+        request: httpx.Request,
+        *,
+        response: httpx.Response | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        if self.on_event is None:
+            return
+        self.on_event(
+            RetryEvent(
+                kind=kind,
+                attempt=attempt,
+                wait=wait,
+                status=response.status_code if response is not None else None,
+                error=type(error).__name__ if error is not None else None,
+                method=request.method,
+                url=safe_url(request.url),
+            )
+        )
+
+
+async def _discard(response: httpx.Response) -> None:
+    """Read the rest of a response we will not return, then release it.
+
+    Reading first lets the connection go back to the pool instead of being dropped.
+    """
+    try:
+        await response.aread()
+    except httpx.HTTPError:
+        pass
+    finally:
+        await response.aclose()

@@ -1,0 +1,41 @@
+"""Assembles the HaloPSA emulation: routes behind case folding and the vendor's gateway."""
+
+from __future__ import annotations
+
+from starlette.routing import Router
+from starlette.types import ASGIApp
+
+from rowpush.sandbox.clock import Clock
+from rowpush.sandbox.gateway import Gateway
+from rowpush.sandbox.halopsa.errors import rate_limited
+from rowpush.sandbox.halopsa.routes import halo_routes
+from rowpush.sandbox.halopsa.state import HaloState
+from rowpush.sandbox.options import SandboxOptions
+from rowpush.sandbox.paths import CaseInsensitivePaths
+
+NAME = "halopsa"
+PREFIX = "/halopsa"
+
+
+def build_halopsa(options: SandboxOptions, clock: Clock) -> tuple[ASGIApp, HaloState]:
+    """The ASGI app to mount at ``PREFIX`` and the tenant state behind it."""
+    state = HaloState.seeded(options, clock)
+    router = Router(routes=halo_routes(state, list(state.collections)), redirect_slashes=False)
+    app = Gateway(
+        CaseInsensitivePaths(router),
+        options=options,
+        limiter=state.limiter,
+        dice=state.dice,
+        too_many=rate_limited,
+    )
+    return app, state
+
+
+def halopsa_connection(base_url: str, options: SandboxOptions) -> dict[str, str]:
+    """The ``rowpush.toml`` connection for this emulation at server root ``base_url``."""
+    return {
+        "api": NAME,
+        "base_url": f"{base_url.rstrip('/')}{PREFIX}",
+        "client_id": options.halo_client_id,
+        "client_secret": options.halo_client_secret,
+    }

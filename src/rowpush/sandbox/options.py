@@ -1,0 +1,135 @@
+"""Everything that shapes the sandbox's behaviour, in one dataclass.
+
+Options are read on every request, so a test may change them on a running server
+(``server.options.fail_rate = 1.0``). Fields prefixed ``halo_`` concern the HaloPSA
+emulation only; the rest apply to every API. Behaviours the API notes tag "assumed"
+each have a switch here and are listed in ``sandbox/README.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class RateWindow:
+    """A rolling-window limit: at most ``limit`` requests in any ``seconds`` span."""
+
+    limit: int
+    seconds: float
+
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.seconds <= 0:
+            raise ValueError(f"rate window needs limit >= 1 and seconds > 0, got {self}")
+
+    @classmethod
+    def per_second(cls, rate: float) -> RateWindow:
+        """The shortest window that sustains ``rate`` requests per second.
+
+        2.0 becomes 2 per 1 s, 0.5 becomes 1 per 2 s, 2.5 becomes 2 per 0.8 s.
+        """
+        if not rate > 0 or math.isinf(rate):
+            raise ValueError(f"rate must be a positive number of requests per second, got {rate}")
+        limit = max(1, math.floor(rate))
+        return cls(limit=limit, seconds=limit / rate)
+
+    def describe(self) -> str:
+        """Halo's wording for the window, e.g. "5 minute" or "2 second"."""
+        if self.seconds >= 60 and self.seconds % 60 == 0:
+            return f"{int(self.seconds // 60)} minute"
+        if self.seconds == int(self.seconds):
+            return f"{int(self.seconds)} second"
+        return f"{self.seconds:g} second"
+
+
+HALO_300_PER_5_MIN = RateWindow(300, 300.0)
+"""Quoted in real 429 bodies in 2022-23 (documented, historic)."""
+HALO_500_PER_3_MIN = RateWindow(500, 180.0)
+"""Halo's Fair Use Policy page (documented, date unknown)."""
+HALO_700_PER_5_MIN = RateWindow(700, 300.0)
+"""Third-party READMEs, most recent."""
+
+RATE_PRESETS: dict[str, RateWindow] = {
+    "halo-300": HALO_300_PER_5_MIN,
+    "halo-500": HALO_500_PER_3_MIN,
+    "halo-700": HALO_700_PER_5_MIN,
+}
+"""Named windows for the CLI (``--rate-limit halo-700``)."""
+
+DEMO_HALO_CLIENT_ID = "sandbox-halo-id"
+DEMO_HALO_CLIENT_SECRET = "sandbox-halo-secret-7Qm2xV9c"  # the sandbox's own; not a real secret
+
+
+@dataclass
+class SandboxOptions:
+    """How the sandbox behaves. Every field has a default: ``SandboxOptions()`` is the demo."""
+
+    rate_limit: float | None = None
+    """Sustained requests per second allowed per API; over it answers 429. None: no limit."""
+    rate_window: RateWindow | None = None
+    """An explicit rolling window (see ``RATE_PRESETS``); wins over ``rate_limit``."""
+    retry_after: bool = True
+    """Send ``Retry-After`` (whole seconds) on 429. Assumed: Halo does not document it."""
+    fail_rate: float = 0.0
+    """Probability (0-1) that a request fails with a random 500/502/503 before touching state."""
+    latency_ms: int = 0
+    """Delay added to every response, in milliseconds."""
+    token_ttl: int = 3600
+    """Seconds an access token lives (``expires_in``)."""
+    seed: int = 1
+    """Seeds the demo data and the fault dice, so runs are repeatable."""
+    log_limit: int = 10_000
+    """How many requests the request log keeps (oldest dropped first)."""
+
+    halo_client_id: str = DEMO_HALO_CLIENT_ID
+    """The one HaloPSA API application the sandbox knows: its client id."""
+    halo_client_secret: str = DEMO_HALO_CLIENT_SECRET
+    """... and its secret."""
+    halo_tenant: str = "sandbox"
+    """Tenant name reported by ``/api/authinfo``; any ``?tenant=`` is accepted."""
+    halo_clients: int = 500
+    """How many clients to seed."""
+    halo_accept_basic_auth: bool = True
+    """Accept client credentials as an HTTP Basic header. Assumed (form fields are documented)."""
+    halo_check_scopes: bool = True
+    """Reject unknown scope names (400) and enforce read/edit:customers on /api/Client (403)."""
+    halo_default_count: int | None = 50
+    """Rows a list returns without ``pageinate`` or ``count``. Assumed; None returns all."""
+    halo_default_page_size: int = 50
+    """Page size when ``pageinate=true`` comes without ``page_size``. Assumed."""
+    halo_list_inactive_by_default: bool = False
+    """Whether lists include inactive records unless filtered. Assumed: active only."""
+    halo_list_summary: bool = True
+    """Lists return a summary per record; GET by id gives it all. Seen in a client library."""
+    halo_unknown_id: Literal["error", "create"] = "error"
+    """POST with an id that does not exist: 400, or create a new record. Assumed: 400."""
+    halo_customfields_replace: bool = True
+    """Posting ``customfields`` clears those not posted. Seen in homotechsual/HaloAPI#13."""
+    halo_post_status: int = 201
+    """Status of a successful POST. Notes: 200 or 201 (seen in a client library)."""
+    halo_post_many_shape: Literal["array", "last"] = "array"
+    """Answer to a POST of several records: all of them, or only the last. Assumed: array."""
+    halo_require_json: bool = True
+    """POST bodies must be sent as ``application/json`` (else 415). Assumed (ASP.NET)."""
+    halo_case_insensitive_names: bool = True
+    """Match JSON field names and query parameter names ignoring case. Assumed (.NET defaults)."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.fail_rate <= 1.0:
+            raise ValueError(f"fail_rate must be between 0 and 1, got {self.fail_rate}")
+        if self.latency_ms < 0:
+            raise ValueError(f"latency_ms must be 0 or more, got {self.latency_ms}")
+        if self.token_ttl < 0:
+            raise ValueError(f"token_ttl must be 0 or more, got {self.token_ttl}")
+        if self.rate_limit is not None:
+            RateWindow.per_second(self.rate_limit)  # raises on a bad rate
+
+    def window(self) -> RateWindow | None:
+        """The rolling window every API's limiter enforces, or None for no limit."""
+        if self.rate_window is not None:
+            return self.rate_window
+        if self.rate_limit is not None:
+            return RateWindow.per_second(self.rate_limit)
+        return None

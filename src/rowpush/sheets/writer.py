@@ -1,0 +1,164 @@
+"""Write a table (templates, exports, results workbooks) as XLSX or CSV.
+
+The format follows the file's suffix:
+- `.xlsx`: written by openpyxl in write-only mode, so a large export streams.
+  Bold, frozen header row; a note on each header (description, "Required",
+  example); a dropdown on each column with choices; column widths fitted to the
+  header and the first rows; `meta` in the hidden `_rowpush` sheet; then
+  `extra_sheets`. A table longer than Excel's row limit continues on
+  "<title> (2)", "<title> (3)", … with the header repeated.
+- `.csv`: UTF-8 with a BOM (so Excel detects the encoding), comma-delimited.
+  Notes, dropdowns, `meta` and `extra_sheets` have no place there and are left out.
+
+No string written becomes a formula (see `rowpush.sheets.cells`). The file is
+written to a temporary name next to `path` and renamed when complete, so a
+failure never leaves half a file behind.
+
+Nothing here knows about targets: callers describe columns with `ColumnSpec`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import secrets
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rowpush.errors import SheetError
+from rowpush.sheets.cells import csv_safe, text_of
+
+__all__ = [
+    "MAX_COLUMN_WIDTH",
+    "MAX_ROWS",
+    "WIDTH_SAMPLE_ROWS",
+    "ColumnSpec",
+    "write_table",
+]
+
+#: Rows an XLSX sheet may hold, header included (Excel's limit). Tests patch it smaller.
+MAX_ROWS = 1_048_576
+#: Rows (after the header) looked at to fit column widths.
+WIDTH_SAMPLE_ROWS = 200
+MIN_COLUMN_WIDTH = 8
+MAX_COLUMN_WIDTH = 60
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of a written table and what its header cell tells the user."""
+
+    header: str
+    description: str = ""
+    """Becomes the header cell's note."""
+    choices: Sequence[str] | None = None
+    """Allowed values: a dropdown on the column's data cells (XLSX)."""
+    example: str | None = None
+    """Appended to the note as "Example: …"."""
+    required: bool = False
+    """The note starts with "Required"."""
+
+    def note(self) -> str:
+        """The text of the header cell's note ("" when there is nothing to say)."""
+        lines: list[str] = []
+        if self.required:
+            lines.append("Required")
+        if self.description:
+            lines.append(self.description)
+        if self.example:
+            lines.append(f"Example: {self.example}")
+        return "\n".join(lines)
+
+
+def write_table(
+    path: Path,
+    columns: Sequence[ColumnSpec | str],
+    rows: Iterable[Sequence[object]],
+    *,
+    sheet_title: str = "Sheet1",
+    meta: Mapping[str, str] | None = None,
+    extra_sheets: Sequence[tuple[str, Sequence[Sequence[object]]]] = (),
+) -> int:
+    """Write `columns` and `rows` to `path` (.xlsx or .csv); return the data rows written.
+
+    Cell values may be str, int, float, Decimal, bool, date, datetime, time,
+    timedelta or None (blank); anything else is written as its `str()`. A row
+    longer than `columns` is a `ValueError` (a caller's bug); a shorter one
+    leaves the remaining cells blank.
+    """
+    path = Path(path)
+    specs = [c if isinstance(c, ColumnSpec) else ColumnSpec(c) for c in columns]
+    if not specs:
+        raise ValueError("write_table needs at least one column")
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise SheetError(
+            f"{path}: rowpush cannot write {suffix or 'files without an extension'}.",
+            hint="Name the output file .xlsx (Excel workbook) or .csv.",
+        )
+    checked = _checked_rows(rows, len(specs))
+    with _replacing(path) as tmp:
+        if suffix == ".csv":
+            return _write_csv(tmp, specs, checked)
+        from rowpush.sheets import xlsxwrite
+
+        return xlsxwrite.write_xlsx(
+            tmp,
+            specs,
+            checked,
+            sheet_title=sheet_title,
+            meta=meta or {},
+            extra_sheets=extra_sheets,
+            max_rows=MAX_ROWS,
+            sample_rows=WIDTH_SAMPLE_ROWS,
+            widths=(MIN_COLUMN_WIDTH, MAX_COLUMN_WIDTH),
+        )
+
+
+def _checked_rows(rows: Iterable[Sequence[object]], width: int) -> Iterator[Sequence[object]]:
+    for index, row in enumerate(rows):
+        if len(row) > width:
+            raise ValueError(f"data row {index + 1} has {len(row)} values for {width} columns")
+        yield row
+
+
+def _write_csv(path: Path, specs: Sequence[ColumnSpec], rows: Iterable[Sequence[object]]) -> int:
+    written = 0
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        out = csv.writer(f)
+        out.writerow([csv_safe(s.header) for s in specs])
+        for row in rows:
+            out.writerow([csv_safe(text_of(v)) for v in row])
+            written += 1
+    return written
+
+
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A temporary path next to `path`, renamed onto it when the block succeeds."""
+    # Not mkstemp: its file is private (0600) and would stay so after the rename.
+    tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
+    try:
+        tmp.touch(exist_ok=False)  # fail on the folder before any work is done
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
+    try:
+        yield tmp
+        tmp.replace(path)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _cannot_write(path: Path, exc: OSError) -> SheetError:
+    if not path.parent.is_dir():
+        return SheetError(
+            f"{path}: cannot write the file: the folder {path.parent} does not exist.",
+            hint="Create the folder or choose another output path.",
+        )
+    return SheetError(
+        f"{path}: cannot write the file ({exc.strerror or exc}).",
+        hint="Close it if it is open in Excel, check the folder's permissions, and try again.",
+    )

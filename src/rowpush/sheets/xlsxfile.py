@@ -1,0 +1,335 @@
+"""Read an XLSX workbook with python-calamine.
+
+What calamine gives, and what a `RawRow` holds instead:
+- text → itself (leading zeros kept); empty → "";
+- numbers (always floats) → "12" for whole numbers, else up to 15 significant
+  digits ("12.5"); booleans → "TRUE"/"FALSE";
+- a date cell → `date` when its time part is zero, else `datetime`; a time of day
+  (serial < 1) → "HH:MM:SS"; a duration ([h]:mm:ss) → "H:MM:SS";
+- a formula → its cached value (the one Excel saved);
+- an error (#N/A, #DIV/0!, …) → "" from calamine, which would pass for a blank
+  cell; so the sheet's XML is scanned for error cells (cheap when there are
+  none) and their text is put back.
+
+Memory: calamine holds the whole sheet in compact Rust structures while it is
+read (about 30 bytes a cell plus its text); Python objects are made one row at a
+time. python-calamine offers no cell-by-cell reader to do better.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO
+from xml.etree import ElementTree
+
+from python_calamine import (
+    CalamineError,
+    CalamineSheet,
+    CalamineWorkbook,
+    PasswordError,
+    SheetTypeEnum,
+    SheetVisibleEnum,
+)
+
+from rowpush.errors import SheetError
+from rowpush.model import CellValue, RawRow
+from rowpush.sheets.cells import text_of
+from rowpush.sheets.meta import META_SHEET
+from rowpush.sheets.reader import HeaderLayout, Sheet, build_layout
+
+__all__ = ["check_workbook_file", "open_xlsx", "read_meta_xlsx"]
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
+_XLS_STREAMS = ("Workbook".encode("utf-16-le"), "Book".encode("utf-16-le"))
+_ERROR_MARK = re.compile(rb"""\st\s*=\s*["']e["']""")
+_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
+_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def open_xlsx(path: Path, sheet: str | None) -> Sheet:
+    """Open a workbook, pick the data sheet and read its header row."""
+    check_workbook_file(path)
+    with _load_workbook(path) as book:
+        meta = _meta_from(book, path)
+        name = _choose_sheet(book, path, sheet)
+        data = _load_sheet(book, path, name)
+    where = f"{path} (sheet {name!r})"
+    layout = _read_layout(data, where)
+    source = XlsxRows(path, name, layout, data)
+    return Sheet(path, name=name, layout=layout, target=meta.get("target") or None, source=source)
+
+
+def read_meta_xlsx(path: Path) -> dict[str, str]:
+    """The key/value rows of the hidden `_rowpush` sheet; {} when there is none."""
+    check_workbook_file(path)
+    with _load_workbook(path) as book:
+        return _meta_from(book, path)
+
+
+def check_workbook_file(path: Path) -> None:
+    """Raise `SheetError` when the file is not an XLSX zip (encrypted, old .xls, other)."""
+    with path.open("rb") as f:
+        head = f.read(8)
+    if head.startswith(_ZIP_MAGIC):
+        return
+    if head.startswith(_CFB_MAGIC):
+        if not _cfb_contains(path, _ENCRYPTION_INFO) and any(
+            _cfb_contains(path, s) for s in _XLS_STREAMS
+        ):
+            raise SheetError(
+                f"{path}: this is an old Excel 97-2003 workbook (.xls) with an .xlsx name.",
+                hint="Open it in Excel and save it as 'Excel Workbook (.xlsx)'.",
+            )
+        raise SheetError(
+            f"{path}: the workbook is password-protected (encrypted), so it cannot be read.",
+            hint="Remove the password in Excel (File > Info > Protect Workbook) and save again.",
+        )
+    raise SheetError(
+        f"{path}: this is not an Excel workbook (an .xlsx file is a zip archive; this one "
+        f"is not — perhaps a CSV or web page renamed .xlsx).",
+        hint="Open it in Excel and save it as 'Excel Workbook (.xlsx)'.",
+    )
+
+
+def _cfb_contains(path: Path, needle: bytes) -> bool:
+    """True when `needle` (a stream name) occurs in the compound file."""
+    tail = b""
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            if needle in tail + block:
+                return True
+            tail = block[-len(needle) :]
+    return False
+
+
+def _corrupt(path: Path, exc: BaseException) -> SheetError:
+    return SheetError(
+        f"{path}: the workbook cannot be read; it may be damaged ({exc}).",
+        hint="Open it in Excel, check it, and save it again as 'Excel Workbook (.xlsx)'.",
+    )
+
+
+def _load_workbook(path: Path) -> CalamineWorkbook:
+    try:
+        return CalamineWorkbook.from_path(str(path))
+    except PasswordError as exc:
+        raise SheetError(
+            f"{path}: the workbook is password-protected (encrypted), so it cannot be read.",
+            hint="Remove the password in Excel (File > Info > Protect Workbook) and save again.",
+        ) from exc
+    except (CalamineError, OSError, ValueError) as exc:
+        raise _corrupt(path, exc) from exc
+
+
+def _load_sheet(book: CalamineWorkbook, path: Path, name: str) -> CalamineSheet:
+    try:
+        return book.get_sheet_by_name(name)
+    except (CalamineError, ValueError) as exc:
+        raise _corrupt(path, exc) from exc
+
+
+def _choose_sheet(book: CalamineWorkbook, path: Path, wanted: str | None) -> str:
+    names = [m.name for m in book.sheets_metadata if m.name != META_SHEET]
+    listed = ", ".join(repr(n) for n in names)
+    if wanted is None:
+        for m in book.sheets_metadata:
+            if (
+                m.name != META_SHEET
+                and m.visible == SheetVisibleEnum.Visible
+                and m.typ == SheetTypeEnum.WorkSheet
+            ):
+                return m.name
+        raise SheetError(
+            f"{path}: the workbook has no visible worksheet (its sheets: {listed or 'none'}).",
+            hint="Unhide the sheet to read in Excel, or choose it by name.",
+        )
+    if wanted in names:
+        return wanted
+    folded = [n for n in names if n.casefold() == wanted.strip().casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    raise SheetError(
+        f"{path}: the workbook has no sheet named {wanted!r}; its sheets are: {listed}.",
+        hint="Choose one of these names.",
+    )
+
+
+def _meta_from(book: CalamineWorkbook, path: Path) -> dict[str, str]:
+    if META_SHEET not in book.sheet_names:
+        return {}
+    data = _load_sheet(book, path, META_SHEET)
+    meta: dict[str, str] = {}
+    if data.start is None:
+        return meta
+    for cells in data.iter_rows():
+        if not cells:
+            continue
+        key = text_of(cells[0]).strip()
+        if key:
+            meta[key] = text_of(cells[1]).strip() if len(cells) > 1 else ""
+    return meta
+
+
+def _read_layout(data: CalamineSheet, where: str) -> HeaderLayout:
+    start = data.start
+    if start is None:
+        raise SheetError(
+            f"{where}: no header row (the sheet is empty).",
+            hint="Put the column headers in row 1 and one record per row below them.",
+        )
+    for index, cells in enumerate(data.iter_rows()):
+        texts = [text_of(c) for c in cells]
+        if any(t.strip() for t in texts):
+            return build_layout(texts, row=index + 1, where=where, col_offset=start[1])
+    raise SheetError(  # only error cells in the sheet
+        f"{where}: no header row (every cell is blank or an error).",
+        hint="Put the column headers in row 1 and one record per row below them.",
+    )
+
+
+def cell_value(value: object) -> CellValue:
+    """One calamine value as a `RawRow` value (see the module docstring)."""
+    if isinstance(value, datetime | date):
+        return value
+    return text_of(value)
+
+
+class XlsxRows:
+    """The data rows of one worksheet.
+
+    The sheet loaded by `open_xlsx` serves the first `rows()` call; later calls
+    load it again rather than keep the whole sheet in memory between reads.
+    """
+
+    def __init__(self, path: Path, name: str, layout: HeaderLayout, data: CalamineSheet) -> None:
+        self.path = path
+        self.name = name
+        self.layout = layout
+        self._loaded: CalamineSheet | None = data
+        self._errors: dict[int, dict[int, str]] | None = None
+
+    def rows(self) -> Iterator[RawRow]:
+        data, self._loaded = self._loaded, None
+        if data is None:
+            check_workbook_file(self.path)
+            with _load_workbook(self.path) as book:
+                data = _load_sheet(book, self.path, self.name)
+        return self._iter(data)
+
+    def _iter(self, data: CalamineSheet) -> Iterator[RawRow]:
+        start = data.start
+        if start is None:
+            return
+        if self._errors is None:
+            self._errors = error_cells(self.path, self.name)
+        errors = self._errors
+        layout = self.layout
+        where = f"{self.path} (sheet {self.name!r})"
+        col_offset = start[1]
+        # iter_rows yields blank rows for the rows above the data, so index + 1
+        # is the row number the user sees.
+        for index, raw in enumerate(data.iter_rows()):
+            if index < layout.row:
+                continue
+            cells = [cell_value(v) for v in raw]
+            if index in errors:
+                for col, text in errors[index].items():
+                    if 0 <= col - col_offset < len(cells):
+                        cells[col - col_offset] = text
+            row = layout.make_row(index + 1, cells, where)
+            if row is not None:
+                yield row
+
+
+def error_cells(path: Path, sheet: str) -> dict[int, dict[int, str]]:
+    """Error cells of one sheet: 0-based row → 0-based column → text ("#N/A").
+
+    Reads the sheet's XML once, looking for the `t="e"` mark; only when one is
+    found is the XML parsed.
+    """
+    try:
+        with zipfile.ZipFile(path) as z:
+            part = _sheet_part(z, sheet)
+            if part is None:
+                return {}
+            with z.open(part) as f:
+                if not _has_error_mark(f):
+                    return {}
+            with z.open(part) as f:
+                return _collect_errors(f)
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError):
+        return {}  # calamine read the sheet; the extra scan is best-effort
+
+
+def _sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
+    book = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    rid = None
+    for el in book.iter():
+        if _local(el.tag) == "sheet" and el.get("name") == sheet:
+            rid = el.get(f"{{{_NS_REL}}}id")
+            break
+    if rid is None:
+        return None
+    rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    for el in rels.iter():
+        if _local(el.tag) == "Relationship" and el.get("Id") == rid:
+            target = el.get("Target", "")
+            if target.startswith("/"):
+                return target.lstrip("/")
+            return posixpath.normpath(posixpath.join("xl", target))
+    return None
+
+
+def _has_error_mark(f: IO[bytes]) -> bool:
+    tail = b""
+    while block := f.read(1 << 20):
+        if _ERROR_MARK.search(tail + block):
+            return True
+        tail = block[-16:]
+    return False
+
+
+def _collect_errors(f: IO[bytes]) -> dict[int, dict[int, str]]:
+    found: dict[int, dict[int, str]] = {}
+    row = -1
+    col = -1
+    for event, el in ElementTree.iterparse(f, events=("start", "end")):
+        tag = _local(el.tag)
+        if event == "start":
+            if tag == "row":
+                r = el.get("r")
+                row = int(r) - 1 if r else row + 1
+                col = -1
+            elif tag == "c":
+                ref = _CELL_REF.fullmatch(el.get("r", ""))
+                if ref:
+                    row = int(ref.group(2)) - 1
+                    col = _column_index(ref.group(1))
+                else:
+                    col += 1
+            continue
+        if tag == "c" and el.get("t") == "e":
+            text = next((v.text for v in el if _local(v.tag) == "v"), None)
+            if text:
+                found.setdefault(row, {})[col] = text
+        if tag == "row":
+            el.clear()
+    return found
+
+
+def _column_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
