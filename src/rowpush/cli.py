@@ -382,14 +382,18 @@ class ConsoleCallbacks:
 
 @app.command("sandbox")
 def sandbox_cmd(
-    port: Annotated[int, typer.Option("--port", help="Port (0 = any free port).")] = 8750,
+    port: Annotated[int, typer.Option("--port", help="Port (0 = any free port).")] = 8765,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     config_out: Annotated[
         Path | None, typer.Option("--config-out", help="Also write the rowpush.toml here.")
     ] = None,
     rate_limit: Annotated[
-        float | None,
-        typer.Option("--rate-limit", help="Requests per second per API before 429 (e.g. 5)."),
+        str | None,
+        typer.Option(
+            "--rate-limit",
+            help='Requests per API before 429: "5/s", "5", or a preset: halo-300, halo-500, '
+            "halo-700 (Halo's published rolling windows).",
+        ),
     ] = None,
     fail_rate: Annotated[
         float, typer.Option("--fail-rate", min=0.0, max=1.0, help="Share of random 5xx answers.")
@@ -397,18 +401,41 @@ def sandbox_cmd(
     latency: Annotated[
         int, typer.Option("--latency", min=0, help="Added latency per request, ms.")
     ] = 0,
+    token_ttl: Annotated[
+        int, typer.Option("--token-ttl", min=1, help="Lifetime of access tokens, seconds.")
+    ] = 3600,
 ) -> None:
     """Run the local sandbox emulating the vendor APIs until interrupted."""
-    from rowpush.sandbox import runner
+    from rowpush.sandbox.options import RATE_PRESETS, SandboxOptions
+    from rowpush.sandbox.server import render_config, serve
 
-    runner.run_cli(
-        host=host,
-        port=port,
-        config_out=config_out,
-        rate_limit=rate_limit,
-        fail_rate=fail_rate,
-        latency_ms=latency,
-    )
+    options = SandboxOptions(fail_rate=fail_rate, latency_ms=latency, token_ttl=token_ttl)
+    if rate_limit in RATE_PRESETS:
+        options.rate_window = RATE_PRESETS[rate_limit]
+    elif rate_limit:
+        try:
+            options.rate_limit = float(rate_limit.removesuffix("/s"))
+        except ValueError:
+            raise BadInput(
+                f"--rate-limit {rate_limit!r} is not understood.",
+                hint=f'Write requests per second ("5/s") or one of {", ".join(RATE_PRESETS)}.',
+            ) from None
+        if options.rate_limit <= 0:
+            raise BadInput("--rate-limit must be more than 0 requests per second.")
+
+    def ready(url: str) -> None:
+        config = render_config(url, options)
+        if config_out is not None:
+            config_out.write_text(config, encoding="utf-8")
+            err(f"Wrote {config_out}.")
+        print(config, flush=True)
+        err(f"rowpush sandbox listening on {url} (Ctrl+C to stop)")
+
+    try:
+        serve(host, port, options, on_ready=ready)
+    except OSError as exc:
+        raise BadInput(f"Cannot listen on {host}:{port}: {exc.strerror}.",
+                       hint="Pick another --port (0 picks a free one).") from None
 
 
 @app.command("demo")

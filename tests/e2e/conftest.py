@@ -34,7 +34,7 @@ def workdir(
 ) -> Path:
     """A working directory with a rowpush.toml for the sandbox (fast rate: it is local)."""
     text = render_config(sandbox.url, sandbox.options)
-    text = text.replace('api = "halopsa"', 'api = "halopsa"\nrate = "200/s"')
+    text = text.replace('api = "halopsa"', 'api = "halopsa"\nrate = "1000/s"')
     (tmp_path / "rowpush.toml").write_text(text, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ROWPUSH_CONFIG", raising=False)

@@ -43,14 +43,15 @@ def _results(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return [dict(zip(head, r, strict=True)) for r in rows[1:]], summary
 
 
+@pytest.mark.sandbox_options(halo_clients=150)
 def test_export_edit_plan_apply_round_trip(workdir: Path, sandbox: SandboxServer, rowpush: Any) -> None:
     sheet = workdir / "clients.xlsx"
     result = rowpush("export", "halopsa.clients", "-c", "halopsa", "-o", str(sheet))
     assert result.code == 0, result.err
-    assert "Exported 500 halopsa.clients records" in result.out
+    assert "Exported 150 halopsa.clients records" in result.out
 
     untouched = _plan_json(rowpush, sheet)
-    assert untouched["summary"] == {"create": 0, "update": 0, "unchanged": 500, "invalid": 0}
+    assert untouched["summary"] == {"create": 0, "update": 0, "unchanged": 150, "invalid": 0}
 
     clients = sandbox.state.halopsa.clients
     ids = sorted(clients)[:6]
@@ -59,7 +60,7 @@ def test_export_edit_plan_apply_round_trip(workdir: Path, sandbox: SandboxServer
     _edit(sheet, edits, [{"name": "Zephyr Analytics Ltd", "item_tax_code": 3}])
 
     plan = _plan_json(rowpush, sheet)
-    assert plan["summary"] == {"create": 1, "update": 6, "unchanged": 494, "invalid": 0}
+    assert plan["summary"] == {"create": 1, "update": 6, "unchanged": 144, "invalid": 0}
     changed = {r["key"]: r["changes"] for r in plan["rows"] if r["status"] == "update"}
     for i in ids[:5]:
         assert changed[i] == {"item_tax_code": [clients[i]["item_tax_code"], edits[i]["item_tax_code"]]}
@@ -74,7 +75,7 @@ def test_export_edit_plan_apply_round_trip(workdir: Path, sandbox: SandboxServer
     sandbox.state.requests.clear()
     result = rowpush("apply", str(sheet), "-c", "halopsa", "--yes", "--results", str(results))
     assert result.code == 0, result.err
-    assert "Applied: 1 created, 6 updated, 494 unchanged, 0 failed" in result.out
+    assert "Applied: 1 created, 6 updated, 144 unchanged, 0 failed" in result.out
 
     posts = [r for r in sandbox.state.requests if r.method == "POST" and "/api/" in r.path.lower()]
     sent = [record for post in posts for record in post.body]
@@ -82,10 +83,10 @@ def test_export_edit_plan_apply_round_trip(workdir: Path, sandbox: SandboxServer
     assert {k for r in sent if r.get("id") == ids[0] for k in r} == {"id", "item_tax_code"}
 
     rows, summary = _results(results)
-    assert len(rows) == 501
+    assert len(rows) == 151
     by_status = Counter(r["_status"] for r in rows)
-    assert by_status == {"unchanged": 494, "updated": 6, "created": 1}
-    assert (summary["updated"], summary["created"], summary["unchanged"], summary["total"]) == (6, 1, 494, 501)
+    assert by_status == {"unchanged": 144, "updated": 6, "created": 1}
+    assert (summary["updated"], summary["created"], summary["unchanged"], summary["total"]) == (6, 1, 144, 151)
     assert summary["Target"] == "halopsa.clients" and summary["Connection"] == "halopsa"
     new_row = next(r for r in rows if r["_status"] == "created")
     new_id = int(new_row["_remote_id"])
@@ -104,7 +105,7 @@ def test_export_edit_plan_apply_round_trip(workdir: Path, sandbox: SandboxServer
     ws.cell(ws.max_row, 1).value = new_id
     wb.save(sheet)
     again = _plan_json(rowpush, sheet)
-    assert again["summary"] == {"create": 0, "update": 0, "unchanged": 501, "invalid": 0}
+    assert again["summary"] == {"create": 0, "update": 0, "unchanged": 151, "invalid": 0}
 
 
 @pytest.mark.sandbox_options(rate_limit=10.0, fail_rate=0.2)

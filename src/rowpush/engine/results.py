@@ -10,6 +10,7 @@ rowpush version. Built by streaming the input sheet again beside the journal
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rowpush import __version__
-from rowpush.model import Outcome, Status
+from rowpush.model import CellValue, Outcome, Status
 
 if TYPE_CHECKING:
     from rowpush.engine.journal import Journal
@@ -67,7 +68,7 @@ def write_results(path: Path, sheet: Sheet, journal: Journal, info: RunInfo) -> 
             if outcome is None:  # read after the plan (should not happen): say so
                 outcome = Outcome(raw.row, Status.SKIPPED, message="not planned")
             yield [
-                *(raw.values.get(h, "") for h in headers),
+                *(as_written(raw.values.get(h, "")) for h in headers),
                 raw.row,
                 outcome.status.value,
                 outcome.http_status,
@@ -95,6 +96,24 @@ def write_results(path: Path, sheet: Sheet, journal: Journal, info: RunInfo) -> 
         extra_sheets=[("Summary", summary)],
     )
     return counts
+
+
+_NUMBER = re.compile(r"-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,6})?")
+
+
+def as_written(value: CellValue) -> object:
+    """A cell as the user most likely typed it: "12" was a number, "00123" was text.
+
+    Sheets are read as text; the results workbook shows numbers and booleans as such
+    (only where the text round-trips exactly), so it reads like the input.
+    """
+    if not isinstance(value, str):
+        return value
+    if value in ("TRUE", "FALSE"):
+        return value == "TRUE"
+    if _NUMBER.fullmatch(value) and not (value.endswith("0") and "." in value):
+        return float(value) if "." in value else int(value)
+    return value
 
 
 def _summary_head(info: RunInfo) -> Iterator[list[object]]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from rowpush.model import RawRow, RowError, column_letter
 
@@ -110,8 +110,12 @@ def map_headers(target: type[Target], headers: list[str], file: str) -> HeaderMa
 
 
 def _suggest(word: str, choices: list[str]) -> str | None:
+    """The choice most like `word`: a close spelling, or one that contains it as a word."""
     by_norm = {normalize_header(c): c for c in choices}
-    close = difflib.get_close_matches(normalize_header(word), list(by_norm), n=1, cutoff=0.6)
+    wanted = normalize_header(word)
+    close = difflib.get_close_matches(wanted, list(by_norm), n=1, cutoff=0.6)
+    if not close:
+        close = [n for n in by_norm if wanted in n.replace("_", " ").split()]
     return repr(by_norm[close[0]]) if close else None
 
 
@@ -120,13 +124,20 @@ def validate_rows(
 ) -> Iterator[ValidRow]:
     """Type each row with the target's Row model; flag keys seen twice."""
     first_row_of: dict[Any, int] = {}
+    key_column = hmap.column_of_alias(_alias_of(target, target.key)) if target.key else None
+    key_type = (
+        TypeAdapter(target.Row.model_fields[target.key].annotation) if target.key else None
+    )
     for raw in rows:
         model, errors = _type_row(target, hmap, raw, file)
-        key = target.key_of(model.model_dump(exclude_unset=True)) if model else None
+        if model is not None:
+            key = target.key_of(model.model_dump(exclude_unset=True))
+        else:  # still catch a duplicate key on a row with other errors
+            key = _raw_key(raw, key_column, key_type)
         if key is not None:
             first = first_row_of.setdefault(key, raw.row)
             if first != raw.row:
-                column = hmap.column_of_alias(_alias_of(target, target.key or ""))
+                column = key_column
                 errors.append(
                     RowError(
                         f"{file}: row {raw.row}: {target.key} {key} appears again "
@@ -140,6 +151,15 @@ def validate_rows(
                 )
                 model = None
         yield ValidRow(raw, model if not errors else None, errors, key)
+
+
+def _raw_key(raw: RawRow, column: Column | None, adapter: TypeAdapter[Any] | None) -> Any:
+    if column is None or adapter is None or raw.values.get(column.header, "") == "":
+        return None
+    try:
+        return adapter.validate_python(_as_input(raw.values[column.header]))
+    except ValidationError:
+        return None
 
 
 def _alias_of(target: type[Target], name: str) -> str:

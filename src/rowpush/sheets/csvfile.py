@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from rowpush.errors import SheetError
-from rowpush.model import RawRow
+from rowpush.model import RawRow, column_letter
 from rowpush.sheets.reader import HeaderLayout, Sheet, build_layout
 
 __all__ = ["CHUNK_ROWS", "detect_delimiter", "detect_encoding", "open_csv"]
@@ -159,8 +159,10 @@ class CsvRows:
                 hint="Open it in Excel and save it again as 'CSV UTF-8 (Comma delimited)'.",
             )
         expected, line, saw = match.groups()
+        letter = column_letter(self.layout.col_offset + int(expected))
         return SheetError(
-            f"{self.path}: row {line} has {saw} cells but the header row has {expected}.",
+            f"{self.path}: row {line} has {saw} cells but the header row has {expected} "
+            f"(column {letter} has no header).",
             hint=(
                 "Add a header for the extra column, or remove the stray "
                 f"{_delimiter_name(self.delimiter)} (or quote the value that contains one)."

@@ -6,7 +6,7 @@ Light on purpose: pandas and python-calamine are imported by `csvfile` and
 Rules shared by both formats:
 - the header row is the first non-blank row (normally row 1); rows are numbered
   as the user sees them (a blank line in between still counts);
-- fully blank rows are skipped; a short row is padded with "";
+- fully blank (or whitespace-only) rows are skipped; a short row is padded with "";
 - a blank header cell between named columns, or two headers equal after
   `normalize_header`, is a `SheetError`; blank header cells before the first or
   after the last named column are ignored, but a value under one is a
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Protocol
 
@@ -164,23 +165,27 @@ class HeaderLayout:
 
         Raises `SheetError` for a value in a column that has no header.
         """
-        if all(isinstance(c, str) and not c.strip() for c in cells):
+        # Hot path: runs once per row. Named columns are contiguous (build_layout
+        # refuses a gap), so cells outside [first, end) are the headerless ones.
+        for cell in cells:
+            if not isinstance(cell, str) or cell.strip():
+                break
+        else:
             return None
-        named = set(self.positions)
-        for i, cell in enumerate(cells):
-            if i not in named and not (isinstance(cell, str) and not cell.strip()):
+        first, end = self.positions[0], self.positions[-1] + 1
+        for i in chain(range(min(first, len(cells))), range(end, len(cells))):
+            cell = cells[i]
+            if not isinstance(cell, str) or cell.strip():
                 letter = column_letter(self.col_offset + i)
                 raise SheetError(
                     f"{where}: row {row}, column {letter} holds {text_preview(cell)} "
                     f"but that column has no header.",
                     hint=f"Add a header in {letter}{self.row}, or clear the column.",
                 )
-        n = len(cells)
-        values = {
-            h: (cells[p] if p < n else "")
-            for h, p in zip(self.headers, self.positions, strict=True)
-        }
-        return RawRow(row=row, values=values)
+        named = list(cells[first:end])
+        if len(named) < len(self.headers):
+            named.extend([""] * (len(self.headers) - len(named)))
+        return RawRow(row=row, values=dict(zip(self.headers, named, strict=True)))
 
 
 def build_layout(

@@ -48,7 +48,9 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
 _XLS_STREAMS = ("Workbook".encode("utf-16-le"), "Book".encode("utf-16-le"))
-_ERROR_MARK = re.compile(rb"""\st\s*=\s*["']e["']""")
+# Starts with a literal so the scan runs at memory speed; a false hit (`xt="e"`)
+# only costs a full parse, which then finds nothing.
+_ERROR_MARK = re.compile(rb"""t\s*=\s*["']e["']""")
 _CELL_REF = re.compile(r"([A-Z]+)(\d+)")
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
@@ -196,6 +198,8 @@ def _read_layout(data: CalamineSheet, where: str) -> HeaderLayout:
 
 def cell_value(value: object) -> CellValue:
     """One calamine value as a `RawRow` value (see the module docstring)."""
+    if type(value) is str:  # the common case, first
+        return value
     if isinstance(value, datetime | date):
         return value
     return text_of(value)

@@ -77,15 +77,19 @@ class HaloTarget(Target):
 
     def __init__(self) -> None:
         self._index: dict[Any, dict[str, Any]] | None = None
+        """Every record of the list answers, by id (read once per run, when worth it)."""
 
     list_fields: ClassVar[frozenset[str]] = frozenset()
-    """Row fields a list answer carries; the rest need a GET by id (lists give summaries)."""
+    """Row fields a list answer is known to carry. Lists may give summaries: a field
+    outside this set is read from the list only where the list's records hold it,
+    else from a GET by id."""
 
     def _project(self, record: dict[str, Any]) -> dict[str, Any]:
         return {name: record.get(name) for name in self.Row.model_fields}
 
-    def _needs_full(self, fields: Collection[str]) -> bool:
-        return not set(fields) <= self.list_fields
+    def _list_carries(self, fields: Collection[str], records: Sequence[dict[str, Any]]) -> bool:
+        wanted = set(fields) - self.list_fields
+        return all(wanted <= record.keys() for record in records)
 
     async def _pages(self, client: httpx.AsyncClient) -> AsyncIterator[list[dict[str, Any]]]:
         page = 1
@@ -111,9 +115,8 @@ class HaloTarget(Target):
     async def iter_live(
         self, client: httpx.AsyncClient, fields: Collection[str]
     ) -> AsyncIterator[dict[str, Any]]:
-        full = self._needs_full(fields)
         async for records in self._pages(client):
-            if not full:
+            if self._list_carries(fields, records):
                 for record in records:
                     yield self._project(record)
                 continue
@@ -125,13 +128,14 @@ class HaloTarget(Target):
     async def fetch_live(
         self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
     ) -> dict[Any, dict[str, Any]]:
-        if self._needs_full(fields) or (self._index is None and len(keys) <= BY_ID_LIMIT):
+        if self._index is None and len(keys) <= BY_ID_LIMIT:
             return await self._get_many(client, keys)
         if self._index is None:
-            self._index = {
-                r["id"]: self._project(r) async for page in self._pages(client) for r in page
-            }
-        return {k: self._index[k] for k in keys if k in self._index}
+            self._index = {r["id"]: r async for page in self._pages(client) for r in page}
+        listed = [self._index[k] for k in keys if k in self._index]
+        if not self._list_carries(fields, listed):
+            return await self._get_many(client, [r["id"] for r in listed])
+        return {r["id"]: self._project(r) for r in listed}
 
     async def _get_many(
         self, client: httpx.AsyncClient, keys: Sequence[Any]
