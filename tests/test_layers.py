@@ -20,8 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "sheets": BOTTOM,
     "http": BOTTOM,
     "targets": BOTTOM | {"rowpush.config", "rowpush.http", "rowpush.sheets"},
-    "engine": BOTTOM
-    | {"rowpush.config", "rowpush.http", "rowpush.sheets", "rowpush.targets"},
+    "engine": BOTTOM | {"rowpush.config", "rowpush.http", "rowpush.sheets", "rowpush.targets"},
     # the vendors' side: written from ../shared/apis/, never from our client code
     "sandbox": set(),
 }

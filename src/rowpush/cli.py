@@ -17,6 +17,7 @@ import click
 import typer
 
 from rowpush import __version__
+from rowpush.engine.callbacks import Callbacks
 from rowpush.errors import BadInput, RowpushError
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ def print_errors(errors: Sequence[RowError]) -> None:
                 e.column or "",
                 e.header or "",
                 _short(e.value or "", 30),
-                e.expected and f"expected {e.expected}" or e.message,
+                e.problem or e.message,
             )
         )
     _print_table(rows, file=sys.stderr)
@@ -311,7 +312,7 @@ def report_apply(report: ApplyReport) -> int:
     return 0 if report.ok else 1
 
 
-class ConsoleCallbacks:
+class ConsoleCallbacks(Callbacks):
     """Apply progress on stderr (a bar when it is a terminal) and the confirmation prompt."""
 
     def __init__(self, prep: Prepared, conn: Connection, *, ask: bool) -> None:
@@ -434,8 +435,10 @@ def sandbox_cmd(
     try:
         serve(host, port, options, on_ready=ready)
     except OSError as exc:
-        raise BadInput(f"Cannot listen on {host}:{port}: {exc.strerror}.",
-                       hint="Pick another --port (0 picks a free one).") from None
+        raise BadInput(
+            f"Cannot listen on {host}:{port}: {exc.strerror}.",
+            hint="Pick another --port (0 picks a free one).",
+        ) from None
 
 
 @app.command("demo")

@@ -74,6 +74,8 @@ class RowError:
     """What would have been accepted, phrased for a person."""
     warning: bool = False
     """A warning does not make the row invalid (e.g. an ignored unknown column)."""
+    problem: str = ""
+    """The problem alone, without the place (for tables that show the place in columns)."""
 
     def where(self) -> str:
         """`row 7, column C (item_tax_code)` — the place, as a person reads it."""
@@ -98,6 +100,7 @@ class RowError:
             "message": self.message,
             "expected": self.expected,
             "warning": self.warning,
+            "problem": self.problem,
         }
 
 

@@ -65,7 +65,7 @@ def test_no_config_file_says_how_to_get_one(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     assert find_config() is None
-    with pytest.raises(ConfigError, match="no rowpush.toml was found") as caught:
+    with pytest.raises(ConfigError, match=r"no rowpush\.toml was found") as caught:
         load_config().connection("halo")
     assert "rowpush sandbox --config-out rowpush.toml" in str(caught.value)
 

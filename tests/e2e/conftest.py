@@ -29,9 +29,7 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxServer]:
 
 
 @pytest.fixture
-def workdir(
-    tmp_path: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
-) -> Path:
+def workdir(tmp_path: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A working directory with a rowpush.toml for the sandbox (fast rate: it is local)."""
     text = render_config(sandbox.url, sandbox.options)
     text = text.replace('api = "halopsa"', 'api = "halopsa"\nrate = "1000/s"')

@@ -14,7 +14,9 @@ from openpyxl import load_workbook
 from rowpush.sandbox.server import SandboxServer
 
 
-def _edit(path: Path, edits: dict[int, dict[str, Any]], new_rows: list[dict[str, Any]] = ()) -> None:  # type: ignore[assignment]
+def _edit(
+    path: Path, edits: dict[int, dict[str, Any]], new_rows: list[dict[str, Any]] = ()
+) -> None:  # type: ignore[assignment]
     """Edit an exported workbook as a person would: by id, by header."""
     wb = load_workbook(path)
     ws = wb.worksheets[0]
@@ -44,7 +46,9 @@ def _results(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
 
 @pytest.mark.sandbox_options(halo_clients=150)
-def test_export_edit_plan_apply_round_trip(workdir: Path, sandbox: SandboxServer, rowpush: Any) -> None:
+def test_export_edit_plan_apply_round_trip(
+    workdir: Path, sandbox: SandboxServer, rowpush: Any
+) -> None:
     sheet = workdir / "clients.xlsx"
     result = rowpush("export", "halopsa.clients", "-c", "halopsa", "-o", str(sheet))
     assert result.code == 0, result.err
@@ -63,7 +67,9 @@ def test_export_edit_plan_apply_round_trip(workdir: Path, sandbox: SandboxServer
     assert plan["summary"] == {"create": 1, "update": 6, "unchanged": 144, "invalid": 0}
     changed = {r["key"]: r["changes"] for r in plan["rows"] if r["status"] == "update"}
     for i in ids[:5]:
-        assert changed[i] == {"item_tax_code": [clients[i]["item_tax_code"], edits[i]["item_tax_code"]]}
+        assert changed[i] == {
+            "item_tax_code": [clients[i]["item_tax_code"], edits[i]["item_tax_code"]]
+        }
     assert changed[ids[5]] == {
         "notes": [clients[ids[5]]["notes"], "moved to the reduced rate"],
         "is_vip": [clients[ids[5]]["is_vip"], True],
@@ -86,15 +92,23 @@ def test_export_edit_plan_apply_round_trip(workdir: Path, sandbox: SandboxServer
     assert len(rows) == 151
     by_status = Counter(r["_status"] for r in rows)
     assert by_status == {"unchanged": 144, "updated": 6, "created": 1}
-    assert (summary["updated"], summary["created"], summary["unchanged"], summary["total"]) == (6, 1, 144, 151)
-    assert summary["Target"] == "halopsa.clients" and summary["Connection"] == "halopsa"
+    assert (summary["updated"], summary["created"], summary["unchanged"], summary["total"]) == (
+        6,
+        1,
+        144,
+        151,
+    )
+    assert summary["Target"] == "halopsa.clients"
+    assert summary["Connection"] == "halopsa"
     new_row = next(r for r in rows if r["_status"] == "created")
     new_id = int(new_row["_remote_id"])
     assert clients[new_id]["name"] == "Zephyr Analytics Ltd"
-    assert new_row["_http_status"] == 201 and new_row["_at"]
+    assert new_row["_http_status"] == 201
+    assert new_row["_at"]
     for i in ids[:5]:
         assert clients[i]["item_tax_code"] == edits[i]["item_tax_code"]
-    assert clients[ids[5]]["notes"] == "moved to the reduced rate" and clients[ids[5]]["is_vip"] is True
+    assert clients[ids[5]]["notes"] == "moved to the reduced rate"
+    assert clients[ids[5]]["is_vip"] is True
     secret = sandbox.options.halo_client_secret
     assert secret not in result.out + result.err
     assert not any(secret in str(c) for r in rows for c in r.values())
@@ -115,12 +129,25 @@ def test_apply_lands_every_row_once_through_429s_and_5xx(
     sheet = workdir / "clients.csv"
     clients = sandbox.state.halopsa.clients
     ids = sorted(clients)[:60]
-    lines = ["id,item_tax_code"] + [f"{i},{(clients[i]['item_tax_code'] or 0) % 4 + 1}" for i in ids]
+    lines = ["id,item_tax_code"] + [
+        f"{i},{(clients[i]['item_tax_code'] or 0) % 4 + 1}" for i in ids
+    ]
     sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
     sandbox.state.requests.clear()
     result = rowpush(
-        "apply", str(sheet), "-t", "halopsa.clients", "-c", "halopsa", "--yes",
-        "--results", str(workdir / "r.xlsx"), "--batch-size", "3", "--rate", "30/s",
+        "apply",
+        str(sheet),
+        "-t",
+        "halopsa.clients",
+        "-c",
+        "halopsa",
+        "--yes",
+        "--results",
+        str(workdir / "r.xlsx"),
+        "--batch-size",
+        "3",
+        "--rate",
+        "30/s",
     )
     assert result.code == 0, result.out + result.err
     log = list(sandbox.state.requests)
@@ -128,5 +155,6 @@ def test_apply_lands_every_row_once_through_429s_and_5xx(
     assert any(r.status is not None and r.status >= 500 for r in log), "no fault was injected"
     applied = [rec["id"] for r in log if r.method == "POST" and r.status == 201 for rec in r.body]
     assert sorted(applied) == ids  # every row landed, none twice
-    rows, summary = _results(workdir / "r.xlsx")
-    assert summary["updated"] == 60 and summary["failed"] == 0
+    _rows, summary = _results(workdir / "r.xlsx")
+    assert summary["updated"] == 60
+    assert summary["failed"] == 0

@@ -27,8 +27,10 @@ class FakeHalo:
         body = json.loads(request.content)
         self.posts.append(body)
         if any(r.get("item_tax_code") == 99 for r in body):
-            return httpx.Response(400, json={"ClassName": "System.Exception",
-                                             "Message": "Tax code 99 does not exist."})
+            return httpx.Response(
+                400,
+                json={"ClassName": "System.Exception", "Message": "Tax code 99 does not exist."},
+            )
         saved = []
         for record in body:
             if "id" not in record:
@@ -65,8 +67,9 @@ def _run(changes: list[Change], batch_size: int = 100) -> tuple[FakeHalo, list[O
 
 
 def _update(row: int, key: int, code: int) -> Change:
-    return Change(row, Action.UPDATE, key, {"item_tax_code": (0, code)},
-                  {"id": key, "item_tax_code": code})
+    return Change(
+        row, Action.UPDATE, key, {"item_tax_code": (0, code)}, {"id": key, "item_tax_code": code}
+    )
 
 
 def test_batches_respect_the_size_and_every_row_gets_an_outcome() -> None:
@@ -88,7 +91,8 @@ def test_creates_go_in_their_own_batches_and_get_remote_ids() -> None:
     assert sorted(len(p) for p in fake.posts) == [1, 2]
     assert all(("id" in r) for p in fake.posts if len(p) == 2 for r in p)
     created = outcomes[1]
-    assert created.status is Status.CREATED and created.remote_id == "901"
+    assert created.status is Status.CREATED
+    assert created.remote_id == "901"
 
 
 def test_a_rejected_batch_is_split_so_only_the_bad_row_fails() -> None:
@@ -99,7 +103,9 @@ def test_a_rejected_batch_is_split_so_only_the_bad_row_fails() -> None:
     assert failed[0].http_status == 400
     assert failed[0].message == "Tax code 99 does not exist."
     assert sum(o.status is Status.UPDATED for o in outcomes) == 9
-    sent_ok = [r["id"] for p in fake.posts if not any(x["item_tax_code"] == 99 for x in p) for r in p]
+    sent_ok = [
+        r["id"] for p in fake.posts if not any(x["item_tax_code"] == 99 for x in p) for r in p
+    ]
     assert sorted(sent_ok) == sorted(100 + r for r in range(2, 12) if r != 7)  # each once
 
 
@@ -111,8 +117,14 @@ def test_a_stop_leaves_unsent_rows_unreported() -> None:
     async def go() -> None:
         client = build_client("https://halo.test", transport=httpx.MockTransport(FakeHalo()))
         async with client:
-            await apply_changes(HaloClients(), client, [_update(2, 12, 2)],
-                                on_sending=lambda b: None, on_outcomes=outcomes.extend, stop=stop)
+            await apply_changes(
+                HaloClients(),
+                client,
+                [_update(2, 12, 2)],
+                on_sending=lambda b: None,
+                on_outcomes=outcomes.extend,
+                stop=stop,
+            )
 
     asyncio.run(go())
     assert outcomes == []

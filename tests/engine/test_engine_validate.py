@@ -11,7 +11,7 @@ from rowpush.targets.halopsa import HaloClients
 
 def _validate(headers: list[str], *rows: dict[str, object]) -> list:  # type: ignore[type-arg]
     hmap = map_headers(HaloClients, headers, "clients.csv")
-    raws = [RawRow(i + 2, {h: v for h, v in row.items()}) for i, row in enumerate(rows)]  # type: ignore[misc]
+    raws = [RawRow(i + 2, dict(row.items())) for i, row in enumerate(rows)]  # type: ignore[misc]
     return list(validate_rows(HaloClients, hmap, raws, "clients.csv"))
 
 
@@ -19,15 +19,19 @@ def test_headers_match_after_trimming_and_case_folding() -> None:
     hmap = map_headers(HaloClients, [" ID ", "Item_Tax_Code", "Name"], "c.csv")
     assert {c.alias for c in hmap.columns.values()} == {"id", "item_tax_code", "name"}
     assert hmap.columns[" ID "].letter == "A"
-    assert not hmap.errors and not hmap.warnings
+    assert not hmap.errors
+    assert not hmap.warnings
 
 
 def test_unknown_column_is_a_warning_naming_its_letter() -> None:
     hmap = map_headers(HaloClients, ["id", "colour"], "c.csv")
     assert not hmap.errors
     (warning,) = hmap.warnings
-    assert warning.warning and warning.column == "B"
-    assert "column B ('colour') is not a column of halopsa.clients; it is ignored" in warning.message
+    assert warning.warning
+    assert warning.column == "B"
+    assert (
+        "column B ('colour') is not a column of halopsa.clients; it is ignored" in warning.message
+    )
 
 
 def test_missing_required_column_suggests_the_closest_header() -> None:
@@ -38,7 +42,9 @@ def test_missing_required_column_suggests_the_closest_header() -> None:
 
 
 def test_bad_value_names_row_column_header_value_and_expectation() -> None:
-    (row,) = _validate(["id", "name", "item_tax_code"], {"id": "12", "name": "A", "item_tax_code": "abc"})
+    (row,) = _validate(
+        ["id", "name", "item_tax_code"], {"id": "12", "name": "A", "item_tax_code": "abc"}
+    )
     assert row.model is None
     (error,) = row.errors
     assert (error.row, error.column, error.header, error.value) == (2, "C", "item_tax_code", "abc")
@@ -57,7 +63,9 @@ def test_blank_cells_are_left_out_not_cleared() -> None:
 
 
 def test_create_without_a_name_is_invalid() -> None:
-    (row,) = _validate(["id", "name", "item_tax_code"], {"id": "", "name": "", "item_tax_code": "1"})
+    (row,) = _validate(
+        ["id", "name", "item_tax_code"], {"id": "", "name": "", "item_tax_code": "1"}
+    )
     assert row.model is None
     assert "a name is needed to create a client" in row.errors[0].message
 

@@ -84,9 +84,7 @@ async def send_batch(
         outcomes = await target.send(client, batch)
     except httpx.HTTPError as exc:
         return [_failed(c, None, describe_error(exc)) for c in batch]
-    rejected = all(
-        o.status is Status.FAILED and o.http_status in SPLIT_STATUSES for o in outcomes
-    )
+    rejected = all(o.status is Status.FAILED and o.http_status in SPLIT_STATUSES for o in outcomes)
     if len(batch) > 1 and rejected:
         middle = len(batch) // 2
         return [

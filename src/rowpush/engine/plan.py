@@ -43,7 +43,9 @@ async def plan_rows(
 ) -> AsyncIterator[Change]:
     """Plan every row, fetching live state one chunk of keys at a time."""
     for chunk in chunks(rows, target.live_chunk):
-        keys = list(dict.fromkeys(r.key for r in chunk if r.model is not None and r.key is not None))
+        keys = list(
+            dict.fromkeys(r.key for r in chunk if r.model is not None and r.key is not None)
+        )
         fields = {name for r in chunk if r.model is not None for name in r.model.model_fields_set}
         live = await target.fetch_live(client, keys, fields) if keys else {}
         for row in chunk:
@@ -74,6 +76,7 @@ def plan_row(
             value=str(row.key),
             expected=f"the {target.key} of an existing record, or a blank {target.key} "
             "to create a new one",
+            problem=f"no record has {target.key} {row.key}",
         )
         return Change(row.raw.row, Action.INVALID, key=row.key, errors=[error], label=label)
     changed = {

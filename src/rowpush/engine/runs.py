@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rowpush.engine.callbacks import Callbacks
 from rowpush.engine.validate import HeaderMap, ValidRow, map_headers, validate_rows
 from rowpush.errors import AuthFailed, BadInput, ConnectionFailed, SheetError
 from rowpush.model import Action, Change, Outcome, RowError, Status
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     import httpx
 
     from rowpush.config import Connection
-    from rowpush.http.retry import RetryEvent
+    from rowpush.http.transport import RetryEvent
     from rowpush.sheets.reader import Sheet
     from rowpush.targets.base import Target
 
@@ -77,18 +78,6 @@ def prepare(path: Path, *, target: str | None = None, sheet: str | None = None) 
     return Prepared(path, opened, target_cls, hmap)
 
 
-class Callbacks:
-    """Progress hooks for a face to draw; every method is optional (no-op here)."""
-
-    def planned(self, change: Change) -> None: ...
-    def confirm(self, counts: dict[str, int]) -> bool:
-        return True
-
-    def sending(self, total: int) -> None: ...
-    def outcomes(self, outcomes: Sequence[Outcome]) -> None: ...
-    def retry_event(self, event: RetryEvent) -> None: ...
-
-
 @contextlib.asynccontextmanager
 async def connect(
     target: Target,
@@ -137,11 +126,13 @@ async def connect(
             hint="Check base_url in rowpush.toml and your network.",
         ) from None
     except AuthFailed as exc:
-        raise AuthFailed(f"Connection '{conn.name}' ({base_url}): {exc.message}",
-                         hint=exc.hint) from None
+        raise AuthFailed(
+            f"Connection '{conn.name}' ({base_url}): {exc.message}", hint=exc.hint
+        ) from None
     except ConnectionFailed as exc:
-        raise ConnectionFailed(f"Connection '{conn.name}' ({base_url}): {exc.message}",
-                               hint=exc.hint) from None
+        raise ConnectionFailed(
+            f"Connection '{conn.name}' ({base_url}): {exc.message}", hint=exc.hint
+        ) from None
 
 
 async def plan_changes(
@@ -205,7 +196,11 @@ async def apply_file(
     journal = Journal(journal_path)
     try:
         async with connect(
-            target, conn, rate=rate, concurrency=concurrency, transport=transport,
+            target,
+            conn,
+            rate=rate,
+            concurrency=concurrency,
+            transport=transport,
             on_event=cb.retry_event,
         ) as client:
             async for chunk in _achunks(plan_changes(prep, target, client), 200):
@@ -347,7 +342,7 @@ async def export_target(
         await asyncio.to_thread(rows.put, None)
         await asyncio.to_thread(writer.join)
         if errors:  # never leave a half-written export behind
-            out.unlink(missing_ok=True)
+            await asyncio.to_thread(out.unlink, missing_ok=True)
     if errors:
         raise errors[0]
     return written[0] if written else count

@@ -13,22 +13,19 @@ import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from rowpush.model import RawRow, RowError, column_letter
+from rowpush.sheets.reader import normalize_header
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
 
     from rowpush.targets.base import Target
 
-__all__ = ["HeaderMap", "ValidRow", "map_headers", "validate_rows"]
-
-
-def normalize_header(text: str) -> str:
-    return " ".join(text.split()).casefold()
+__all__ = ["HeaderMap", "ValidRow", "map_headers", "normalize_header", "validate_rows"]
 
 
 @dataclass(frozen=True)
@@ -125,9 +122,9 @@ def validate_rows(
     """Type each row with the target's Row model; flag keys seen twice."""
     first_row_of: dict[Any, int] = {}
     key_column = hmap.column_of_alias(_alias_of(target, target.key)) if target.key else None
-    key_type = (
-        TypeAdapter(target.Row.model_fields[target.key].annotation) if target.key else None
-    )
+    key_type: TypeAdapter[Any] | None = None
+    if target.key:
+        key_type = TypeAdapter(cast(Any, target.Row.model_fields[target.key].annotation))
     for raw in rows:
         model, errors = _type_row(target, hmap, raw, file)
         if model is not None:
@@ -147,6 +144,7 @@ def validate_rows(
                         header=column.header if column else None,
                         value=str(key),
                         expected="a key not used on another row",
+                        problem=f"{target.key} {key} appears again (first on row {first})",
                     )
                 )
                 model = None
@@ -195,6 +193,7 @@ def _row_error(hmap: HeaderMap, raw: RawRow, err: ErrorDetails, file: str) -> Ro
     column = hmap.column_of_alias(alias) if alias else None
     value = err.get("input") if column else None
     expected = _expected(err)
+    problem = expected if err["type"] == "value_error" else f"expected {expected}"
     if column is not None:
         shown = "" if value is None else f" {str(value)!r}"
         message = (
@@ -210,6 +209,7 @@ def _row_error(hmap: HeaderMap, raw: RawRow, err: ErrorDetails, file: str) -> Ro
         header=column.header if column else None,
         value=None if value is None else str(value),
         expected=expected,
+        problem=problem,
     )
 
 

@@ -196,11 +196,10 @@ class HaloTarget(Target):
             for name, sent in change.payload.items()
             if name in record and name != "id" and record[name] != sent
         ]
-        message = (
-            f"HaloPSA kept a different value for {', '.join(ignored)}" if ignored else ""
+        message = f"HaloPSA kept a different value for {', '.join(ignored)}" if ignored else ""
+        return outcome_for(
+            change, ok=True, http_status=status, message=message, remote_id=remote_id
         )
-        return outcome_for(change, ok=True, http_status=status, message=message,
-                           remote_id=remote_id)
 
 
 def _records_of(body: Any, envelope: str) -> list[dict[str, Any]]:
