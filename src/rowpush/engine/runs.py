@@ -194,6 +194,7 @@ async def apply_file(
     started = datetime.now(UTC).replace(microsecond=0)
     target = prep.target()
     journal = Journal(journal_path)
+    sending = False  # until then, nothing went out and the journal is not worth keeping
     try:
         async with connect(
             target,
@@ -217,6 +218,7 @@ async def apply_file(
                 report.cancelled = True
                 return report
             cb.sending(to_send)
+            sending = True
 
             def record(outcomes: Sequence[Outcome]) -> None:
                 journal.record(outcomes)
@@ -249,7 +251,7 @@ async def apply_file(
         return report
     finally:
         journal.close()
-        if not _unfinished(journal_path):
+        if not sending or not _unfinished(journal_path):
             _remove_journal(journal_path)
 
 
