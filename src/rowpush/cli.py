@@ -23,6 +23,7 @@ from rowpush.errors import BadInput, RowpushError
 if TYPE_CHECKING:
     from rowpush.config import Connection
     from rowpush.engine.runs import ApplyReport, Prepared
+    from rowpush.http.transport import RetryEvent
     from rowpush.model import Change, Outcome, RowError
 
 app = typer.Typer(
@@ -46,6 +47,22 @@ TargetOpt = Annotated[
 SheetOpt = Annotated[
     str | None, typer.Option("--sheet", help="XLSX sheet to read (default: first visible).")
 ]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"rowpush {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Turn a spreadsheet into safe, fast, audited bulk changes on SaaS REST APIs."""
 
 
 def err(text: str) -> None:
@@ -190,14 +207,21 @@ async def _plan(prep: Prepared, conn: Connection, as_json: bool) -> dict[str, in
         url = target.api.base_url(conn)
         out.write(f"Plan for {prep.file} → {target.name} on '{conn.name}' ({url})\n\n")
     first = True
+    tty = sys.stderr.isatty()
     async with connect(target, conn) as client:
         async for change in plan_changes(prep, target, client):
             counts[change.action.value] += 1
+            planned = sum(counts.values())
+            if tty and planned % 50 == 0:  # live reads can take minutes at Halo's 1 request/s
+                sys.stderr.write(f"\rplanning: {planned} rows read against live state…")
+                sys.stderr.flush()
             if as_json:
                 out.write(("" if first else ",") + "\n  " + json.dumps(change.to_json()))
                 first = False
             else:
                 _print_change(change)
+    if tty:
+        sys.stderr.write("\r\033[K")
     if as_json:
         summary = json.dumps(counts)
         out.write(f'\n], "summary": {summary}}}\n')
@@ -214,16 +238,17 @@ def _print_change(change: Change) -> None:
 
     if change.action is Action.UNCHANGED:
         return
-    key = "" if change.key is None else f"{change.key}"
+    key = "(new)" if change.key is None else f"{change.key}"
     label = change.label or ""
     print(f"  row {change.row:<6} {change.action.value:<9} {key:<8} {label}")
+    pad = " " * 8
     for name, (old, new) in change.fields.items():
         if change.action is Action.CREATE:
-            print(f"{'':20}{name}: {_show(new)}")
+            print(f"{pad}{name}: {_show(new)}")
         else:
-            print(f"{'':20}{name}: {_show(old)} → {_show(new)}")
+            print(f"{pad}{name}: {_show(old)} → {_show(new)}")
     for error in change.errors:
-        print(f"{'':20}{error.message}")
+        print(f"{pad}{error.message}")
 
 
 def _show(value: Any) -> str:
@@ -358,11 +383,12 @@ class ConsoleCallbacks(Callbacks):
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[failed]} failed"),
                 TimeRemainingColumn(),
+                TextColumn("{task.fields[note]}"),
                 console=Console(stderr=True),
                 transient=True,
             )
             self._progress.start()
-            self._task = self._progress.add_task("apply", total=total, failed=0)
+            self._task = self._progress.add_task("apply", total=total, failed=0, note="")
 
     def outcomes(self, outcomes: Sequence[Outcome]) -> None:
         from rowpush.model import Status
@@ -372,8 +398,16 @@ class ConsoleCallbacks(Callbacks):
         if self._progress is not None:
             self._progress.update(self._task, completed=self.done, failed=self.failed)
 
-    def retry_event(self, event: Any) -> None:
-        return None
+    def retry_event(self, event: RetryEvent) -> None:
+        if self._progress is None:
+            return
+        if event.kind == "throttled":
+            note = f"paused {event.wait:.0f} s on {event.status or 429}"
+        elif event.kind == "retry":
+            note = f"retrying after {event.status or event.error}"
+        else:
+            note = ""
+        self._progress.update(self._task, note=note)
 
     def close(self) -> None:
         if self._progress is not None:

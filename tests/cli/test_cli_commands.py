@@ -1,0 +1,42 @@
+"""Every command has help text and a README entry; the console script runs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from rowpush.cli import app
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_command_has_help_and_a_readme_entry(name: str) -> None:
+    command = typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
+    assert command.help, f"rowpush {name} has no help text"
+    assert f"### {name}" in README, f"README has no '### {name}' section"
+    assert f"rowpush {name}" in README
+
+
+def test_the_console_script_lists_the_targets() -> None:
+    exe = shutil.which("rowpush", path=str(Path(sys.executable).parent))
+    assert exe, "the rowpush console script is not installed next to this python"
+    out = subprocess.run([exe, "targets"], capture_output=True, text=True, check=True).stdout
+    assert "halopsa.clients" in out
+    assert "halopsa" in out.split("halopsa.clients", 1)[1]
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from rowpush import __version__
+    from rowpush.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"rowpush {__version__}"
