@@ -111,52 +111,27 @@ class Journal:
             counts[action] = n
         return counts
 
-    def pending(self, rows: set[int] | None = None) -> Iterator[Change]:
-        """Changes still to send, in row order, read a page at a time."""
+    def _scan(self, columns: str, where: str = "1") -> Iterator[tuple[Any, ...]]:
+        """`SELECT row, columns` in row order, a page at a time (memory stays flat)."""
         last = 0
-        while True:
-            page = self._db.execute(
-                "SELECT row, action, key, label, fields, payload FROM rows"
-                " WHERE state = 'pending' AND row > ? ORDER BY row LIMIT ?",
-                (last, _PAGE),
-            ).fetchall()
-            if not page:
-                return
-            for row, action, key, label, fields, payload in page:
-                last = row
-                if rows is not None and row not in rows:
-                    continue
-                yield Change(
-                    row,
-                    Action(action),
-                    json.loads(key),
-                    {k: (o, n) for k, (o, n) in json.loads(fields).items()},
-                    json.loads(payload),
-                    label=label,
-                )
+        while page := self._db.execute(
+            f"SELECT row, {columns} FROM rows WHERE ({where}) AND row > ? ORDER BY row LIMIT ?",
+            (last, _PAGE),
+        ).fetchall():
+            yield from page
+            last = page[-1][0]
+
+    def pending(self) -> Iterator[Change]:
+        """Changes still to send, in row order."""
+        for row, action, key, label, fields, payload in self._scan(
+            "action, key, label, fields, payload", "state = 'pending'"
+        ):
+            yield _change(row, action, key, label, fields, payload, "[]")
 
     def changes(self) -> Iterator[Change]:
         """Every planned change with its errors, in row order."""
-        last = 0
-        while True:
-            page = self._db.execute(
-                "SELECT row, action, key, label, fields, payload, errors FROM rows"
-                " WHERE row > ? ORDER BY row LIMIT ?",
-                (last, _PAGE),
-            ).fetchall()
-            if not page:
-                return
-            for row, action, key, label, fields, payload, errors in page:
-                last = row
-                yield Change(
-                    row,
-                    Action(action),
-                    json.loads(key),
-                    {k: (o, n) for k, (o, n) in json.loads(fields).items()},
-                    json.loads(payload),
-                    [RowError(**e) for e in json.loads(errors)],
-                    label,
-                )
+        for row, *rest in self._scan("action, key, label, fields, payload, errors"):
+            yield _change(row, *rest)
 
     # -- outcomes -----------------------------------------------------------------
 
@@ -187,37 +162,45 @@ class Journal:
 
     def outcomes(self) -> Iterator[Outcome]:
         """Every row's outcome so far, in row order; rows never sent are `skipped`."""
-        last = 0
-        while True:
-            page = self._db.execute(
-                "SELECT row, state, status, http_status, message, remote_id, at, key FROM rows"
-                " WHERE row > ? ORDER BY row LIMIT ?",
-                (last, _PAGE),
-            ).fetchall()
-            if not page:
-                return
-            for row, state, status, http_status, message, remote_id, at, key in page:
-                last = row
-                if state in ("pending", "sending") or status is None:
-                    status, message = Status.SKIPPED.value, message or "not sent"
-                rid = remote_id
-                if rid is None and status in ("updated", "unchanged"):
-                    loaded = json.loads(key)
-                    rid = None if loaded is None else str(loaded)
-                yield Outcome(
-                    row,
-                    Status(status),
-                    http_status,
-                    message or "",
-                    rid,
-                    datetime.fromisoformat(at) if at else None,
-                )
+        for row, state, status, http_status, message, remote_id, at, key in self._scan(
+            "state, status, http_status, message, remote_id, at, key"
+        ):
+            if state == "sending":  # stopped mid-request: it may or may not have landed
+                status = Status.SKIPPED.value
+                message = "interrupted while sending: the outcome is unknown, check it"
+            elif state == "pending" or status is None:
+                status, message = Status.SKIPPED.value, message or "not sent"
+            if remote_id is None and status in ("updated", "unchanged"):
+                loaded = json.loads(key)
+                remote_id = None if loaded is None else str(loaded)
+            yield Outcome(
+                row,
+                Status(status),
+                http_status,
+                message or "",
+                remote_id,
+                datetime.fromisoformat(at) if at else None,
+            )
 
     def status_counts(self) -> dict[str, int]:
         counts = {s.value: 0 for s in Status}
         for outcome in self.outcomes():
             counts[outcome.status.value] += 1
         return counts
+
+
+def _change(
+    row: int, action: str, key: str, label: str | None, fields: str, payload: str, errors: str
+) -> Change:
+    return Change(
+        row,
+        Action(action),
+        json.loads(key),
+        {k: (o, n) for k, (o, n) in json.loads(fields).items()},
+        json.loads(payload),
+        [RowError(**e) for e in json.loads(errors)],
+        label,
+    )
 
 
 def _plain(value: Any) -> Any:
