@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e_sheets import APPLY_CSV, applied_ids, shifted_tax_codes
 
 from rowpush.sandbox.server import SandboxServer
 
@@ -18,19 +19,11 @@ def _token_requests(sandbox: SandboxServer) -> list[Any]:
 def test_expiring_tokens_are_refreshed_without_losing_a_row(
     workdir: Path, sandbox: SandboxServer, rowpush: Any
 ) -> None:
-    clients = sandbox.state.halopsa.clients
-    ids = sorted(clients)[:24]
     sheet = workdir / "c.csv"
-    rows = [f"{i},{(clients[i]['item_tax_code'] or 0) % 4 + 1}" for i in ids]
-    sheet.write_text("id,item_tax_code\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    ids = shifted_tax_codes(sandbox, sheet, 24)
     result = rowpush(
-        "apply",
+        *APPLY_CSV,
         str(sheet),
-        "-t",
-        "halopsa.clients",
-        "-c",
-        "halopsa",
-        "--yes",
         "--results",
         str(workdir / "r.xlsx"),
         "--batch-size",
@@ -40,13 +33,7 @@ def test_expiring_tokens_are_refreshed_without_losing_a_row(
     )
     assert result.code == 0, result.err
     assert len(_token_requests(sandbox)) >= 3, "the token was never refreshed"
-    applied = [
-        rec["id"]
-        for r in sandbox.state.requests
-        if r.method == "POST" and r.status == 201 and "/api/" in r.path.lower()
-        for rec in r.body
-    ]
-    assert sorted(applied) == ids  # none lost, none sent twice
+    assert applied_ids(sandbox) == ids  # none lost, none sent twice
 
 
 @pytest.mark.parametrize("style", ["basic", "body"])

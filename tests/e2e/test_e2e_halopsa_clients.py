@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e_sheets import APPLY_CSV, applied_ids, shifted_tax_codes
 from openpyxl import load_workbook
 
 from rowpush.sandbox.server import SandboxServer
@@ -127,21 +128,11 @@ def test_apply_lands_every_row_once_through_429s_and_5xx(
     workdir: Path, sandbox: SandboxServer, rowpush: Any
 ) -> None:
     sheet = workdir / "clients.csv"
-    clients = sandbox.state.halopsa.clients
-    ids = sorted(clients)[:60]
-    lines = ["id,item_tax_code"] + [
-        f"{i},{(clients[i]['item_tax_code'] or 0) % 4 + 1}" for i in ids
-    ]
-    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ids = shifted_tax_codes(sandbox, sheet, 60)
     sandbox.state.requests.clear()
     result = rowpush(
-        "apply",
+        *APPLY_CSV,
         str(sheet),
-        "-t",
-        "halopsa.clients",
-        "-c",
-        "halopsa",
-        "--yes",
         "--results",
         str(workdir / "r.xlsx"),
         "--batch-size",
@@ -153,8 +144,7 @@ def test_apply_lands_every_row_once_through_429s_and_5xx(
     log = list(sandbox.state.requests)
     assert any(r.status == 429 for r in log), "the rate limit was never hit"
     assert any(r.status is not None and r.status >= 500 for r in log), "no fault was injected"
-    applied = [rec["id"] for r in log if r.method == "POST" and r.status == 201 for rec in r.body]
-    assert sorted(applied) == ids  # every row landed, none twice
+    assert applied_ids(sandbox) == ids  # every row landed, none twice
     _rows, summary = _results(workdir / "r.xlsx")
     assert summary["updated"] == 60
     assert summary["failed"] == 0

@@ -1,0 +1,29 @@
+"""Sheets and request-log readings shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rowpush.sandbox.server import SandboxServer
+
+APPLY_CSV = ("apply", "-t", "halopsa.clients", "-c", "halopsa", "--yes")
+"""`rowpush apply` of a CSV sheet to the sandbox, without asking (the file goes after)."""
+
+
+def shifted_tax_codes(sandbox: SandboxServer, path: Path, count: int) -> list[int]:
+    """Write a CSV moving the first `count` clients to another item tax code; their ids."""
+    clients = sandbox.state.halopsa.clients
+    ids = sorted(clients)[:count]
+    rows = [f"{i},{(clients[i]['item_tax_code'] or 0) % 4 + 1}" for i in ids]
+    path.write_text("id,item_tax_code\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return ids
+
+
+def applied_ids(sandbox: SandboxServer) -> list[int]:
+    """Ids of every record the sandbox accepted in a POST to /api, repeats kept, sorted."""
+    return sorted(
+        record["id"]
+        for request in sandbox.state.requests
+        if request.method == "POST" and request.status == 201 and "/api/" in request.path.lower()
+        for record in request.body
+    )
