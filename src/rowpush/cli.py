@@ -468,6 +468,8 @@ def sandbox_cmd(
 
     try:
         serve(host, port, options, on_ready=ready)
+    except KeyboardInterrupt:  # Ctrl+C is how a sandbox is meant to stop
+        err("sandbox stopped.")
     except OSError as exc:
         raise BadInput(
             f"Cannot listen on {host}:{port}: {exc.strerror}.",
