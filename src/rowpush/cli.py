@@ -312,6 +312,11 @@ def apply_cmd(
                 skip_invalid=skip_invalid,
             )
         )
+    except KeyboardInterrupt:
+        callbacks.close()
+        if out.exists():
+            err(f"Interrupted. What was done so far is in {out}; rows not sent are 'skipped'.")
+        raise
     finally:
         callbacks.close()
     raise typer.Exit(report_apply(report))

@@ -182,6 +182,13 @@ class Journal:
                 datetime.fromisoformat(at) if at else None,
             )
 
+    def unfinished(self) -> int:
+        """Rows planned to be sent that have no final outcome yet."""
+        (count,) = self._db.execute(
+            "SELECT COUNT(*) FROM rows WHERE state IN ('pending', 'sending')"
+        ).fetchone()
+        return int(count)
+
     def status_counts(self) -> dict[str, int]:
         counts = {s.value: 0 for s in Status}
         for outcome in self.outcomes():

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from rowpush.engine.callbacks import Callbacks
 from rowpush.engine.validate import HeaderMap, ValidRow, map_headers, validate_rows
 from rowpush.errors import AuthFailed, BadInput, ConnectionFailed, SheetError
-from rowpush.model import Action, Change, Outcome, RowError, Status
+from rowpush.model import Action, Change, Outcome, RowError
 from rowpush.targets.registry import get_target
 
 if TYPE_CHECKING:
@@ -250,18 +250,10 @@ async def apply_file(
                 report.results = results
         return report
     finally:
+        unfinished = journal.unfinished()
         journal.close()
-        if not sending or not _unfinished(journal_path):
+        if not sending or not unfinished:
             _remove_journal(journal_path)
-
-
-def _unfinished(path: Path) -> bool:
-    from rowpush.engine.journal import Journal
-
-    if not path.exists():
-        return False
-    with Journal(path) as journal:
-        return any(o.status is Status.SKIPPED for o in journal.outcomes())
 
 
 def _remove_journal(path: Path) -> None:
