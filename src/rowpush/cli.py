@@ -103,19 +103,13 @@ def template_cmd(
     ] = None,
 ) -> None:
     """Write an empty template for a target (XLSX by default, CSV by extension)."""
-    from rowpush.sheets.writer import write_table
+    from rowpush.engine.runs import write_template
     from rowpush.targets.registry import get_target
 
     target_cls = get_target(target)
     out = output or Path(f"{target_cls.name}.xlsx")
     _check_output(out)
-    write_table(
-        out,
-        target_cls.columns(),
-        [],
-        sheet_title=target_cls.name,
-        meta={"target": target_cls.name, "rowpush_version": __version__},
-    )
+    write_template(target_cls, out)
     print(f"Wrote {out} ({len(target_cls.headers())} columns for {target_cls.name}).")
 
 

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from rowpush.config import Connection
     from rowpush.http.transport import RetryEvent
     from rowpush.sheets.reader import Sheet
+    from rowpush.sheets.writer import ColumnSpec
     from rowpush.targets.base import Target
 
 __all__ = [
@@ -288,9 +289,6 @@ async def export_target(
     `columns` limits the export to some headers (the key is always kept): fewer
     columns can mean far fewer requests where list answers carry only some fields.
     """
-    from rowpush import __version__
-    from rowpush.sheets.writer import write_table
-
     target_cls = get_target(target_name)
     target = target_cls()
     headers = _export_headers(target_cls, columns)
@@ -305,15 +303,7 @@ async def export_target(
 
     def write() -> None:
         try:
-            written.append(
-                write_table(
-                    out,
-                    specs,
-                    feed(),
-                    sheet_title=target_cls.name,
-                    meta={"target": target_cls.name, "rowpush_version": __version__},
-                )
-            )
+            written.append(write_template(target_cls, out, feed(), columns=specs))
         except BaseException as exc:
             errors.append(exc)
             while rows.get() is not None:  # unblock the producer
@@ -340,6 +330,27 @@ async def export_target(
     if errors:
         raise errors[0]
     return written[0] if written else count
+
+
+def write_template(
+    target: type[Target],
+    out: Path,
+    rows: Iterable[Sequence[object]] = (),
+    *,
+    columns: Sequence[ColumnSpec] | None = None,
+) -> int:
+    """The target's template (its columns, notes, dropdowns, and the hidden record of
+    the target), with `rows` if given; returns the rows written."""
+    from rowpush import __version__
+    from rowpush.sheets.writer import write_table
+
+    return write_table(
+        out,
+        columns if columns is not None else target.columns(),
+        rows,
+        sheet_title=target.name,
+        meta={"target": target.name, "rowpush_version": __version__},
+    )
 
 
 def _export_headers(target: type[Target], columns: Sequence[str] | None) -> dict[str, str]:
