@@ -2,44 +2,56 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from rowpush.sandbox.clock import Clock, monotonic
-from rowpush.sandbox.halopsa import api as halopsa
-from rowpush.sandbox.halopsa.state import HaloState
 from rowpush.sandbox.options import SandboxOptions
+from rowpush.sandbox.registry import ConnectionFactory, discover
 from rowpush.sandbox.requestlog import RequestLog, RequestLogMiddleware
 
-ConnectionFactory = Callable[[str, SandboxOptions], dict[str, str]]
+if TYPE_CHECKING:
+    from rowpush.sandbox.halopsa.state import HaloState
 
-CONNECTIONS: dict[str, ConnectionFactory] = {
-    halopsa.NAME: halopsa.halopsa_connection,
-}
+APIS = discover()
+CONNECTIONS: dict[str, ConnectionFactory] = {api.name: api.connection for api in APIS}
 """Connection name -> its ``rowpush.toml`` section, given the server's root URL."""
-PREFIXES: dict[str, str] = {halopsa.PREFIX: halopsa.NAME}
-"""Mount prefix -> API name."""
 
 
 @dataclass
 class SandboxState:
-    """What tests can reach through ``app.state.sandbox``."""
+    """What tests can reach through ``app.state.sandbox``: ``state.halopsa``, ``state.m3ter``…"""
 
     options: SandboxOptions
     clock: Clock
     requests: RequestLog
     """Every request received, oldest first, credentials redacted."""
-    halopsa: HaloState
+    apis: dict[str, Any] = field(default_factory=dict)
+    """API name -> that API's state (records, tokens, limiter)."""
+
+    @property
+    def halopsa(self) -> HaloState:
+        state: HaloState = self.apis["halopsa"]
+        return state
+
+    def __getattr__(self, name: str) -> Any:
+        apis = self.__dict__.get("apis", {})
+        key = name.replace("_", "-")
+        for candidate in (name, key):
+            if candidate in apis:
+                return apis[candidate]
+        raise AttributeError(name)
 
     def reset(self) -> None:
         """Reseed every API and forget logged requests."""
-        self.halopsa.reset()
+        for state in self.apis.values():
+            state.reset()
         self.requests.clear()
 
 
@@ -47,16 +59,25 @@ def create_app(options: SandboxOptions | None = None, *, clock: Clock = monotoni
     """The sandbox as an ASGI app; ``clock`` drives token expiry and rate windows."""
     options = options or SandboxOptions()
     log = RequestLog(options.log_limit)
-    halo_app, halo_state = halopsa.build_halopsa(options, clock)
+    routes: list[BaseRoute] = []
+    prefixes: dict[str, str] = {}
+    states: dict[str, Any] = {}
+    for api in APIS:
+        mounts, state = api.build(options, clock)
+        states[api.name] = state
+        for prefix, asgi in mounts.items():
+            routes.append(Mount(prefix, app=asgi))
+            prefixes[prefix] = api.name
 
     async def index(request: Request) -> Response:
-        return JSONResponse(
-            {"sandbox": "rowpush", "apis": {name: p for p, name in PREFIXES.items()}}
-        )
+        mounted: dict[str, list[str]] = {}
+        for prefix, name in prefixes.items():
+            mounted.setdefault(name, []).append(prefix)
+        return JSONResponse({"sandbox": "rowpush", "apis": mounted})
 
     app = Starlette(
-        routes=[Route("/", index), Mount(halopsa.PREFIX, app=halo_app)],
-        middleware=[Middleware(RequestLogMiddleware, log=log, prefixes=PREFIXES)],
+        routes=[Route("/", index), *routes],
+        middleware=[Middleware(RequestLogMiddleware, log=log, prefixes=prefixes)],
     )
-    app.state.sandbox = SandboxState(options=options, clock=clock, requests=log, halopsa=halo_state)
+    app.state.sandbox = SandboxState(options=options, clock=clock, requests=log, apis=states)
     return app

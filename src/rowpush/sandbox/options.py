@@ -9,8 +9,11 @@ each have a switch here and are listed in ``sandbox/README.md``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,17 @@ class SandboxOptions:
     """POST bodies must be sent as ``application/json`` (else 415). Assumed (ASP.NET)."""
     halo_case_insensitive_names: bool = True
     """Match JSON field names and query parameter names ignoring case. Assumed (.NET defaults)."""
+
+    apis: dict[str, Any] = field(default_factory=dict)
+    """Per-API option objects, by API name (e.g. ``{"m3ter": M3terOptions(...)}``); each
+    API package defines its own dataclass and reads it with ``api_options``."""
+
+    def api_options(self, name: str, factory: Callable[[], T]) -> T:
+        """The options object of one API, created with its defaults when not given."""
+        if name not in self.apis:
+            self.apis[name] = factory()
+        found: T = self.apis[name]
+        return found
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.fail_rate <= 1.0:

@@ -12,12 +12,13 @@ from rowpush.sandbox.halopsa.routes import halo_routes
 from rowpush.sandbox.halopsa.state import HaloState
 from rowpush.sandbox.options import SandboxOptions
 from rowpush.sandbox.paths import CaseInsensitivePaths
+from rowpush.sandbox.registry import SandboxApi
 
 NAME = "halopsa"
 PREFIX = "/halopsa"
 
 
-def build_halopsa(options: SandboxOptions, clock: Clock) -> tuple[ASGIApp, HaloState]:
+def build_halopsa(options: SandboxOptions, clock: Clock) -> tuple[dict[str, ASGIApp], HaloState]:
     """The ASGI app to mount at ``PREFIX`` and the tenant state behind it."""
     state = HaloState.seeded(options, clock)
     router = Router(routes=halo_routes(state, list(state.collections)), redirect_slashes=False)
@@ -28,7 +29,7 @@ def build_halopsa(options: SandboxOptions, clock: Clock) -> tuple[ASGIApp, HaloS
         dice=state.dice,
         too_many=rate_limited,
     )
-    return app, state
+    return {PREFIX: app}, state
 
 
 def halopsa_connection(base_url: str, options: SandboxOptions) -> dict[str, str]:
@@ -39,3 +40,6 @@ def halopsa_connection(base_url: str, options: SandboxOptions) -> dict[str, str]
         "client_id": options.halo_client_id,
         "client_secret": options.halo_client_secret,
     }
+
+
+SANDBOX_API = SandboxApi(name=NAME, build=build_halopsa, connection=halopsa_connection)
