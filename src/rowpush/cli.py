@@ -10,6 +10,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -44,6 +45,7 @@ TargetOpt = Annotated[
     str | None,
     typer.Option("--target", "-t", help="Target (needed for CSV; XLSX templates record it)."),
 ]
+DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 SheetOpt = Annotated[
     str | None, typer.Option("--sheet", help="XLSX sheet to read (default: first visible).")
 ]
@@ -126,9 +128,22 @@ def export_cmd(
             "--columns", help="Comma-separated headers to export (default: all; the key stays)."
         ),
     ] = None,
+    start: Annotated[
+        datetime | None,
+        typer.Option("--from", formats=DATE_FORMATS, help="Period start (usage reports)."),
+    ] = None,
+    end: Annotated[
+        datetime | None,
+        typer.Option("--to", formats=DATE_FORMATS, help="Period end (usage reports)."),
+    ] = None,
+    download: Annotated[
+        Path | None,
+        typer.Option("--download", help="Also fetch the files (documents) into this folder."),
+    ] = None,
 ) -> None:
     """Write the live records of a target into its template, ready to edit."""
     from rowpush.engine.runs import export_target
+    from rowpush.targets.base import ExportOptions
     from rowpush.targets.registry import get_target
 
     target_cls = get_target(target)
@@ -136,7 +151,10 @@ def export_cmd(
     out = output or Path(f"{target_cls.name}.xlsx")
     _check_output(out)
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    count = asyncio.run(export_target(target, conn, out, columns=wanted))
+    if download is not None and not download.is_dir():
+        raise BadInput(f"--download {download}: no such folder.", hint="Create it first.")
+    options = ExportOptions(start=start, end=end, download=download)
+    count = asyncio.run(export_target(target, conn, out, columns=wanted, options=options))
     print(f"Exported {count} {target_cls.name} records from '{conn.name}' to {out}.")
 
 
@@ -192,7 +210,7 @@ async def _plan(prep: Prepared, conn: Connection, as_json: bool) -> dict[str, in
     from rowpush.engine.runs import connect, plan_changes
     from rowpush.model import Action
 
-    target = prep.target()
+    target = prep.target(conn)
     counts = {a.value: 0 for a in Action}
     out = sys.stdout
     if as_json:

@@ -12,6 +12,7 @@ sent stay pending and are reported as skipped).
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,7 @@ async def apply_changes(
 ) -> None:
     """Send every change; report each batch before it goes and each outcome as it lands."""
     size = max(1, min(batch_size or target.batch_size, target.batch_size))
+    cap = target.batch_bytes
     queue: asyncio.Queue[list[Change] | None] = asyncio.Queue(maxsize=concurrency)
     failure: list[BaseException] = []
 
@@ -59,10 +61,15 @@ async def apply_changes(
     workers = [asyncio.create_task(worker()) for _ in range(max(1, concurrency))]
     try:
         open_batches: dict[Action, list[Change]] = {}
+        open_bytes: dict[Action, int] = {}
         for change in changes:
             if failure or (stop is not None and stop.is_set()):
                 break
+            weight = payload_bytes(change) if cap else 0
+            if cap and open_batches.get(change.action) and open_bytes[change.action] + weight > cap:
+                await queue.put(open_batches.pop(change.action))  # the byte cap comes first
             batch = open_batches.setdefault(change.action, [])
+            open_bytes[change.action] = (open_bytes.get(change.action, 0) if batch else 0) + weight
             batch.append(change)
             if len(batch) >= size:
                 await queue.put(open_batches.pop(change.action))
@@ -92,6 +99,11 @@ async def send_batch(
             *await send_batch(target, client, batch[middle:]),
         ]
     return outcomes
+
+
+def payload_bytes(change: Change) -> int:
+    """The size of a change's payload as sent (compact JSON, UTF-8), plus a separator."""
+    return len(json.dumps(change.payload, separators=(",", ":")).encode()) + 1
 
 
 def _failed(change: Change, http_status: int | None, message: str) -> Outcome:

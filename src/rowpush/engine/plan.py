@@ -60,6 +60,10 @@ def plan_row(
     values = row.values
     label = _label(target, values)
     headers = {name: info.alias or name for name, info in type(target).Row.model_fields.items()}
+    problems = target.check(values)
+    if problems:
+        errors = [_check_error(row, hmap, headers, name, text, file) for name, text in problems]
+        return Change(row.raw.row, Action.INVALID, key=row.key, errors=errors, label=label)
     json_values = row.model.model_dump(mode="json", exclude_unset=True)
     if row.key is None:
         fields = {headers[n]: (None, v) for n, v in values.items()}
@@ -92,6 +96,22 @@ def plan_row(
         Action.UPDATE, row.key, {n: json_values[n] for n in changed if n in json_values}
     )
     return Change(row.raw.row, Action.UPDATE, row.key, fields, payload, label=label)
+
+
+def _check_error(
+    row: ValidRow, hmap: HeaderMap, headers: dict[str, str], name: str | None, text: str, file: str
+) -> RowError:
+    column = hmap.column_of_alias(headers.get(name or "", "")) if name else None
+    value = row.raw.values.get(column.header) if column else None
+    where = f", column {column.letter} ({column.header})" if column else ""
+    return RowError(
+        f"{file}: row {row.raw.row}{where}: {text}.",
+        row=row.raw.row,
+        column=column.letter if column else None,
+        header=column.header if column else None,
+        value=None if value is None else str(value),
+        problem=text,
+    )
 
 
 def _label(target: Target, values: dict[str, Any]) -> str | None:

@@ -20,6 +20,7 @@ from rowpush.engine.callbacks import Callbacks
 from rowpush.engine.validate import HeaderMap, ValidRow, map_headers, validate_rows
 from rowpush.errors import AuthFailed, BadInput, ConnectionFailed, SheetError
 from rowpush.model import Action, Change, Outcome, RowError
+from rowpush.targets.base import ExportOptions
 from rowpush.targets.registry import get_target
 
 if TYPE_CHECKING:
@@ -136,11 +137,22 @@ async def connect(
         ) from None
 
 
+def ensure_writable(target: type[Target]) -> None:
+    """plan and apply refuse a target that can only be exported."""
+    if target.export_only:
+        raise BadInput(
+            f"{target.name} can only be exported: plan and apply do not apply to it.",
+            hint=f"Use  rowpush export {target.name} -c CONNECTION -o FILE.xlsx",
+        )
+
+
 async def plan_changes(
     prep: Prepared, target: Target, client: httpx.AsyncClient
 ) -> AsyncIterator[Change]:
     from rowpush.engine.plan import plan_rows
 
+    ensure_writable(type(target))
+    await target.load_reference(client)
     async for change in plan_rows(target, client, prep.rows(), prep.hmap, prep.file):
         yield change
 
@@ -192,8 +204,9 @@ async def apply_file(
             hint="Its results are not written yet. Choose another --results path, "
             "or delete the journal to start over.",
         )
+    ensure_writable(prep.target)
     started = datetime.now(UTC).replace(microsecond=0)
-    target = prep.target()
+    target = prep.target(conn)
     journal = Journal(journal_path)
     sending = False  # until then, nothing went out and the journal is not worth keeping
     try:
@@ -280,6 +293,7 @@ async def export_target(
     out: Path,
     *,
     columns: Sequence[str] | None = None,
+    options: ExportOptions | None = None,
     on_row: Callable[[int], None] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     rate: str | None = None,
@@ -290,7 +304,7 @@ async def export_target(
     columns can mean far fewer requests where list answers carry only some fields.
     """
     target_cls = get_target(target_name)
-    target = target_cls()
+    target = target_cls(conn)
     headers = _export_headers(target_cls, columns)
     specs = [c for c in target_cls.columns() if c.header in headers]
     rows: queue.Queue[list[Any] | None] = queue.Queue(maxsize=1000)
@@ -314,7 +328,8 @@ async def export_target(
     count = 0
     try:
         async with connect(target, conn, transport=transport, rate=rate) as client:
-            async for record in target.iter_live(client, list(headers.values())):
+            fields = list(headers.values())
+            async for record in target.iter_live(client, fields, options or ExportOptions()):
                 await asyncio.to_thread(rows.put, [record.get(f) for f in headers.values()])
                 count += 1
                 if on_row:

@@ -20,7 +20,12 @@ What a target declares:
   read when the API's list answers carry only some fields;
 - `send(client, batch)`: send a batch of planned changes and return one `Outcome`
   per change, read from the response (per row wherever the API says so);
-- `batch_size`: how many changes one request may carry.
+- `batch_size` (and `batch_bytes`): how much one request may carry;
+- optionally `load_reference(client)` (say, the live meters a measurement must name)
+  and `check(values)`, the row errors found against it.
+
+A target instance lives for one run and is given its connection (`self.conn`), so
+it may read connection settings (an org id, a default contract, a timezone).
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ import types
 import typing
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel
@@ -43,7 +50,16 @@ if TYPE_CHECKING:
     from rowpush.config import Connection
     from rowpush.sheets.writer import ColumnSpec
 
-__all__ = ["Api", "Target", "field_choices", "now", "outcome_for"]
+__all__ = ["Api", "ExportOptions", "Target", "field_choices", "now", "outcome_for"]
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What `export` was asked for beyond the target: a period, a folder for files."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    download: Path | None = None
 
 
 class Api(ABC):
@@ -88,6 +104,12 @@ class Target(ABC):
     live_chunk: ClassVar[int] = 100
     """How many keys plan asks `fetch_live` for at a time."""
     export_only: ClassVar[bool] = False
+    """Only `export` works; plan and apply refuse (e.g. usage reports)."""
+    batch_bytes: ClassVar[int | None] = None
+    """Most bytes of serialized payloads one request may carry (None: no cap)."""
+
+    def __init__(self, conn: Connection | None = None) -> None:
+        self.conn = conn
 
     # -- declared shape ---------------------------------------------------------------
 
@@ -137,9 +159,17 @@ class Target(ABC):
 
     @abstractmethod
     def iter_live(
-        self, client: httpx.AsyncClient, fields: Collection[str]
+        self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
     ) -> AsyncIterator[dict[str, Any]]:
         """Every live record, as Row field name → value (for export); `fields` as above."""
+
+    async def load_reference(self, client: httpx.AsyncClient) -> None:
+        """Read what `check` needs, once before planning (nothing by default)."""
+        return
+
+    def check(self, values: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+        """Row errors found against live reference data: (field or None, problem)."""
+        return []
 
     # -- writing ----------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rowpush.config import Connection
 from rowpush.model import Action, Change, Outcome
-from rowpush.targets.base import Api, Target, outcome_for
+from rowpush.targets.base import Api, ExportOptions, Target, outcome_for
 
 __all__ = ["HaloClients", "HaloPSA"]
 
@@ -75,7 +75,8 @@ class HaloTarget(Target):
     """Key of the list in a list response, e.g. "clients"."""
     list_params: ClassVar[dict[str, str]] = {}
 
-    def __init__(self) -> None:
+    def __init__(self, conn: Connection | None = None) -> None:
+        super().__init__(conn)
         self._index: dict[Any, dict[str, Any]] | None = None
         """Every record of the list answers, by id (read once per run, when worth it)."""
 
@@ -113,7 +114,7 @@ class HaloTarget(Target):
             page += 1
 
     async def iter_live(
-        self, client: httpx.AsyncClient, fields: Collection[str]
+        self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
     ) -> AsyncIterator[dict[str, Any]]:
         async for records in self._pages(client):
             if self._list_carries(fields, records):
