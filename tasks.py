@@ -5,6 +5,7 @@
     python3 tasks.py test     # the full test suite
     python3 tasks.py check    # every check: format, lint, types, layer test, tests
     python3 tasks.py env      # just create/refresh .venv
+    python3 tasks.py templates  # regenerate templates/ from the targets' Row models
 
 The virtual environment lives in .venv and is refreshed whenever pyproject.toml
 changes. Extra arguments after the task go to the tool (e.g. `test -k sheets`).
@@ -70,6 +71,16 @@ def main(argv: list[str]) -> int:
         )
     if task == "check":
         return main(["lint"]) or _run(py, "-m", "pytest", *rest)
+    if task == "templates":
+        code = (
+            "from pathlib import Path\n"
+            "from rowpush.engine.runs import write_template\n"
+            "from rowpush.targets.registry import all_targets\n"
+            "for name, target in all_targets().items():\n"
+            "    write_template(target, Path('templates') / f'{name}.xlsx')\n"
+            "    print('templates/' + name + '.xlsx')\n"
+        )
+        return _run(py, "-c", code)
     if task == "fmt":
         return _run(py, "-m", "ruff", "format", "src", "tests", "bench", "tasks.py") or _run(
             py, "-m", "ruff", "check", "--fix", "src", "tests", "bench", "tasks.py"

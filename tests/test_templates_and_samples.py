@@ -33,7 +33,7 @@ def _signature(path: Path) -> dict[str, Any]:
 def test_committed_template_is_up_to_date(name: str, tmp_path: Path) -> None:
     committed = ROOT / "templates" / f"{name}.xlsx"
     assert committed.exists(), (
-        f"templates/{name}.xlsx is missing: run rowpush template {name} -o {committed}"
+        f"templates/{name}.xlsx is missing: run  python3 tasks.py templates"
     )
     fresh = tmp_path / f"{name}.xlsx"
     with pytest.raises(SystemExit) as done:
@@ -41,7 +41,7 @@ def test_committed_template_is_up_to_date(name: str, tmp_path: Path) -> None:
     assert done.value.code == 0
     assert _signature(committed) == _signature(fresh), (
         f"templates/{name}.xlsx is out of date: "
-        f"run  rowpush template {name} -o templates/{name}.xlsx"
+        f"run  python3 tasks.py templates"
     )
 
 

@@ -67,7 +67,7 @@ def test_create_without_a_name_is_invalid() -> None:
         ["id", "name", "item_tax_code"], {"id": "", "name": "", "item_tax_code": "1"}
     )
     assert row.model is None
-    assert "a name is needed to create a client" in row.errors[0].message
+    assert "name is needed to create a client" in row.errors[0].message
 
 
 def test_a_key_seen_twice_is_an_error_on_the_later_row() -> None:

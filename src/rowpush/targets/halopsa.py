@@ -246,17 +246,37 @@ def error_message(response: httpx.Response) -> str:
     return str(body)[:500]
 
 
-class ClientRow(BaseModel):
-    """A HaloPSA client (Halo calls the schema `Area`)."""
+class HaloRow(BaseModel):
+    """A Halo record as a sheet row: a blank id creates, and creating needs some fields."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    create_requires: ClassVar[tuple[str, ...]] = ()
+    """Fields a create (blank id) must set."""
 
-    id: int | None = Field(
-        None,
-        ge=1,
-        description="HaloPSA client id. Leave blank to create a new client.",
-        examples=[1043],
-    )
+    @model_validator(mode="after")
+    def _needed_to_create(self) -> HaloRow:
+        if getattr(self, "id", None) is None:
+            missing = [f for f in self.create_requires if getattr(self, f, None) in (None, "")]
+            if missing:
+                what = type(self).__doc__ or "record"
+                verb = "is" if len(missing) == 1 else "are"
+                raise ValueError(
+                    f"{' and '.join(missing)} {verb} needed to create a "
+                    f"{what.split(':')[0].lower()} (the id is blank)"
+                )
+        return self
+
+
+def halo_id(description: str) -> Any:
+    return Field(None, ge=1, description=description, examples=[1043])
+
+
+class ClientRow(HaloRow):
+    """Client: a HaloPSA client (Halo calls the schema `Area`)."""
+
+    create_requires = ("name",)
+
+    id: int | None = halo_id("HaloPSA client id. Leave blank to create a new client.")
     name: str | None = Field(
         None,
         min_length=1,
@@ -292,11 +312,66 @@ class ClientRow(BaseModel):
     )
     notes: str | None = Field(None, description="Free-text notes.")
 
-    @model_validator(mode="after")
-    def _name_to_create(self) -> ClientRow:
-        if self.id is None and not self.name:
-            raise ValueError("a name is needed to create a client (the id is blank)")
-        return self
+
+class SiteRow(HaloRow):
+    """Site: a HaloPSA site (a client's location)."""
+
+    create_requires = ("client_id", "name")
+
+    id: int | None = halo_id("HaloPSA site id. Leave blank to create a new site.")
+    client_id: int | None = Field(
+        None, ge=1, description="Id of the client the site belongs to.", examples=[12]
+    )
+    name: str | None = Field(
+        None, min_length=1, max_length=255, description="Site name.", examples=["Leeds office"]
+    )
+    phonenumber: str | None = Field(
+        None, max_length=100, description="Main phone number.", examples=["+44 113 000 0000"]
+    )
+    inactive: bool | None = Field(None, description="TRUE to make the site inactive.")
+
+
+class UserRow(HaloRow):
+    """User: a HaloPSA end user (a client's contact)."""
+
+    create_requires = ("client_id", "surname")
+
+    id: int | None = halo_id("HaloPSA user id. Leave blank to create a new user.")
+    client_id: int | None = Field(None, ge=1, description="Id of the user's client.", examples=[12])
+    site_id: int | None = Field(None, ge=1, description="Id of the user's site.", examples=[30])
+    firstname: str | None = Field(None, max_length=255, description="First name.", examples=["Ada"])
+    surname: str | None = Field(
+        None, min_length=1, max_length=255, description="Surname.", examples=["Lovelace"]
+    )
+    emailaddress: str | None = Field(
+        None, max_length=255, description="Email address.", examples=["ada@northwind.example"]
+    )
+    inactive: bool | None = Field(None, description="TRUE to make the user inactive.")
+
+
+class AssetRow(HaloRow):
+    """Asset: a HaloPSA asset (a device)."""
+
+    create_requires = ("client_id", "assettype_id")
+
+    id: int | None = halo_id("HaloPSA asset id. Leave blank to create a new asset.")
+    client_id: int | None = Field(
+        None, ge=1, description="Id of the asset's client.", examples=[12]
+    )
+    site_id: int | None = Field(None, ge=1, description="Id of the asset's site.", examples=[30])
+    assettype_id: int | None = Field(
+        None, ge=1, description="Id of the asset type (e.g. Laptop).", examples=[3]
+    )
+    inventory_number: str | None = Field(
+        None, max_length=255, description="Inventory number (asset tag).", examples=["NW-0042"]
+    )
+    key_field: str | None = Field(
+        None,
+        max_length=255,
+        description="The asset's main identifying field (e.g. a serial).",
+        examples=["SN-5CG1234XYZ"],
+    )
+    status_id: int | None = Field(None, ge=0, description="Asset status id.", examples=[1])
 
 
 class HaloClients(HaloTarget):
@@ -310,3 +385,31 @@ class HaloClients(HaloTarget):
     list_fields = frozenset(
         {"id", "name", "toplevel_id", "inactive", "item_tax_code", "service_tax_code"}
     )
+
+
+class HaloSites(HaloTarget):
+    name = "halopsa.sites"
+    description = "HaloPSA sites (client locations): name, client, phone"
+    Row = SiteRow
+    endpoint = "/api/Site"
+    envelope = "sites"
+    list_params: ClassVar[dict[str, str]] = {"includeinactive": "true"}
+
+
+class HaloUsers(HaloTarget):
+    name = "halopsa.users"
+    description = "HaloPSA end users (contacts): names, email, client and site"
+    Row = UserRow
+    label = "emailaddress"
+    endpoint = "/api/Users"
+    envelope = "users"
+    list_params: ClassVar[dict[str, str]] = {"includeinactive": "true"}
+
+
+class HaloAssets(HaloTarget):
+    name = "halopsa.assets"
+    description = "HaloPSA assets (devices): type, inventory number, client and site"
+    Row = AssetRow
+    label = "inventory_number"
+    endpoint = "/api/Asset"
+    envelope = "assets"
