@@ -66,7 +66,7 @@ def plan_row(
         return Change(row.raw.row, Action.INVALID, key=row.key, errors=errors, label=label)
     json_values = row.model.model_dump(mode="json", exclude_unset=True)
     if row.key is None:
-        fields = {headers[n]: (None, v) for n, v in values.items()}
+        fields = {headers.get(n, n): (None, v) for n, v in values.items()}
         payload = target.payload(Action.CREATE, None, json_values)
         return Change(row.raw.row, Action.CREATE, None, fields, payload, label=label)
     current = live.get(row.key)
@@ -91,7 +91,7 @@ def plan_row(
     label = label or _label(target, current)
     if not changed:
         return Change(row.raw.row, Action.UNCHANGED, row.key, label=label)
-    fields = {headers[n]: diff for n, diff in changed.items()}
+    fields = {headers.get(n, n): diff for n, diff in changed.items()}
     payload = target.payload(
         Action.UPDATE, row.key, {n: json_values[n] for n in changed if n in json_values}
     )

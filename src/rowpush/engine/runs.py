@@ -302,46 +302,56 @@ async def export_target(
 
     `columns` limits the export to some headers (the key is always kept): fewer
     columns can mean far fewer requests where list answers carry only some fields.
+    Rows stream from the API to a writer thread; a failed export leaves no file.
     """
+    from rowpush.sheets.writer import ColumnSpec
+
     target_cls = get_target(target_name)
     target = target_cls(conn)
     headers = _export_headers(target_cls, columns)
     specs = [c for c in target_cls.columns() if c.header in headers]
-    rows: queue.Queue[list[Any] | None] = queue.Queue(maxsize=1000)
+    rows: queue.Queue[list[Any] | BaseException | None] = queue.Queue(maxsize=1000)
     written: list[int] = []
     errors: list[BaseException] = []
+    writer: threading.Thread | None = None
 
     def feed() -> Iterator[list[Any]]:
         while (row := rows.get()) is not None:
+            if isinstance(row, BaseException):
+                raise row  # the writer drops its temporary file; an older file stays as it was
             yield row
 
-    def write() -> None:
+    def write(all_specs: list[ColumnSpec]) -> None:
         try:
-            written.append(write_template(target_cls, out, feed(), columns=specs))
+            written.append(write_template(target_cls, out, feed(), columns=all_specs))
         except BaseException as exc:
             errors.append(exc)
             while rows.get() is not None:  # unblock the producer
                 pass
 
-    writer = threading.Thread(target=write, name="rowpush-export-writer")
-    writer.start()
     count = 0
     try:
         async with connect(target, conn, transport=transport, rate=rate) as client:
+            extra = [] if columns else await target.export_extra_headers(client)
+            for header in extra:
+                headers[header] = header
+            all_specs = [*specs, *(ColumnSpec(h) for h in extra)]
+            writer = threading.Thread(target=write, args=(all_specs,), name="rowpush-export")
+            writer.start()
             fields = list(headers.values())
             async for record in target.iter_live(client, fields, options or ExportOptions()):
-                await asyncio.to_thread(rows.put, [record.get(f) for f in headers.values()])
+                await asyncio.to_thread(rows.put, [record.get(f) for f in fields])
                 count += 1
                 if on_row:
                     on_row(count)
-    except BaseException:
-        errors.append(RuntimeError("export interrupted"))
+    except BaseException as exc:
+        if writer is not None:
+            await asyncio.to_thread(rows.put, RuntimeError(f"export interrupted: {exc!r}"))
         raise
     finally:
-        await asyncio.to_thread(rows.put, None)
-        await asyncio.to_thread(writer.join)
-        if errors:  # never leave a half-written export behind
-            await asyncio.to_thread(out.unlink, missing_ok=True)
+        if writer is not None:
+            await asyncio.to_thread(rows.put, None)
+            await asyncio.to_thread(writer.join)
     if errors:
         raise errors[0]
     return written[0] if written else count

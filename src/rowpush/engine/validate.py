@@ -75,7 +75,7 @@ def map_headers(target: type[Target], headers: list[str], file: str) -> HeaderMa
     hmap = HeaderMap()
     for index, header in enumerate(headers):
         letter = column_letter(index)
-        alias = declared.get(normalize_header(header))
+        alias = declared.get(normalize_header(header)) or target.extra_field(header.strip())
         if alias is None:
             hmap.warnings.append(
                 RowError(

@@ -143,6 +143,17 @@ class Target(ABC):
         return specs
 
     @classmethod
+    def extra_field(cls, header: str) -> str | None:
+        """A column beyond the Row's declared fields that this target accepts (e.g.
+        `custom.<name>`), as the name its value goes under in the Row model's extras;
+        None for an unknown column. The Row model must allow extras to use this."""
+        return None
+
+    async def export_extra_headers(self, client: httpx.AsyncClient) -> list[str]:
+        """Extra columns an export should carry (e.g. the custom fields in use)."""
+        return []
+
+    @classmethod
     def key_of(cls, values: Mapping[str, Any]) -> Any:
         """The key of a row given its field values (None when absent: a create)."""
         return values.get(cls.key) if cls.key else None
