@@ -101,7 +101,7 @@ def plan_row(
 def _check_error(
     row: ValidRow, hmap: HeaderMap, headers: dict[str, str], name: str | None, text: str, file: str
 ) -> RowError:
-    column = hmap.column_of_alias(headers.get(name or "", "")) if name else None
+    column = hmap.column_of_alias(headers.get(name, name)) if name else None
     value = row.raw.values.get(column.header) if column else None
     where = f", column {column.letter} ({column.header})" if column else ""
     return RowError(

@@ -96,6 +96,7 @@ async def connect(
     from rowpush.errors import ConfigError
     from rowpush.http.client import build_client
     from rowpush.http.rate import Rate
+    from rowpush.http.retry import RetryPolicy
 
     if conn.api != target.api.name:
         raise ConfigError(
@@ -108,10 +109,12 @@ async def connect(
         parsed = Rate.parse(rate_text)
     except ValueError as exc:
         raise ConfigError(f"Connection '{conn.name}': bad rate {rate_text!r}: {exc}") from None
+    statuses = target.api.retry_statuses
     client = build_client(
         base_url,
         auth=target.api.auth(conn),
         rate=parsed,
+        policy=RetryPolicy(retry_statuses=statuses) if statuses is not None else None,
         headers=target.api.headers(conn),
         verify=conn.verify,
         timeout=conn.timeout,

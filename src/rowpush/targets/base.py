@@ -71,6 +71,10 @@ class Api(ABC):
     default_rate: ClassVar[str]
     """Requests per window, e.g. "1/s" or "300/5min" (overridable per connection)."""
 
+    retry_statuses: ClassVar[frozenset[int] | None] = None
+    """HTTP statuses worth retrying on this API (None: the default set). An API whose
+    409 means "version conflict" drops 409: resending cannot fix it."""
+
     def base_url(self, conn: Connection) -> str:
         url = conn.base_url or self.default_base_url
         if not url:

@@ -1,0 +1,430 @@
+"""m3ter: accounts (Config API) and usage measurements (Ingest API).
+
+Facts from ../shared/apis/m3ter.md: a token by Basic auth (`accessKeyId:apiSecret`)
+at `{base_url}/oauth/token`, 5 h, and an expired token answers 403; every path is
+under `/organizations/{orgId}`; lists page with `pageSize` + `nextToken` into
+`{"data": [...], "nextToken"}`; `PUT` replaces the whole entity and needs the
+current `version` (a mismatch is a conflict); measurements go to the ingest host,
+1 to 1000 per request and under 512,000 bytes, and a `uid` makes them idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from rowpush.config import Connection
+from rowpush.errors import AuthFailed, BadInput, ConfigError, ConnectionFailed
+from rowpush.model import Action, Change, Outcome
+from rowpush.targets.base import Api, ExportOptions, Target, outcome_for
+
+__all__ = ["M3ter", "M3terAccounts", "M3terMeasurements"]
+
+PAGE_SIZE = 100
+CATEGORIES = ("who", "where", "what", "other", "metadata", "measure", "cost", "income")
+NUMERIC = frozenset({"measure", "cost", "income"})
+READ_ONLY = frozenset({"id", "dtCreated", "dtLastModified", "createdBy", "lastModifiedBy"})
+UID_NAMESPACE = uuid.UUID("6f1b8f3e-3c1a-4a59-9d0c-7b2f5e0a9c41")
+
+
+class M3ter(Api):
+    name = "m3ter"
+    description = "m3ter"
+    default_base_url = "https://api.m3ter.com"
+    default_rate = "15/s"  # under the ingest limit (5,000 per 5 min per IP); config allows more
+    retry_statuses = frozenset({408, 500, 502, 503, 504})  # 409 is a version conflict
+
+    def auth(self, conn: Connection) -> httpx.Auth:
+        from rowpush.http.auth import ClientCredentials
+
+        return ClientCredentials(
+            token_url=f"{self.base_url(conn)}/oauth/token",
+            client_id=conn.require("access_key_id"),
+            client_secret=conn.require("api_secret"),
+            client_auth="basic",
+            refresh_on=frozenset({401, 403}),  # m3ter answers an expired token with 403
+        )
+
+    @staticmethod
+    def org_path(conn: Connection | None) -> str:
+        if conn is None:
+            raise ConfigError("m3ter targets need a connection (its org_id).")
+        return f"/organizations/{conn.require('org_id', what='your m3ter organization id')}"
+
+    @staticmethod
+    def ingest_url(conn: Connection | None) -> str:
+        url = conn.get("ingest_url") if conn else None
+        return str(url or "https://ingest.m3ter.com").rstrip("/")
+
+
+M3TER = M3ter()
+
+
+async def list_all(
+    client: httpx.AsyncClient, path: str, params: Mapping[str, str] | None = None
+) -> AsyncIterator[dict[str, Any]]:
+    """Every item of an m3ter list, page by page (`nextToken` until there is none)."""
+    token: str | None = None
+    while True:
+        query = {"pageSize": str(PAGE_SIZE), **(params or {})}
+        if token:
+            query["nextToken"] = token
+        response = await client.get(path, params=query)
+        body = json_or_raise(response, f"list {path.rsplit('/', 1)[-1]}")
+        for item in body.get("data") or []:
+            if isinstance(item, dict):
+                yield item
+        token = body.get("nextToken") or None
+        if not token:
+            return
+
+
+def json_or_raise(response: httpx.Response, what: str) -> dict[str, Any]:
+    if not response.is_success:
+        error = AuthFailed if response.status_code in (401, 403) else ConnectionFailed
+        raise error(
+            f"m3ter refused to {what}: HTTP {response.status_code} at {response.url.path}: "
+            f"{error_message(response)}"
+        )
+    body = response.json()
+    if not isinstance(body, dict):
+        raise ConnectionFailed(f"m3ter answered {what} with unexpected JSON at {response.url}")
+    return body
+
+
+def error_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:500] or f"HTTP {response.status_code}"
+    if isinstance(body, dict):
+        for key in ("message", "error_description", "error"):
+            if isinstance(body.get(key), str) and body[key]:
+                return str(body[key])
+    return str(body)[:500]
+
+
+# -- accounts --------------------------------------------------------------------------
+
+
+class AccountRow(BaseModel):
+    """An m3ter account; `custom.<name>` columns are its custom fields."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="allow")
+
+    code: str | None = Field(
+        None,
+        min_length=1,
+        max_length=80,
+        description="Account code (unique).",
+        examples=["ACME-001"],
+    )
+    name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Account name. Needed to create.",
+        examples=["Acme Ltd"],
+    )
+    emailAddress: str | None = Field(
+        None,
+        max_length=200,
+        description="Billing email address. Needed to create.",
+        examples=["billing@acme.example"],
+    )
+    currency: str | None = Field(
+        None,
+        min_length=3,
+        max_length=3,
+        description="Billing currency (ISO 4217).",
+        examples=["USD"],
+    )
+    billEpoch: date | None = Field(
+        None, description="Date billing periods count from.", examples=["2026-01-01"]
+    )
+
+    @field_validator("currency")
+    @classmethod
+    def _upper(cls, value: str | None) -> str | None:
+        return value.upper() if value else value
+
+
+class M3terAccounts(Target):
+    name = "m3ter.accounts"
+    api = M3TER
+    description = "m3ter accounts: name, billing email, currency, bill epoch, custom fields"
+    Row = AccountRow
+    key = "code"
+    label = "name"
+    required_columns = ("code",)
+    batch_size = 1  # config entities go one per call
+    live_chunk = 100
+    path = "accounts"
+
+    def __init__(self, conn: Connection | None = None) -> None:
+        super().__init__(conn)
+        self._raw: dict[str, dict[str, Any]] = {}
+
+    @classmethod
+    def extra_field(cls, header: str) -> str | None:
+        prefix, _, name = header.partition(".")
+        return f"custom.{name}" if prefix.lower() == "custom" and name else None
+
+    def _url(self, suffix: str = "") -> str:
+        return f"{M3ter.org_path(self.conn)}/{self.path}{suffix}"
+
+    def _project(self, record: dict[str, Any]) -> dict[str, Any]:
+        values = {name: record.get(name) for name in self.Row.model_fields}
+        for name, value in (record.get("customFields") or {}).items():
+            values[f"custom.{name}"] = value if isinstance(value, str) else _text(value)
+        self._raw[record["code"]] = record
+        return values
+
+    async def fetch_live(
+        self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
+    ) -> dict[Any, dict[str, Any]]:
+        found: dict[Any, dict[str, Any]] = {}
+        async for record in list_all(client, self._url(), {"codes": ",".join(keys)}):
+            if record.get("code") in keys:
+                found[record["code"]] = self._project(record)
+        return found
+
+    async def iter_live(
+        self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
+    ) -> AsyncIterator[dict[str, Any]]:
+        async for record in list_all(client, self._url()):
+            yield self._project(record)
+
+    async def export_extra_headers(self, client: httpx.AsyncClient) -> list[str]:
+        names: dict[str, None] = {}
+        async for record in list_all(client, self._url()):
+            names.update(dict.fromkeys(record.get("customFields") or {}))
+        return [f"custom.{n}" for n in names]
+
+    def payload(self, action: Action, key: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A create's fields, or the whole live entity with the changes merged in and the
+        version it had when planned (a PUT replaces everything it is not given)."""
+        body = {k: v for k, v in values.items() if not k.startswith("custom.")}
+        custom = {
+            k.removeprefix("custom."): _number_or_text(v)
+            for k, v in values.items()
+            if k.startswith("custom.")
+        }
+        if action is Action.CREATE:
+            return {**body, **({"customFields": custom} if custom else {})}
+        live = self._raw[key]
+        merged = {k: v for k, v in live.items() if k not in READ_ONLY}
+        merged.update(body)
+        if custom:
+            merged["customFields"] = {**(live.get("customFields") or {}), **custom}
+        return {"id": live["id"], "body": merged}
+
+    async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
+        return [await self._send_one(client, change) for change in batch]
+
+    async def _send_one(self, client: httpx.AsyncClient, change: Change) -> Outcome:
+        if change.action is Action.CREATE:
+            response = await client.post(
+                self._url(), json=change.payload, extensions={"rowpush.idempotent": False}
+            )
+        else:
+            response = await client.put(
+                self._url(f"/{change.payload['id']}"), json=change.payload["body"]
+            )
+        if response.status_code == 409:
+            return outcome_for(
+                change,
+                ok=False,
+                http_status=409,
+                message=f"changed in m3ter since the plan ({error_message(response)}); "
+                "plan again to see the new values",
+            )
+        if not response.is_success:
+            return outcome_for(
+                change, ok=False, http_status=response.status_code, message=error_message(response)
+            )
+        saved = response.json()
+        return outcome_for(
+            change,
+            ok=True,
+            http_status=response.status_code,
+            remote_id=saved.get("id") if isinstance(saved, dict) else None,
+        )
+
+
+# -- measurements -----------------------------------------------------------------------
+
+
+class MeasurementRow(BaseModel):
+    """One usage measurement; `<category>.<code>` columns carry its data fields."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="allow")
+
+    uid: str | None = Field(
+        None,
+        max_length=200,
+        description="Unique id. Leave blank: rowpush derives one from the row's content, so a "
+        "re-run never counts twice.",
+    )
+    meter: str = Field(min_length=1, description="Meter code.", examples=["api_calls"])
+    account: str = Field(min_length=1, description="Account code.", examples=["ACME-001"])
+    ts: datetime = Field(
+        description="When it happened: ISO 8601, an Excel date, or yyyy-mm-dd hh:mm:ss. "
+        "Without a zone: UTC, or the connection's timezone.",
+        examples=["2026-01-31 23:00:00"],
+    )
+    ets: datetime | None = Field(None, description="End of the period measured (optional).")
+
+
+class M3terMeasurements(Target):
+    name = "m3ter.measurements"
+    api = M3TER
+    description = "m3ter usage measurements (append-only ingest; re-runs never double-count)"
+    Row = MeasurementRow
+    key = None
+    required_columns = ("meter", "account", "ts")
+    batch_size = 1000
+    batch_bytes = 500_000  # the documented cap is 512,000 bytes; leave room for the envelope
+    live_chunk = 1000
+
+    def __init__(self, conn: Connection | None = None) -> None:
+        super().__init__(conn)
+        self.meters: dict[str, dict[str, set[str]]] = {}
+        self.accounts: set[str] = set()
+        tz = conn.get("timezone") if conn else None
+        try:
+            self.zone = ZoneInfo(str(tz)) if tz else UTC
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"Connection '{conn.name if conn else '?'}': unknown timezone {tz!r}.",
+                hint='Use an IANA name such as "Europe/Paris".',
+            ) from None
+
+    @classmethod
+    def extra_field(cls, header: str) -> str | None:
+        category, _, code = header.partition(".")
+        if category.lower() in CATEGORIES and code:
+            return f"{category.lower()}.{code}"
+        return None
+
+    async def load_reference(self, client: httpx.AsyncClient) -> None:
+        org = M3ter.org_path(self.conn)
+        async for meter in list_all(client, f"{org}/meters"):
+            fields: dict[str, set[str]] = {}
+            for field in [*(meter.get("dataFields") or []), *(meter.get("derivedFields") or [])]:
+                fields.setdefault(str(field.get("category", "")).lower(), set()).add(
+                    str(field.get("code"))
+                )
+            self.meters[str(meter.get("code"))] = fields
+        async for account in list_all(client, f"{org}/accounts"):
+            self.accounts.add(str(account.get("code")))
+
+    def check(self, values: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+        problems: list[tuple[str | None, str]] = []
+        meter = values.get("meter")
+        fields = self.meters.get(str(meter))
+        if fields is None:
+            problems.append(("meter", f"no m3ter meter has code {meter!r}"))
+        if values.get("account") not in self.accounts:
+            problems.append(("account", f"no m3ter account has code {values.get('account')!r}"))
+        for name, value in values.items():
+            category, _, code = name.partition(".")
+            if not code:
+                continue
+            if fields is not None and code not in fields.get(category, set()):
+                problems.append((name, f"meter {meter!r} has no {category.upper()} field {code!r}"))
+            elif category in NUMERIC and _as_number(value) is None:
+                problems.append((name, f"{value!r} is not a number"))
+        return problems
+
+    def _utc(self, moment: datetime) -> str:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=self.zone)
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+    def payload(self, action: Action, key: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+        body: dict[str, Any] = {"meter": values["meter"], "account": values["account"]}
+        body["ts"] = self._utc(_moment(values["ts"]))
+        if values.get("ets") is not None:
+            body["ets"] = self._utc(_moment(values["ets"]))
+        for name, value in sorted(values.items()):
+            category, _, code = name.partition(".")
+            if code:
+                body.setdefault(category, {})[code] = (
+                    _as_number(value) if category in NUMERIC else str(value)
+                )
+        content = json.dumps(body, sort_keys=True, separators=(",", ":"))
+        body["uid"] = values.get("uid") or str(uuid.uuid5(UID_NAMESPACE, content))
+        return body
+
+    async def fetch_live(
+        self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
+    ) -> dict[Any, dict[str, Any]]:
+        return {}  # append-only: nothing to compare with
+
+    async def iter_live(
+        self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
+    ) -> AsyncIterator[dict[str, Any]]:
+        raise BadInput(
+            "m3ter measurements cannot be exported (the Ingest API only takes them in).",
+            hint="Use `rowpush template m3ter.measurements` for an empty sheet.",
+        )
+        yield {}  # pragma: no cover  (makes this an async generator)
+
+    async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
+        url = f"{M3ter.ingest_url(self.conn)}{M3ter.org_path(self.conn)}/measurements"
+        response = await client.post(url, json={"measurements": [c.payload for c in batch]})
+        ok = response.is_success
+        message = (
+            "accepted (m3ter validates after ingest: check its ingest.validation.failure events)"
+            if ok
+            else error_message(response)
+        )
+        return [
+            outcome_for(
+                c,
+                ok=ok,
+                http_status=response.status_code,
+                message=message,
+                remote_id=c.payload.get("uid"),
+            )
+            for c in batch
+        ]
+
+
+def _moment(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return datetime.fromisoformat(str(value))
+
+
+def _as_number(value: Any) -> float | int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    try:
+        number = float(str(value))
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() and "." not in str(value) else number
+
+
+def _number_or_text(value: Any) -> Any:
+    number = _as_number(value)
+    return number if number is not None and str(value).strip() == _text(number) else value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
