@@ -121,16 +121,22 @@ class Change:
     payload: dict[str, Any] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
     label: str | None = None
+    lead: int | None = None
+    """For a record spread over several rows (a meter, a row per data field): the row
+    that carries the record's change; this row shares its outcome and sends nothing."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "row": self.row,
-            "key": self.key,
+            "key": _jsonable(self.key),
             "status": self.action.value,
             "changes": {name: [_jsonable(o), _jsonable(n)] for name, (o, n) in self.fields.items()},
             "errors": [e.to_json() for e in self.errors],
             "label": self.label,
         }
+        if self.lead is not None:
+            out["same_record_as_row"] = self.lead
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +154,8 @@ class Outcome:
 def _jsonable(value: Any) -> Any:
     if isinstance(value, date | datetime):
         return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)

@@ -37,8 +37,10 @@ CREATE TABLE IF NOT EXISTS rows (
     http_status INTEGER,
     message TEXT NOT NULL DEFAULT '',
     remote_id TEXT,
-    at TEXT
+    at TEXT,
+    lead INTEGER
 );
+CREATE INDEX IF NOT EXISTS rows_lead ON rows (lead) WHERE lead IS NOT NULL;
 """
 
 _FINAL_OF_ACTION = {Action.UNCHANGED: Status.UNCHANGED, Action.INVALID: Status.INVALID}
@@ -95,12 +97,13 @@ class Journal:
                     "done" if final else "pending",
                     final.value if final else None,
                     message,
+                    c.lead,
                 )
             )
         with self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO rows (row, action, key, label, fields, payload, errors,"
-                " state, status, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " state, status, message, lead) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 records,
             )
 
@@ -124,7 +127,7 @@ class Journal:
     def pending(self) -> Iterator[Change]:
         """Changes still to send, in row order."""
         for row, action, key, label, fields, payload in self._scan(
-            "action, key, label, fields, payload", "state = 'pending'"
+            "action, key, label, fields, payload", "state = 'pending' AND lead IS NULL"
         ):
             yield _change(row, action, key, label, fields, payload, "[]")
 
@@ -138,14 +141,15 @@ class Journal:
     def mark_sending(self, rows: Iterable[int]) -> None:
         with self._db:
             self._db.executemany(
-                "UPDATE rows SET state = 'sending' WHERE row = ?", ((r,) for r in rows)
+                "UPDATE rows SET state = 'sending' WHERE row = ? OR lead = ?",
+                ((r, r) for r in rows),
             )
 
     def record(self, outcomes: Iterable[Outcome]) -> None:
         with self._db:
             self._db.executemany(
                 "UPDATE rows SET state = ?, status = ?, http_status = ?, message = ?,"
-                " remote_id = COALESCE(?, remote_id), at = ? WHERE row = ?",
+                " remote_id = COALESCE(?, remote_id), at = ? WHERE row = ? OR lead = ?",
                 (
                     (
                         "failed" if o.status is Status.FAILED else "done",
@@ -154,6 +158,7 @@ class Journal:
                         o.message,
                         o.remote_id,
                         o.at.isoformat() if o.at else None,
+                        o.row,
                         o.row,
                     )
                     for o in outcomes

@@ -42,6 +42,10 @@ async def plan_rows(
     file: str,
 ) -> AsyncIterator[Change]:
     """Plan every row, fetching live state one chunk of keys at a time."""
+    if target.group_rows:
+        for change in await plan_groups(target, client, rows, hmap, file):
+            yield change
+        return
     for chunk in chunks(rows, target.live_chunk):
         keys = list(
             dict.fromkeys(r.key for r in chunk if r.model is not None and r.key is not None)
@@ -96,6 +100,60 @@ def plan_row(
         Action.UPDATE, row.key, {n: json_values[n] for n in changed if n in json_values}
     )
     return Change(row.raw.row, Action.UPDATE, row.key, fields, payload, label=label)
+
+
+async def plan_groups(
+    target: Target,
+    client: httpx.AsyncClient,
+    rows: Iterable[ValidRow],
+    hmap: HeaderMap,
+    file: str,
+) -> list[Change]:
+    """Plan a target whose records span several rows: one change per record, carried by
+    its first row; the record's other rows follow it. One bad row spoils its record."""
+    planned: dict[int, Change] = {}
+    groups: dict[Any, list[ValidRow]] = {}
+    for row in rows:
+        if row.key is None:
+            planned[row.raw.row] = plan_row(target, row, {}, hmap, file)
+        else:
+            groups.setdefault(row.key, []).append(row)
+    headers = {name: info.alias or name for name, info in type(target).Row.model_fields.items()}
+    for keys in chunks(list(groups), target.live_chunk):
+        valid = [k for k in keys if all(r.model is not None for r in groups[k])]
+        fields = {n for k in valid for r in groups[k] for n in r.values}
+        live = await target.fetch_live(client, valid, fields) if valid else {}
+        for key in keys:
+            members = groups[key]
+            lead = members[0].raw.row
+            bad = [r for r in members if r.model is None]
+            if bad:
+                for r in members:
+                    errors = list(r.errors) or [_spoiled(r, bad[0].raw.row, file)]
+                    planned[r.raw.row] = Change(r.raw.row, Action.INVALID, key, errors=errors)
+                continue
+            plan = target.plan_group([(r.raw.row, r.values) for r in members], live.get(key))
+            label = _label(target, members[0].values)
+            if plan.problems:
+                by_row = {r.raw.row: r for r in members}
+                first_bad = plan.problems[0][0]
+                for r in members:
+                    errors = [
+                        _check_error(by_row[n], hmap, headers, name, text, file)
+                        for n, name, text in plan.problems
+                        if n == r.raw.row
+                    ] or [_spoiled(r, first_bad, file)]
+                    planned[r.raw.row] = Change(r.raw.row, Action.INVALID, key, errors=errors)
+                continue
+            planned[lead] = Change(lead, plan.action, key, plan.fields, plan.payload, label=label)
+            for r in members[1:]:
+                planned[r.raw.row] = Change(r.raw.row, plan.action, key, label=label, lead=lead)
+    return [planned[n] for n in sorted(planned)]
+
+
+def _spoiled(row: ValidRow, culprit: int, file: str) -> RowError:
+    text = f"another row of the same record (row {culprit}) is invalid"
+    return RowError(f"{file}: row {row.raw.row}: {text}.", row=row.raw.row, problem=text)
 
 
 def _check_error(

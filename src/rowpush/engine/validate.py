@@ -131,7 +131,7 @@ def validate_rows(
             key = target.key_of(model.model_dump(exclude_unset=True))
         else:  # still catch a duplicate key on a row with other errors
             key = _raw_key(raw, key_column, key_type)
-        if key is not None:
+        if key is not None and not target.group_rows:
             first = first_row_of.setdefault(key, raw.row)
             if first != raw.row:
                 column = key_column

@@ -50,7 +50,18 @@ if TYPE_CHECKING:
     from rowpush.config import Connection
     from rowpush.sheets.writer import ColumnSpec
 
-__all__ = ["Api", "ExportOptions", "Target", "field_choices", "now", "outcome_for"]
+__all__ = ["Api", "ExportOptions", "GroupPlan", "Target", "field_choices", "now", "outcome_for"]
+
+
+@dataclass
+class GroupPlan:
+    """A target's plan for a record spread over several rows (see `Target.group_rows`)."""
+
+    action: Action
+    fields: dict[str, tuple[Any, Any]]
+    payload: dict[str, Any]
+    problems: list[tuple[int, str | None, str]]
+    """(row, field or None, problem): any makes every row of the record invalid."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,9 @@ class Target(ABC):
     """Only `export` works; plan and apply refuse (e.g. usage reports)."""
     batch_bytes: ClassVar[int | None] = None
     """Most bytes of serialized payloads one request may carry (None: no cap)."""
+    group_rows: ClassVar[bool] = False
+    """Rows sharing a key are one record (a meter and its data fields, a row each):
+    plan gathers them and asks `plan_group`. The whole sheet is held while planning."""
 
     def __init__(self, conn: Connection | None = None) -> None:
         self.conn = conn
@@ -194,6 +208,13 @@ class Target(ABC):
         if action is Action.UPDATE and self.key:
             body[self.key] = key
         return body
+
+    def plan_group(
+        self, rows: Sequence[tuple[int, Mapping[str, Any]]], live: Mapping[str, Any] | None
+    ) -> GroupPlan:
+        """Merge the rows (row number, field values) of one record and diff it with its
+        live state (None: it does not exist). Only for targets with `group_rows`."""
+        raise NotImplementedError(f"{self.name} does not group rows")
 
     @abstractmethod
     async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:

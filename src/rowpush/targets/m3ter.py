@@ -14,7 +14,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -156,29 +156,78 @@ class AccountRow(BaseModel):
         return value.upper() if value else value
 
 
-class M3terAccounts(Target):
-    name = "m3ter.accounts"
+class ConfigEntity(Target):
+    """An m3ter Config API entity: created by POST, updated by a version-checked PUT of the
+    whole entity, one per call."""
+
     api = M3TER
+    batch_size = 1  # config entities go one per call
+    live_chunk = 100
+    path: ClassVar[str]
+    """The collection under the organization, e.g. "accounts"."""
+
+    def __init__(self, conn: Connection | None = None) -> None:
+        super().__init__(conn)
+        self._raw: dict[Any, dict[str, Any]] = {}
+        """Live records by key, as read during plan (the base of each PUT)."""
+
+    def _url(self, suffix: str = "") -> str:
+        return f"{M3ter.org_path(self.conn)}/{self.path}{suffix}"
+
+    def _put_body(self, key: Any, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """The whole live entity with `changes` merged in, read-only fields dropped, and
+        the version it had when planned (a PUT replaces everything it is not given)."""
+        live = self._raw[key]
+        merged = {k: v for k, v in live.items() if k not in READ_ONLY}
+        merged.update(changes)
+        return {"id": live["id"], "body": merged}
+
+    async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
+        return [await self._send_one(client, change) for change in batch]
+
+    async def _send_one(self, client: httpx.AsyncClient, change: Change) -> Outcome:
+        if change.action is Action.CREATE:
+            response = await client.post(
+                self._url(), json=change.payload, extensions={"rowpush.idempotent": False}
+            )
+        else:
+            response = await client.put(
+                self._url(f"/{change.payload['id']}"), json=change.payload["body"]
+            )
+        if response.status_code == 409:
+            return outcome_for(
+                change,
+                ok=False,
+                http_status=409,
+                message=f"changed in m3ter since the plan ({error_message(response)}); "
+                "plan again to see the new values",
+            )
+        if not response.is_success:
+            return outcome_for(
+                change, ok=False, http_status=response.status_code, message=error_message(response)
+            )
+        saved = response.json()
+        return outcome_for(
+            change,
+            ok=True,
+            http_status=response.status_code,
+            remote_id=saved.get("id") if isinstance(saved, dict) else None,
+        )
+
+
+class M3terAccounts(ConfigEntity):
+    name = "m3ter.accounts"
     description = "m3ter accounts: name, billing email, currency, bill epoch, custom fields"
     Row = AccountRow
     key = "code"
     label = "name"
     required_columns = ("code",)
-    batch_size = 1  # config entities go one per call
-    live_chunk = 100
     path = "accounts"
-
-    def __init__(self, conn: Connection | None = None) -> None:
-        super().__init__(conn)
-        self._raw: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def extra_field(cls, header: str) -> str | None:
         prefix, _, name = header.partition(".")
         return f"custom.{name}" if prefix.lower() == "custom" and name else None
-
-    def _url(self, suffix: str = "") -> str:
-        return f"{M3ter.org_path(self.conn)}/{self.path}{suffix}"
 
     def _project(self, record: dict[str, Any]) -> dict[str, Any]:
         values = {name: record.get(name) for name in self.Row.model_fields}
@@ -219,44 +268,9 @@ class M3terAccounts(Target):
         }
         if action is Action.CREATE:
             return {**body, **({"customFields": custom} if custom else {})}
-        live = self._raw[key]
-        merged = {k: v for k, v in live.items() if k not in READ_ONLY}
-        merged.update(body)
         if custom:
-            merged["customFields"] = {**(live.get("customFields") or {}), **custom}
-        return {"id": live["id"], "body": merged}
-
-    async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
-        return [await self._send_one(client, change) for change in batch]
-
-    async def _send_one(self, client: httpx.AsyncClient, change: Change) -> Outcome:
-        if change.action is Action.CREATE:
-            response = await client.post(
-                self._url(), json=change.payload, extensions={"rowpush.idempotent": False}
-            )
-        else:
-            response = await client.put(
-                self._url(f"/{change.payload['id']}"), json=change.payload["body"]
-            )
-        if response.status_code == 409:
-            return outcome_for(
-                change,
-                ok=False,
-                http_status=409,
-                message=f"changed in m3ter since the plan ({error_message(response)}); "
-                "plan again to see the new values",
-            )
-        if not response.is_success:
-            return outcome_for(
-                change, ok=False, http_status=response.status_code, message=error_message(response)
-            )
-        saved = response.json()
-        return outcome_for(
-            change,
-            ok=True,
-            http_status=response.status_code,
-            remote_id=saved.get("id") if isinstance(saved, dict) else None,
-        )
+            body["customFields"] = {**(self._raw[key].get("customFields") or {}), **custom}
+        return self._put_body(key, body)
 
 
 # -- measurements -----------------------------------------------------------------------
