@@ -50,6 +50,29 @@ def ensure_env() -> None:
     STAMP.write_text(wanted)
 
 
+# Writes templates/TARGET.xlsx for every target, replacing a file only when more than its
+# timestamps changed (so regenerating leaves unchanged templates alone in git).
+TEMPLATES = """
+import tempfile, zipfile
+from pathlib import Path
+from rowpush.engine.runs import write_template
+from rowpush.targets.registry import all_targets
+
+def parts(path):
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist() if not n.startswith('docProps/')}
+
+with tempfile.TemporaryDirectory() as tmp:
+    for name, target in all_targets().items():
+        fresh, kept = Path(tmp) / f'{name}.xlsx', Path('templates') / f'{name}.xlsx'
+        write_template(target, fresh)
+        if kept.exists() and parts(kept) == parts(fresh):
+            continue
+        kept.write_bytes(fresh.read_bytes())
+        print('wrote', kept)
+"""
+
+
 def main(argv: list[str]) -> int:
     task, rest = (argv[0], argv[1:]) if argv else ("help", [])
     if task in ("help", "-h", "--help"):
@@ -72,15 +95,7 @@ def main(argv: list[str]) -> int:
     if task == "check":
         return main(["lint"]) or _run(py, "-m", "pytest", *rest)
     if task == "templates":
-        code = (
-            "from pathlib import Path\n"
-            "from rowpush.engine.runs import write_template\n"
-            "from rowpush.targets.registry import all_targets\n"
-            "for name, target in all_targets().items():\n"
-            "    write_template(target, Path('templates') / f'{name}.xlsx')\n"
-            "    print('templates/' + name + '.xlsx')\n"
-        )
-        return _run(py, "-c", code)
+        return _run(py, "-c", TEMPLATES)
     if task == "fmt":
         return _run(py, "-m", "ruff", "format", "src", "tests", "bench", "tasks.py") or _run(
             py, "-m", "ruff", "check", "--fix", "src", "tests", "bench", "tasks.py"

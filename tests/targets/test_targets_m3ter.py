@@ -212,3 +212,170 @@ def test_measurement_batches_go_to_the_ingest_host() -> None:
     assert json.loads(sent[0].content) == {"measurements": [change.payload]}
     assert outcome.remote_id == "u1"
     assert "accepted" in outcome.message
+
+
+# -- meters: one row per field, rows sharing a code make one meter ------------------------
+
+LIVE_METER = {
+    "id": "m-1",
+    "version": 4,
+    "code": "api_calls",
+    "name": "API calls",
+    "productId": "p-1",
+    "groupId": None,
+    "customFields": {"owner": "platform"},
+    "dtCreated": "2025-01-01",
+    "dataFields": [
+        {"category": "WHO", "code": "user_id", "name": "User"},
+        {"category": "MEASURE", "code": "requests", "name": "Requests", "unit": "{request}"},
+    ],
+    "derivedFields": [],
+}
+METER_HEADERS = [
+    "code",
+    "name",
+    "product",
+    "kind",
+    "category",
+    "field_code",
+    "field_name",
+    "unit",
+    "calculation",
+]
+
+
+def _plan_meters(rows: list[dict[str, str]]) -> list[Any]:
+    from rowpush.engine.plan import plan_groups
+    from rowpush.targets.m3ter import M3terMeters
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/oauth/token"):
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 18000})
+        if request.url.path.endswith("/products"):
+            return httpx.Response(
+                200,
+                json={
+                    "data": [{"id": "p-1", "code": "platform"}, {"id": "p-2", "code": "storage"}]
+                },
+            )
+        if request.url.path.endswith("/meters"):
+            codes = request.url.params.get("codes", "").split(",")
+            return httpx.Response(
+                200, json={"data": [m for m in [LIVE_METER] if m["code"] in codes]}
+            )
+        return httpx.Response(404)
+
+    target = M3terMeters(_conn())
+    hmap = map_headers(M3terMeters, METER_HEADERS, "meters.csv")
+    raws = [RawRow(n + 2, {h: r.get(h, "") for h in METER_HEADERS}) for n, r in enumerate(rows)]
+
+    async def go() -> list[Any]:
+        client = build_client("https://api.m3ter.test", transport=httpx.MockTransport(handler))
+        async with client:
+            await target.load_reference(client)
+            valid = validate_rows(M3terMeters, hmap, raws, "meters.csv")
+            return await plan_groups(target, client, valid, hmap, "meters.csv")
+
+    return asyncio.run(go())
+
+
+def _row(**cells: str) -> dict[str, str]:
+    return {"code": "api_calls", **cells}
+
+
+def test_unchanged_meter_rows_plan_unchanged() -> None:
+    changes = _plan_meters(
+        [
+            _row(
+                name="API calls",
+                product="platform",
+                category="WHO",
+                field_code="user_id",
+                field_name="User",
+            ),
+            _row(
+                category="MEASURE", field_code="requests", field_name="Requests", unit="{request}"
+            ),
+        ]
+    )
+    assert [c.action for c in changes] == [Action.UNCHANGED, Action.UNCHANGED]
+    assert changes[1].lead == 2
+
+
+def test_added_removed_and_changed_fields_are_one_update_carried_by_the_first_row() -> None:
+    changes = _plan_meters(
+        [
+            _row(name="API requests", category="MEASURE", field_code="requests", unit="{call}"),
+            _row(category="WHERE", field_code="region", field_name="Region"),
+        ]
+    )
+    lead, follower = changes
+    assert lead.action is Action.UPDATE
+    assert follower.lead == 2
+    assert follower.payload == {}
+    assert lead.fields == {
+        "data field requests": (
+            'MEASURE requests "Requests" [{request}]',
+            'MEASURE requests "Requests" [{call}]',
+        ),
+        "data field region": (None, 'WHERE region "Region"'),
+        "data field user_id": ('WHO user_id "User"', None),
+        "name": ("API calls", "API requests"),
+    }
+    body = lead.payload["body"]
+    assert lead.payload["id"] == "m-1"
+    assert body["version"] == 4
+    assert body["customFields"] == {"owner": "platform"}  # kept: PUT replaces the whole meter
+    assert [f["code"] for f in body["dataFields"]] == ["requests", "region"]
+    assert body["derivedFields"] == []
+
+
+def test_meter_level_values_that_disagree_spoil_the_meter() -> None:
+    changes = _plan_meters(
+        [
+            _row(name="API calls", category="WHO", field_code="user_id"),
+            _row(name="Calls", category="MEASURE", field_code="requests"),
+        ]
+    )
+    assert [c.action for c in changes] == [Action.INVALID, Action.INVALID]
+    assert (
+        changes[1].errors[0].problem
+        == "meter api_calls: name 'Calls' here but 'API calls' on row 2"
+    )
+    assert changes[1].errors[0].column == "B"
+    assert changes[0].errors[0].problem == "another row of the same record (row 3) is invalid"
+
+
+def test_a_new_meter_is_a_create_with_its_fields() -> None:
+    changes = _plan_meters(
+        [
+            {
+                "code": "egress",
+                "name": "Egress",
+                "product": "storage",
+                "category": "measure",
+                "field_code": "gb",
+                "unit": "GBy",
+            },
+        ]
+    )
+    (create,) = changes
+    assert create.action is Action.CREATE
+    assert create.payload == {
+        "code": "egress",
+        "name": "Egress",
+        "productId": "p-2",
+        "dataFields": [{"category": "MEASURE", "code": "gb", "name": "gb", "unit": "GBy"}],
+        "derivedFields": [],
+    }
+
+
+def test_unknown_product_and_missing_calculation_are_row_errors() -> None:
+    changes = _plan_meters(
+        [
+            {"code": "x", "name": "X", "product": "nope", "category": "MEASURE", "field_code": "a"},
+            {"code": "x", "kind": "derived", "category": "MEASURE", "field_code": "b"},
+        ]
+    )
+    assert changes[0].errors[0].problem == "no m3ter product has code 'nope'"
+    assert changes[1].errors[0].problem == "a derived field needs a calculation"

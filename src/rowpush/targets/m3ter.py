@@ -14,7 +14,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -23,9 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from rowpush.config import Connection
 from rowpush.errors import AuthFailed, BadInput, ConfigError, ConnectionFailed
 from rowpush.model import Action, Change, Outcome
-from rowpush.targets.base import Api, ExportOptions, Target, outcome_for
+from rowpush.targets.base import Api, ExportOptions, GroupPlan, Target, outcome_for
 
-__all__ = ["M3ter", "M3terAccounts", "M3terMeasurements"]
+__all__ = ["M3ter", "M3terAccounts", "M3terMeasurements", "M3terMeters"]
 
 PAGE_SIZE = 100
 CATEGORIES = ("who", "where", "what", "other", "metadata", "measure", "cost", "income")
@@ -271,6 +271,249 @@ class M3terAccounts(ConfigEntity):
         if custom:
             body["customFields"] = {**(self._raw[key].get("customFields") or {}), **custom}
         return self._put_body(key, body)
+
+
+# -- meters ------------------------------------------------------------------------------
+
+Category = Literal["WHO", "WHERE", "WHAT", "OTHER", "METADATA", "MEASURE", "INCOME", "COST"]
+FIELD_KEYS = ("category", "code", "name", "unit")
+
+
+class MeterRow(BaseModel):
+    """One data field (or derived field) of an m3ter meter; a meter is all rows with its code."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    code: str = Field(
+        min_length=1,
+        max_length=80,
+        description="Meter code; its rows make one meter.",
+        examples=["api_calls"],
+    )
+    name: str | None = Field(
+        None,
+        max_length=200,
+        description="Meter name (same on every row of the meter).",
+        examples=["API calls"],
+    )
+    product: str | None = Field(
+        None,
+        description="Product code (blank: a global meter). Same on every row.",
+        examples=["platform"],
+    )
+    group: str | None = Field(None, description="Meter group id (same on every row).")
+    kind: Literal["data", "derived"] = Field(
+        "data", description="data: a field measurements carry; derived: a calculation."
+    )
+    category: Category = Field(description="Field category.", examples=["MEASURE"])
+    field_code: str = Field(
+        min_length=1,
+        max_length=80,
+        pattern=r"^[A-Za-z_$][A-Za-z0-9_$]*$",
+        description="Field code (letters, digits, _ and $; not starting with a digit).",
+        examples=["requests"],
+    )
+    field_name: str | None = Field(
+        None,
+        max_length=200,
+        description="Field name (default: the code).",
+        examples=["Requests"],
+    )
+    unit: str | None = Field(
+        None,
+        description="UCUM unit for MEASURE, INCOME and COST fields.",
+        examples=["{request}"],
+    )
+    calculation: str | None = Field(
+        None, description="Derived fields: the expression, e.g. requests * 2."
+    )
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class M3terMeters(ConfigEntity):
+    name = "m3ter.meters"
+    description = "m3ter meters, one row per data or derived field (rows sharing a code)"
+    Row = MeterRow
+    key = "code"
+    label = "name"
+    required_columns = ("code", "category", "field_code")
+    group_rows = True
+    path = "meters"
+
+    def __init__(self, conn: Connection | None = None) -> None:
+        super().__init__(conn)
+        self.product_ids: dict[str, str] = {}
+
+    async def load_reference(self, client: httpx.AsyncClient) -> None:
+        async for product in list_all(client, f"{M3ter.org_path(self.conn)}/products"):
+            self.product_ids[str(product.get("code"))] = str(product.get("id"))
+
+    async def fetch_live(
+        self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
+    ) -> dict[Any, dict[str, Any]]:
+        found: dict[Any, dict[str, Any]] = {}
+        async for record in list_all(client, self._url(), {"codes": ",".join(keys)}):
+            if record.get("code") in keys:
+                self._raw[record["code"]] = found[record["code"]] = record
+        return found
+
+    async def iter_live(
+        self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
+    ) -> AsyncIterator[dict[str, Any]]:
+        await self.load_reference(client)
+        codes = {pid: code for code, pid in self.product_ids.items()}
+        async for meter in list_all(client, self._url()):
+            common = {
+                "code": meter.get("code"),
+                "name": meter.get("name"),
+                "product": codes.get(meter.get("productId") or "", meter.get("productId")),
+                "group": meter.get("groupId"),
+            }
+            for kind, key in (("data", "dataFields"), ("derived", "derivedFields")):
+                for field in meter.get(key) or []:
+                    yield {
+                        **common,
+                        "kind": kind,
+                        "category": field.get("category"),
+                        "field_code": field.get("code"),
+                        "field_name": field.get("name"),
+                        "unit": field.get("unit"),
+                        "calculation": field.get("calculation"),
+                    }
+
+    def plan_group(
+        self, rows: Sequence[tuple[int, Mapping[str, Any]]], live: Mapping[str, Any] | None
+    ) -> GroupPlan:
+        problems: list[tuple[int, str | None, str]] = []
+        code = rows[0][1]["code"]
+        common: dict[str, Any] = {}
+        first_row: dict[str, int] = {}
+        for number, values in rows:
+            for name in ("name", "product", "group"):
+                value = values.get(name)
+                if value in (None, ""):
+                    continue
+                if name not in common:
+                    common[name], first_row[name] = value, number
+                elif common[name] != value:
+                    problems.append(
+                        (
+                            number,
+                            name,
+                            f"meter {code}: {name} {value!r} here but "
+                            f"{common[name]!r} on row {first_row[name]}",
+                        )
+                    )
+        product_id = None
+        if "product" in common:
+            product_id = self.product_ids.get(common["product"])
+            if product_id is None:
+                problems.append(
+                    (
+                        first_row["product"],
+                        "product",
+                        f"no m3ter product has code {common['product']!r}",
+                    )
+                )
+        wanted: dict[str, dict[str, dict[str, Any]]] = {"data": {}, "derived": {}}
+        seen: dict[str, int] = {}
+        for number, values in rows:
+            field_code = values["field_code"]
+            if field_code in seen:
+                problems.append(
+                    (
+                        number,
+                        "field_code",
+                        f"meter {code} has field {field_code!r} "
+                        f"twice (first on row {seen[field_code]})",
+                    )
+                )
+                continue
+            seen[field_code] = number
+            kind = values.get("kind", "data")
+            if kind == "derived" and not values.get("calculation"):
+                problems.append((number, "calculation", "a derived field needs a calculation"))
+            wanted[kind][field_code] = {
+                "category": values["category"],
+                "code": field_code,
+                "name": values.get("field_name"),
+                "unit": values.get("unit"),
+                **({"calculation": values.get("calculation")} if kind == "derived" else {}),
+            }
+        if not wanted["data"]:
+            problems.append((rows[0][0], "kind", f"meter {code} needs at least one data field"))
+        if live is None and "name" not in common:
+            problems.append((rows[0][0], "name", f"a name is needed to create meter {code}"))
+        if problems:
+            return GroupPlan(Action.INVALID, {}, {}, problems)
+        return self._diff(code, common, product_id, wanted, live)
+
+    def _diff(
+        self,
+        code: str,
+        common: dict[str, Any],
+        product_id: str | None,
+        wanted: dict[str, dict[str, dict[str, Any]]],
+        live: Mapping[str, Any] | None,
+    ) -> GroupPlan:
+        old_fields = {
+            kind: {f["code"]: f for f in (live or {}).get(key) or []}
+            for kind, key in (("data", "dataFields"), ("derived", "derivedFields"))
+        }
+        fields: dict[str, tuple[Any, Any]] = {}
+        entity: dict[str, Any] = {}
+        product_codes = {pid: c for c, pid in self.product_ids.items()}
+        for kind, key in (("data", "dataFields"), ("derived", "derivedFields")):
+            merged = []
+            for field_code, new in wanted[kind].items():
+                old = old_fields[kind].get(field_code)
+                # a blank name or unit keeps the live one; a new field's name defaults to its code
+                field = {k: v for k, v in new.items() if v not in (None, "")}
+                base = {k: v for k, v in (old or {}).items() if k in (*FIELD_KEYS, "calculation")}
+                full = {**base, **field}
+                full.setdefault("name", field_code)
+                merged.append(full)
+                if old is None:
+                    fields[f"{kind} field {field_code}"] = (None, _describe(full))
+                elif _describe(base) != _describe(full):
+                    fields[f"{kind} field {field_code}"] = (_describe(base), _describe(full))
+            for field_code, old in old_fields[kind].items():
+                if field_code not in wanted[kind]:
+                    fields[f"{kind} field {field_code}"] = (_describe(old), None)
+            entity[key] = merged
+        for name, api_name, value in (
+            ("name", "name", common.get("name")),
+            ("product", "productId", product_id),
+            ("group", "groupId", common.get("group")),
+        ):
+            if value is None:
+                continue
+            entity[api_name] = value
+            old_value = (live or {}).get(api_name)
+            if old_value != value:
+                shown = (
+                    product_codes.get(str(old_value), old_value) if name == "product" else old_value
+                )
+                fields[name] = (shown, common[name])
+        if live is None:
+            return GroupPlan(Action.CREATE, fields, {"code": code, **entity}, [])
+        if not fields:
+            return GroupPlan(Action.UNCHANGED, {}, {}, [])
+        return GroupPlan(Action.UPDATE, fields, self._put_body(code, entity), [])
+
+
+def _describe(field: Mapping[str, Any]) -> str:
+    """A data field as one line: `MEASURE requests "Requests" [{request}] = requests * 2`."""
+    text = f"{field.get('category')} {field.get('code')} {json.dumps(field.get('name'))}"
+    if field.get("unit"):
+        text += f" [{field['unit']}]"
+    if field.get("calculation"):
+        text += f" = {field['calculation']}"
+    return text
 
 
 # -- measurements -----------------------------------------------------------------------
