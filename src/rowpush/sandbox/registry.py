@@ -8,6 +8,7 @@ and renders its `rowpush.toml` connection. Adding an API touches no shared file.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -43,7 +44,10 @@ def discover() -> list[SandboxApi]:
     for info in pkgutil.iter_modules(package.__path__):
         if not info.ispkg:
             continue
-        module = importlib.import_module(f"{package.__name__}.{info.name}.api")
+        name = f"{package.__name__}.{info.name}.api"
+        if importlib.util.find_spec(name) is None:
+            continue  # a package without an api module is not an API (yet)
+        module = importlib.import_module(name)
         api = getattr(module, "SANDBOX_API", None)
         if isinstance(api, SandboxApi):
             found.append(api)
