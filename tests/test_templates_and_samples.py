@@ -32,16 +32,13 @@ def _signature(path: Path) -> dict[str, Any]:
 @pytest.mark.parametrize("name", list(all_targets()))
 def test_committed_template_is_up_to_date(name: str, tmp_path: Path) -> None:
     committed = ROOT / "templates" / f"{name}.xlsx"
-    assert committed.exists(), (
-        f"templates/{name}.xlsx is missing: run  python3 tasks.py templates"
-    )
+    assert committed.exists(), f"templates/{name}.xlsx is missing: run  python3 tasks.py templates"
     fresh = tmp_path / f"{name}.xlsx"
     with pytest.raises(SystemExit) as done:
         main(["template", name, "-o", str(fresh)])
     assert done.value.code == 0
     assert _signature(committed) == _signature(fresh), (
-        f"templates/{name}.xlsx is out of date: "
-        f"run  python3 tasks.py templates"
+        f"templates/{name}.xlsx is out of date: run  python3 tasks.py templates"
     )
 
 

@@ -25,10 +25,17 @@ class TokenStore:
         self._clock = clock
         self._tokens: dict[str, Token] = {}
 
-    def issue(self, client_id: str, scopes: frozenset[str], ttl: float) -> Token:
-        """A new token valid for ``ttl`` seconds from now."""
+    def issue(
+        self, client_id: str, scopes: frozenset[str], ttl: float, *, value: str | None = None
+    ) -> Token:
+        """A new token valid for ``ttl`` seconds from now.
+
+        ``value`` is the token string when the API mints its own (a JWT); it must be
+        unguessable. By default a random opaque string.
+        """
         self._forget_expired()
-        token = Token(secrets.token_urlsafe(32), client_id, scopes, self._clock() + ttl)
+        value = value or secrets.token_urlsafe(32)
+        token = Token(value, client_id, scopes, self._clock() + ttl)
         self._tokens[token.value] = token
         return token
 

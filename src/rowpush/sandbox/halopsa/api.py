@@ -9,7 +9,7 @@ from rowpush.sandbox.clock import Clock
 from rowpush.sandbox.gateway import Gateway
 from rowpush.sandbox.halopsa.errors import rate_limited
 from rowpush.sandbox.halopsa.routes import halo_routes
-from rowpush.sandbox.halopsa.state import HaloState
+from rowpush.sandbox.halopsa.state import KIND_PATHS, HaloState
 from rowpush.sandbox.options import SandboxOptions
 from rowpush.sandbox.paths import CaseInsensitivePaths
 from rowpush.sandbox.registry import SandboxApi
@@ -21,7 +21,7 @@ PREFIX = "/halopsa"
 def build_halopsa(options: SandboxOptions, clock: Clock) -> tuple[dict[str, ASGIApp], HaloState]:
     """The ASGI app to mount at ``PREFIX`` and the tenant state behind it."""
     state = HaloState.seeded(options, clock)
-    router = Router(routes=halo_routes(state, list(state.collections)), redirect_slashes=False)
+    router = Router(routes=halo_routes(state, list(KIND_PATHS)), redirect_slashes=False)
     app = Gateway(
         CaseInsensitivePaths(router),
         options=options,

@@ -17,7 +17,7 @@ CLIENT_FIELDS = (
     FieldSpec("toplevel_id", "int", nullable=False, lookup=TOP_LEVEL, twin="toplevel_name"),
     FieldSpec("inactive", "bool", nullable=False),
     FieldSpec("colour", "str"),
-    # Sites are not emulated yet, so any id is taken on trust.
+    # Taken on trust, as before sites were emulated: checking it would change clients.
     FieldSpec("main_site_id", "int"),
     *(FieldSpec(name, "int", lookup=TAX_CODE, twin=f"{name}_name") for name in TAX_FIELDS),
     FieldSpec("accountsid", "str"),
@@ -41,8 +41,12 @@ CLIENT_SUMMARY = (
 )
 
 
-def client_kind(next_site_id: Callable[[], int]) -> EntityKind:
-    """The Client declaration; a new client gets its own main site id, as Halo creates one."""
+def client_kind(
+    next_site_id: Callable[[], int],
+    on_create: Callable[[dict[str, Any]], None] | None = None,
+) -> EntityKind:
+    """The Client declaration; a new client gets its own main site id, as Halo creates one
+    (``on_create`` may create that site)."""
 
     def defaults() -> dict[str, Any]:
         return {
@@ -72,4 +76,5 @@ def client_kind(next_site_id: Callable[[], int]) -> EntityKind:
         custom_fields=CLIENT_CUSTOM_FIELDS,
         read_scopes=frozenset({"all", "all:standard", "read:customers", "edit:customers"}),
         edit_scopes=frozenset({"all", "all:standard", "edit:customers"}),
+        on_create=on_create,
     )

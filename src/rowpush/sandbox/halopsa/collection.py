@@ -9,18 +9,23 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from rowpush.sandbox.halopsa.errors import HaloError
-from rowpush.sandbox.halopsa.schema import CustomFieldDef, EntityKind, FieldSpec
+from rowpush.sandbox.halopsa.options import NAME, HaloEntityOptions
+from rowpush.sandbox.halopsa.schema import ADDRESS_KEYS, CustomFieldDef, EntityKind, FieldSpec, Note
 from rowpush.sandbox.options import SandboxOptions
 
 INT32_MAX = 2**31 - 1
-EXPECTED = {"int": "a whole number", "str": "a string", "bool": "true or false"}
+EXPECTED = {
+    "int": "a whole number",
+    "str": "a string",
+    "bool": "true or false",
+    "address": "an address object",
+}
 
-Note = Callable[[str], None]
+__all__ = ["EntityCollection", "Note"]
 
 
 @dataclass
@@ -44,7 +49,29 @@ class EntityCollection:
 
     def get(self, record_id: int) -> dict[str, Any] | None:
         """The full record, or None."""
-        return self.records.get(record_id)
+        record = self.records.get(record_id)
+        if record is not None:
+            self._recompute(record, live_only=True)
+        return record
+
+    def refresh(self) -> None:
+        """Recompute the twins that name records of other kinds (``client_name``) on every
+        record, so reads show renames made since the record was written."""
+        if any(spec.lookup and spec.lookup.live for spec in self.kind.fields):
+            for record in self.records.values():
+                self._recompute(record, live_only=True)
+
+    def allocate_id(self) -> int:
+        """Reserve the next id, for a record another kind creates (a new client's main site)."""
+        record_id = self._next_id
+        self._next_id += 1
+        return record_id
+
+    def insert(self, record: dict[str, Any]) -> None:
+        """Add a record built elsewhere, its id from ``allocate_id``; twins are computed."""
+        self.records[record["id"]] = record
+        self._next_id = max(self._next_id, record["id"] + 1)
+        self._recompute(record)
 
     def upsert(self, body: Any, options: SandboxOptions, note: Note) -> list[dict[str, Any]]:
         """Apply a POST body (a JSON array) and return the saved records in input order."""
@@ -84,11 +111,16 @@ class EntityCollection:
                 note(f"{where}: unknown field {key!r} ignored")
                 continue
             self._check_value(spec, value, where)
+            if spec.kind == "address" and value is not None:
+                value = _checked_address(spec, value, where, note, fold)
             changes[spec.name] = value
         if record_id is None:
             for spec in kind.fields:
                 if spec.required and spec.name not in changes:
                     raise HaloError(400, f"{where}: {kind.name} {spec.name} is required.")
+        if kind.prepare is not None:
+            current = None if record_id is None else self.records[record_id]
+            kind.prepare(current, changes, options, lambda text: note(f"{where}: {text}"))
         return _Write(record_id, changes, custom)
 
     def _target(
@@ -116,6 +148,8 @@ class EntityCollection:
             ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) <= INT32_MAX
         elif spec.kind == "bool":
             ok = isinstance(value, bool)
+        elif spec.kind == "address":
+            ok = isinstance(value, dict)
         else:
             ok = isinstance(value, str)
         if not ok:
@@ -148,8 +182,15 @@ class EntityCollection:
         return posted
 
     def _apply(self, write: _Write, options: SandboxOptions) -> dict[str, Any]:
+        created = write.record_id is None
         record = self._new_record() if write.record_id is None else self.records[write.record_id]
-        record.update(write.changes)
+        merge = options.api_options(NAME, HaloEntityOptions).address_merge
+        for name, value in write.changes.items():
+            spec = self.kind.field(name, case_insensitive=False)
+            if spec is not None and spec.kind == "address" and value is not None:
+                base = record.get(name) if merge else None
+                value = {**(base or dict.fromkeys(ADDRESS_KEYS)), **value}
+            record[name] = value
         if write.custom is not None:
             for field in record["customfields"]:
                 if field["id"] in write.custom:
@@ -157,6 +198,8 @@ class EntityCollection:
                 elif options.halo_customfields_replace:
                     field["value"] = None
         self._recompute(record)
+        if created and self.kind.on_create is not None:
+            self.kind.on_create(record)
         return copy.deepcopy(record)
 
     def _new_record(self) -> dict[str, Any]:
@@ -172,12 +215,32 @@ class EntityCollection:
         self.records[record_id] = record
         return record
 
-    def _recompute(self, record: dict[str, Any]) -> None:
+    def _recompute(self, record: dict[str, Any], *, live_only: bool = False) -> None:
         """Refresh the read-only ``*_name`` twins from their lookup tables."""
         for spec in self.kind.fields:
-            if spec.twin and spec.lookup:
+            if spec.twin and spec.lookup and (spec.lookup.live or not live_only):
                 value = record.get(spec.name)
-                record[spec.twin] = None if value is None else spec.lookup.names[value]
+                record[spec.twin] = None if value is None else spec.lookup.names.get(value)
+
+
+def _checked_address(
+    spec: FieldSpec, value: dict[str, Any], where: str, note: Note, fold: bool
+) -> dict[str, Any]:
+    """The known keys of a posted address object, each a string or null."""
+    address: dict[str, Any] = {}
+    for sent, line in value.items():
+        key = sent.lower() if fold else sent
+        if key not in ADDRESS_KEYS:
+            note(f"{where}: unknown key {sent!r} of {spec.name} ignored")
+            continue
+        if line is not None and not isinstance(line, str):
+            raise HaloError(
+                400,
+                f"{where}: invalid value {json.dumps(line)} for '{spec.name}.{key}'; "
+                "expected a string.",
+            )
+        address[key] = line
+    return address
 
 
 def _custom_value(definition: CustomFieldDef, value: Any, where: str) -> Any:

@@ -67,6 +67,7 @@ def list_records(
 ) -> dict[str, Any]:
     """The list envelope ``{"record_count": n, "<envelope>": [...]}`` for a GET on the kind."""
     kind = collection.kind
+    collection.refresh()
     rows = list(collection.records.values())
     if kind.inactive_field is not None:
         with_inactive = query.flag("includeinactive")

@@ -23,7 +23,7 @@ Handler = Callable[[Request, HaloState], Awaitable[Response]]
 
 
 def halo_routes(state: HaloState, kinds: list[str]) -> list[BaseRoute]:
-    """Routes for the tenant; ``kinds`` are the collection paths to serve ("client")."""
+    """Routes for the tenant; ``kinds`` are the collection paths to serve ("client", ...)."""
     routes: list[BaseRoute] = [
         Route("/auth/token", _bind(issue_token, state), methods=["POST"]),
         Route("/api/authinfo", _bind(_authinfo, state), methods=["GET"]),
@@ -62,7 +62,7 @@ async def _authinfo(request: Request, state: HaloState) -> Response:
 
 def _collection_handler(path: str, action: str) -> Handler:
     async def handle(request: Request, state: HaloState) -> Response:
-        collection = state.collections[path]
+        collection = state.collection(path)
         kind = collection.kind
         options = state.options
         scopes = kind.edit_scopes if action == "upsert" else kind.read_scopes

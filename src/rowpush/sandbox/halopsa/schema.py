@@ -1,16 +1,31 @@
 """Declarations of Halo record kinds: fields, lookups, list behaviour.
 
-Adding a kind (Site, Users, Asset) means writing one ``EntityKind`` like ``clients.CLIENT``
-and registering it in ``api.KINDS``; the collection, listing and routes are generic.
+Adding a kind means writing one ``EntityKind`` factory like ``clients.client_kind`` and
+building its collection in ``HaloState.reset``; the collection, listing and routes are
+generic. Kinds that point at other kinds (a Site's ``client_id``) use a live ``Lookup``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-FieldKind = Literal["int", "str", "bool"]
+if TYPE_CHECKING:
+    from rowpush.sandbox.options import SandboxOptions
+
+FieldKind = Literal["int", "str", "bool", "address"]
+
+ADDRESS_KEYS = ("line1", "line2", "line3", "line4", "postcode")
+"""Keys of an address object (Halo schema ``AddressStore``); every value a string or null."""
+
+Note = Callable[[str], None]
+"""Adds a remark to the request log entry of the request being handled."""
+
+Prepare = Callable[[dict[str, Any] | None, dict[str, Any], "SandboxOptions", Note], None]
+"""Cross-field checks of one posted object: (the record it updates, or None when creating;
+its checked changes; options; note). It may add derived values to the changes, or raise
+``HaloError``; it runs before anything in the POST is written."""
 
 
 @dataclass(frozen=True)
@@ -19,6 +34,29 @@ class Lookup:
 
     label: str
     names: Mapping[int, str]
+    live: bool = False
+    """The table is another kind's live records (``RecordNames``): twins are refreshed on
+    every read, so renaming a client shows on its sites at once."""
+
+
+class RecordNames(Mapping[int, str]):
+    """The ``name`` of each live record of another kind, by id, for a live ``Lookup``."""
+
+    def __init__(self, records: Mapping[int, Mapping[str, Any]], field: str = "name") -> None:
+        self._records = records
+        self._field = field
+
+    def __getitem__(self, key: int) -> str:
+        return str(self._records[key].get(self._field) or "")
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._records
 
 
 @dataclass(frozen=True)
@@ -85,6 +123,10 @@ class EntityKind:
     """Any one of these token scopes allows POST."""
     max_page_size: int | None = None
     """Largest ``page_size`` honoured (Tickets: 100); None: no cap."""
+    prepare: Prepare | None = None
+    """Cross-field checks and derived values of a posted object (a User's site and client)."""
+    on_create: Callable[[dict[str, Any]], None] | None = None
+    """Called with each newly created record once saved (a new Client creates its main Site)."""
 
     def field(self, name: str, *, case_insensitive: bool) -> FieldSpec | None:
         """The writable field called ``name``, if any."""

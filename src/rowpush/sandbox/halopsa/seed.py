@@ -137,7 +137,7 @@ def _client(
         "contract_tax_code_name": _tax_name(contract_tax),
         "accountsid": _accounts_id(rng, name, accounts),
         "is_vip": rng.random() < 0.05,
-        "website": f"https://www.{_slug(name)}{rng.choice(DOMAINS)}"
+        "website": f"https://www.{slug(name)}{rng.choice(DOMAINS)}"
         if rng.random() < 0.75
         else None,
         "phonenumber": (
@@ -190,18 +190,20 @@ def _accounts_id(rng: random.Random, name: str, accounts: dict[str, int]) -> str
         return None
     if roll < 0.08:
         return f"{rng.randint(1, 9999):06d}"  # all digits with leading zeros: must stay text
-    prefix = (re.sub(r"[^A-Z]", "", _ascii(name).upper()) + "XXX")[:3]
+    prefix = (re.sub(r"[^A-Z]", "", ascii_fold(name).upper()) + "XXX")[:3]
     accounts[prefix] = accounts.get(prefix, 0) + 1
     return f"{prefix}{accounts[prefix]:03d}"
 
 
-def _slug(name: str) -> str:
-    words = [w for w in re.split(r"[^a-z0-9]+", _ascii(name).lower()) if w]
+def slug(name: str) -> str:
+    """A domain-like word for a company name: "Café Olé Ltd" -> "cafeole"."""
+    words = [w for w in re.split(r"[^a-z0-9]+", ascii_fold(name).lower()) if w]
     words = [w for w in words if w not in {"ltd", "limited", "llp", "plc", "inc", "co", "group"}]
     return "".join(words)[:30] or "example"
 
 
-def _ascii(text: str) -> str:
+def ascii_fold(text: str) -> str:
+    """``text`` without accents (ø -> o), non-ASCII characters dropped."""
     decomposed = unicodedata.normalize("NFKD", text.replace("ø", "o").replace("Ø", "O"))
     return decomposed.encode("ascii", "ignore").decode("ascii")
 

@@ -1,0 +1,76 @@
+"""Options of the Orange emulation: ``SandboxOptions.apis["orange"]``, an ``OrangeOptions``."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from typing import Literal
+
+from rowpush.sandbox.options import SandboxOptions
+
+NAME = "orange"
+
+DEMO_CLIENT_ID = "sandbox-orange-client"
+DEMO_CLIENT_SECRET = "sandbox-orange-secret-Zt4wQ8pK"  # the sandbox's own; not a real secret
+DEMO_API_KEY = base64.b64encode(
+    b"".join(hashlib.sha512(f"rowpush-sandbox-orange-{i}".encode()).digest() for i in range(4))
+).decode()
+"""344 base64 characters: real keys are long opaque strings (seen in public scripts)."""
+
+
+@dataclass
+class OrangeOptions:
+    """How the Orange emulation behaves; every field has a default (the demo)."""
+
+    client_id: str = DEMO_CLIENT_ID
+    """The one Orange Developer application the sandbox knows: its client id."""
+    client_secret: str = DEMO_CLIENT_SECRET
+    """... and its secret."""
+    api_key: str = DEMO_API_KEY
+    """The Cloud Store API key expected in ``X-API-Key``."""
+    contracts: int = 3
+    """How many contracts to seed (each with 8-12 users and 7 billing documents)."""
+    token_ttl: int | None = None
+    """Token lifetime in seconds; None uses ``SandboxOptions.token_ttl`` (3600, guide)."""
+    accept_body_credentials: bool = True
+    """Accept ``client_id``/``client_secret`` as form fields when no Basic header is sent,
+    as the v3 guide allows (Basic is its default). Off: only Basic is accepted."""
+    api_key_rejection: Literal[401, 403] = 401
+    """Missing or wrong ``X-API-Key``: 401 (code 40 missing / 41 invalid) or 403 (code 50).
+    Assumed."""
+    contract_rejection: Literal[401, 403] = 403
+    """Missing, unknown or mismatched ``X-ECCS-Contract-Id``: 403 (code 50) or 401 (code 41).
+    Assumed."""
+    throttle_status: Literal[403, 429] = 403
+    """Status of a throttled request; the body is always code 53 "Too many requests".
+    Assumed from other Orange APIs (403); newer ones use 429."""
+    writes: bool = True
+    """Serve the write endpoints (create contract, create user). Guide only (unverified)."""
+    user_calls_need_contract_header: bool = True
+    """User calls (``/contracts/{id}/user[s]``) also need ``X-ECCS-Contract-Id`` equal to the
+    path's id. Assumed."""
+    unique_login: Literal["platform", "contract", "off"] = "platform"
+    """Scope in which a user ``login`` must be unique (ignoring case); "off" lets two
+    identical POSTs create two users. Assumed."""
+    duplicate_login_status: int = 409
+    """Status when a login is taken (body code 24 "Invalid body field"). Assumed."""
+    offer_codes: tuple[str, ...] = ("FE-PAYG", "FE-RESERVED", "CA-PAYG")
+    """Accepted ``offerCode`` values on contract creation; empty accepts any. Assumed."""
+    support_levels: tuple[str, ...] = ("STANDARD", "PREMIUM")
+    """Accepted ``supportLevel`` values; empty accepts any. Assumed."""
+    civilities: tuple[str, ...] = ("MR", "MRS", "MS")
+    """Accepted ``civility`` values on user creation. Assumed (the guide shows "MRS")."""
+    invoices: bool = True
+    """Seed PDF ``invoices`` documents and know that type. Assumed (only bills and the
+    two consumption report types are seen in public scripts)."""
+    zip_any_document: bool = True
+    """``?zipped=1`` zips any document; off: only the CSV reports (as seen). Assumed."""
+    redirect_downloads: bool = False
+    """Answer a file download with 302 to a one-shot storage URL ("may redirect", seen in
+    public scripts) instead of the bytes."""
+
+
+def orange_options(options: SandboxOptions) -> OrangeOptions:
+    """The live Orange options (created with defaults on first use)."""
+    return options.api_options(NAME, OrangeOptions)

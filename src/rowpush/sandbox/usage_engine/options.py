@@ -1,0 +1,85 @@
+"""Usage Engine's own options, read per request from ``SandboxOptions.apis["usage-engine"]``.
+
+Every behaviour the API notes tag "assumed" has a switch here and a line in
+``sandbox/README.md``. The shared ``SandboxOptions`` fields apply too: ``token_ttl``
+(3600 s, documented for Usage Engine), ``rate_limit``/``rate_window`` (every request),
+``retry_after``, ``fail_rate``, ``latency_ms``, ``seed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from rowpush.sandbox.options import RateWindow, SandboxOptions
+
+NAME = "usage-engine"
+PREFIX = "/usage-engine"
+
+DEMO_UE_CLIENT_ID = "sandbox-ue-id"
+DEMO_UE_CLIENT_SECRET = "sandbox-ue-secret-9Kd3vT6w"  # the sandbox's own; not a real secret
+
+UE_TOKEN_WINDOW = RateWindow(5, 0.5)
+"""Token calls: 10 per second per client, burst 5 (documented), as a rolling window of 5
+per 0.5 s: the same burst and rate, never laxer than a token bucket."""
+
+
+@dataclass
+class UsageEngineOptions:
+    """How the Usage Engine emulation behaves. ``UsageEngineOptions()`` is the demo account."""
+
+    client_id: str = DEMO_UE_CLIENT_ID
+    """The one Application Access the sandbox knows: its client id."""
+    client_secret: str = DEMO_UE_CLIENT_SECRET
+    """... and its client secret."""
+    audience: str | None = None
+    """The ``audience`` the token call must send. None: this environment's base URL as the
+    client reached it, ``{scheme}://{host}/usage-engine`` (the connection's ``base_url``)."""
+    check_audience: bool = True
+    """A token call with another ``audience`` answers 400. Assumed (notes: 400 or 401/403)."""
+    audience_slash_optional: bool = True
+    """Accept the audience with or without its trailing slash (the documented examples end
+    in "/"); off: exactly as configured, or the base URL with its trailing slash."""
+    accept_basic_auth: bool = False
+    """Take client credentials from a Basic header when the body has none. Assumed off:
+    credentials go in the body (documented); off, a Basic-only call answers 400."""
+    token_window: RateWindow | None = UE_TOKEN_WINDOW
+    """Token calls allowed per client id (documented: 10/s, burst 5); None: no limit."""
+    max_body_bytes: int = 1_048_576
+    """Largest request body; over it answers 413 (documented code, size assumed)."""
+    create_status: int = 201
+    """Status of a successful create (POST). Assumed: 201 (200 also plausible)."""
+    delete_status: int = 204
+    """Status of a successful DELETE, with an empty body. Assumed."""
+    update_methods: tuple[str, ...] = ("PUT", "PATCH")
+    """Methods that update one meter type or meter (fields sent change, others stay).
+    Assumed: the verb is not captured in the notes."""
+    aggregation_types: tuple[str, ...] = ("sum", "increment")
+    """Allowed ``aggregation.type`` values. Documented: sum, increment; others (max, last)
+    are assumed to exist and can be added here."""
+    meter_type_required: tuple[str, ...] = ("name", "unit", "aggregation", "resetSchedule")
+    """Fields a new meter type must have (400 without). Assumed: the documented example body
+    minus ``description``, ``category`` and ``timezone`` (default "Etc/UTC")."""
+    names_ignore_case: bool = True
+    """Two meter types whose names differ only in case conflict (409). Assumed."""
+    unknown_fields: Literal["ignore", "reject"] = "ignore"
+    """Body fields the emulator does not know: ignored (noted in the request log) or 400.
+    Assumed: ignored."""
+    delete_meter_type_in_use: Literal["conflict", "cascade"] = "conflict"
+    """Deleting a meter type that still has meters: 409, or delete its meters too. Assumed."""
+    meters: int = 40
+    """How many meters to seed (over six seeded meter types)."""
+
+    def __post_init__(self) -> None:
+        if self.max_body_bytes < 1:
+            raise ValueError(f"max_body_bytes must be 1 or more, got {self.max_body_bytes}")
+        if self.meters < 0:
+            raise ValueError(f"meters must be 0 or more, got {self.meters}")
+        unknown = set(self.update_methods) - {"PUT", "PATCH", "POST"}
+        if unknown:
+            raise ValueError(f"update_methods may hold PUT, PATCH, POST; got {sorted(unknown)}")
+
+
+def ue_options(options: SandboxOptions) -> UsageEngineOptions:
+    """The Usage Engine options inside ``options`` (defaults when not set)."""
+    return options.api_options(NAME, UsageEngineOptions)
