@@ -14,7 +14,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 
 from rowpush import __version__
@@ -254,6 +253,8 @@ def _print_change(change: Change) -> None:
     label = change.label or ""
     print(f"  row {change.row:<6} {change.action.value:<9} {key:<8} {label}")
     pad = " " * 8
+    if change.lead is not None:
+        print(f"{pad}(the same record as row {change.lead})")
     for name, (old, new) in change.fields.items():
         if change.action is Action.CREATE:
             print(f"{pad}{name}: {_show(new)}")
@@ -380,7 +381,7 @@ class ConsoleCallbacks(Callbacks):
         )
         if not self.ask:
             return True
-        return click.confirm(question, default=False, err=True)
+        return typer.confirm(question, default=False, err=True)
 
     def sending(self, total: int) -> None:
         self.total = total
@@ -528,12 +529,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     except RowpushError as exc:
         err(f"error: {exc}")
         code = exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         err("Aborted.")
         code = 130
-    except click.ClickException as exc:
-        exc.show()
-        code = exc.exit_code
+    except Exception as exc:
+        # Usage errors (unknown command, missing argument, bad option value) come from the
+        # click that typer carries; they know how to show themselves and their exit code.
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if not callable(show) or not isinstance(exit_code, int):
+            raise
+        show()
+        code = exit_code
     except KeyboardInterrupt:
         err("Interrupted.")
         code = 130

@@ -40,3 +40,24 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
     assert done.value.code == 0
     assert capsys.readouterr().out.strip() == f"rowpush {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["nosuchverb"], "No such command 'nosuchverb'"),
+        (["plan"], "Missing argument 'file'"),
+        (["apply", "x.csv", "-c", "h", "--concurrency", "0"], "Invalid value for '--concurrency'"),
+    ],
+)
+def test_usage_errors_exit_2_without_a_traceback(
+    args: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rowpush.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(args)
+    err = capsys.readouterr().err
+    assert done.value.code == 2
+    assert says in err
+    assert "Traceback" not in err

@@ -93,3 +93,32 @@ def test_a_meter_edited_in_its_sheet_is_put_whole_with_its_version(
     names = {f["code"]: f["name"] for f in after["dataFields"]}
     assert names["gb_stored"] == "Gigabytes stored"
     assert after.get("customFields") == meter.get("customFields")
+
+
+def test_a_new_account_code_is_created(workdir: Path, sandbox: SandboxServer, rowpush: Any) -> None:
+    sheet = workdir / "accounts.csv"
+    sheet.write_text(
+        "code,name,emailAddress,currency,custom.crmId\n"
+        "ZEPHYR-001,Zephyr Analytics,billing@zephyr.example,eur,0015ZZ\n",
+        encoding="utf-8",
+    )
+    plan = json.loads(
+        rowpush("plan", str(sheet), "-t", "m3ter.accounts", "-c", "m3ter", "--json").out
+    )
+    assert plan["summary"]["create"] == 1
+    assert plan["rows"][0]["key"] == "ZEPHYR-001"
+    result = rowpush(
+        "apply",
+        str(sheet),
+        "-t",
+        "m3ter.accounts",
+        "-c",
+        "m3ter",
+        "--yes",
+        "--results",
+        str(workdir / "r.xlsx"),
+    )
+    assert result.code == 0, result.err
+    created = sandbox.state.m3ter.account_by_code("ZEPHYR-001")
+    assert created["currency"] == "EUR"
+    assert created["customFields"] == {"crmId": "0015ZZ"}

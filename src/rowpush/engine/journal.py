@@ -176,8 +176,7 @@ class Journal:
             elif state == "pending" or status is None:
                 status, message = Status.SKIPPED.value, message or "not sent"
             if remote_id is None and status in ("updated", "unchanged"):
-                loaded = json.loads(key)
-                remote_id = None if loaded is None else str(loaded)
+                remote_id = _key_text(json.loads(key))
             yield Outcome(
                 row,
                 Status(status),
@@ -199,6 +198,15 @@ class Journal:
         for outcome in self.outcomes():
             counts[outcome.status.value] += 1
         return counts
+
+
+def _key_text(key: Any) -> str | None:
+    """A key as a person reads it: 12, ACME-001, or CT-128356/emartin for composite keys."""
+    if key is None:
+        return None
+    if isinstance(key, list):
+        return "/".join(str(part) for part in key)
+    return str(key)
 
 
 def _change(

@@ -69,10 +69,10 @@ def plan_row(
         errors = [_check_error(row, hmap, headers, name, text, file) for name, text in problems]
         return Change(row.raw.row, Action.INVALID, key=row.key, errors=errors, label=label)
     json_values = row.model.model_dump(mode="json", exclude_unset=True)
-    if row.key is None:
+    if row.key is None or (target.create_missing and row.key not in live):
         fields = {headers.get(n, n): (None, v) for n, v in values.items()}
-        payload = target.payload(Action.CREATE, None, json_values)
-        return Change(row.raw.row, Action.CREATE, None, fields, payload, label=label)
+        payload = target.payload(Action.CREATE, row.key, json_values)
+        return Change(row.raw.row, Action.CREATE, row.key, fields, payload, label=label)
     current = live.get(row.key)
     if current is None:
         column = hmap.column_of_alias(headers.get(target.key or "", ""))

@@ -110,11 +110,14 @@ async def connect(
     except ValueError as exc:
         raise ConfigError(f"Connection '{conn.name}': bad rate {rate_text!r}: {exc}") from None
     statuses = target.api.retry_statuses
+    policy = RetryPolicy(is_throttled=target.api.is_throttled)
+    if statuses is not None:
+        policy = RetryPolicy(retry_statuses=statuses, is_throttled=target.api.is_throttled)
     client = build_client(
         base_url,
         auth=target.api.auth(conn),
         rate=parsed,
-        policy=RetryPolicy(retry_statuses=statuses) if statuses is not None else None,
+        policy=policy,
         headers=target.api.headers(conn),
         verify=conn.verify,
         timeout=conn.timeout,

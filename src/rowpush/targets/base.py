@@ -96,6 +96,11 @@ class Api(ABC):
     def auth(self, conn: Connection) -> httpx.Auth:
         """The httpx.Auth that signs every request of this connection."""
 
+    def is_throttled(self, response: httpx.Response) -> bool:
+        """Besides 429, whether an answer means "slow down" (Orange: 403 with code 53):
+        such an answer pauses the connection and is retried like a 429."""
+        return False
+
     def headers(self, conn: Connection) -> dict[str, str]:
         """Extra headers sent on every call (none by default)."""
         return {}
@@ -119,6 +124,9 @@ class Target(ABC):
     live_chunk: ClassVar[int] = 100
     """How many keys plan asks `fetch_live` for at a time."""
     export_only: ClassVar[bool] = False
+    create_missing: ClassVar[bool] = False
+    """A key with no live record is a create (for keys people choose, such as codes);
+    otherwise it is an error (for ids the API assigns)."""
     """Only `export` works; plan and apply refuse (e.g. usage reports)."""
     batch_bytes: ClassVar[int | None] = None
     """Most bytes of serialized payloads one request may carry (None: no cap)."""

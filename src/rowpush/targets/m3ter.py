@@ -223,6 +223,7 @@ class M3terAccounts(ConfigEntity):
     label = "name"
     required_columns = ("code",)
     path = "accounts"
+    create_missing = True
 
     @classmethod
     def extra_field(cls, header: str) -> str | None:

@@ -1,0 +1,335 @@
+"""Hyalto: accounts, their services, and the services' usage reports (export only).
+
+Facts from ../shared/apis/hyalto.md: a JWT from `POST {base}/accountManagement/auth/token`
+with the access key and secret key in a JSON body (field names assumed `accessKey` and
+`secretKey`), answered in camelCase (`tokenType`, `accessToken`, `expiresIn`: 1 h);
+`GET /accountManagement/accounts`, `GET /serviceOfferings/accounts/{id}/services/`
+(trailing slash) and `GET /reports/usage/service/{id}?filter[from]=…&filter[to]=…`
+(`yyyy-mm-dd hh:mm:ss`, assumed UTC) come from the vendor's guide; their answers are
+assumed to be `{"data": [...]}` and errors `{"error", "message"}`.
+
+Paging is unknown (JSON:API-like is plausible): lists follow `links.next` or, failing
+that, `page[number]` while `meta.total` says more records exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from rowpush.config import Connection
+from rowpush.errors import AuthFailed, BadInput, ConnectionFailed
+from rowpush.model import Change, Outcome
+from rowpush.targets.base import Api, ExportOptions, Target
+
+__all__ = ["Hyalto", "HyaltoAccounts", "HyaltoServices", "HyaltoUsage", "error_message"]
+
+ACCOUNTS = "/accountManagement/accounts"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class Hyalto(Api):
+    """Connection settings: `access_key`, `secret_key` (an API key pair from Account >
+    Access & Roles), `base_url` (default: https://api.hyalto.com)."""
+
+    name = "hyalto"
+    description = "Hyalto"
+    default_base_url = "https://api.hyalto.com"
+    default_rate = "2/s"  # not published; the notes suggest at most 2 requests/s
+
+    def auth(self, conn: Connection) -> httpx.Auth:
+        from rowpush.http.auth import ClientCredentials
+
+        return ClientCredentials.key_pair(
+            f"{self.base_url(conn)}/accountManagement/auth/token",
+            conn.require("access_key", what="the Access Key of a Hyalto API key"),
+            conn.require("secret_key", what="its Secret Key"),
+            access_key_field="accessKey",
+            secret_key_field="secretKey",
+        )
+
+
+HYALTO = Hyalto()
+
+
+# -- talking to Hyalto -------------------------------------------------------------------
+
+
+def error_message(response: httpx.Response) -> str:
+    """What Hyalto said: `message (error)`, or the start of a text body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return " ".join(response.text.split())[:500] or f"HTTP {response.status_code}"
+    if isinstance(body, dict):
+        said = [
+            str(body[k]).strip()
+            for k in ("message", "error")
+            if isinstance(body.get(k), str) and str(body[k]).strip()
+        ]
+        if said:
+            return said[0] + (f" ({said[1]})" if len(said) > 1 and said[1] != said[0] else "")
+    return str(body)[:500]
+
+
+def json_or_raise(response: httpx.Response, what: str) -> Any:
+    if not response.is_success:
+        error = AuthFailed if response.status_code in (401, 403) else ConnectionFailed
+        raise error(
+            f"Hyalto refused to {what}: HTTP {response.status_code} at {response.url.path}: "
+            f"{error_message(response)}"
+        )
+    try:
+        return response.json()
+    except ValueError:
+        raise ConnectionFailed(
+            f"Hyalto answered {what} with something that is not JSON at {response.url.path}"
+        ) from None
+
+
+def _records(body: Any, what: str) -> list[dict[str, Any]]:
+    data = body.get("data") if isinstance(body, dict) else body
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise ConnectionFailed(f"Hyalto answered {what} with unexpected JSON (no data list)")
+    return [item for item in data if isinstance(item, dict)]
+
+
+async def pages(
+    client: httpx.AsyncClient, path: str, what: str
+) -> AsyncIterator[tuple[Any, list[dict[str, Any]]]]:
+    """Each page of a list as (answer, its new records), while the answer says more exist.
+
+    `path` may carry a query already; page parameters are added to it as written."""
+    url: httpx.URL | str = path
+    page, size, count = 1, 0, 0
+    seen: set[Any] = set()
+    asked: set[str] = set()
+    while True:
+        response = await client.get(url)
+        asked.add(str(response.url))
+        body = json_or_raise(response, what)
+        records = _records(body, what)
+        size = size or len(records)
+        # a server that ignores paging sends page 1 again: its records are not new
+        fresh = [r for r in records if r.get("id") is None or r.get("id") not in seen]
+        seen.update(r["id"] for r in fresh if r.get("id") is not None)
+        count += len(fresh)
+        yield body, fresh
+        links = body.get("links") if isinstance(body, dict) else None
+        meta = body.get("meta") if isinstance(body, dict) else None
+        following = links.get("next") if isinstance(links, dict) else None
+        total = meta.get("total") if isinstance(meta, dict) else None
+        if not fresh:
+            return
+        if isinstance(following, str) and following:
+            url = response.url.join(following)
+            if str(url) in asked:
+                return
+        elif isinstance(total, int) and count < total:
+            page += 1
+            joiner = "&" if "?" in path else "?"
+            url = f"{path}{joiner}page%5Bnumber%5D={page}&page%5Bsize%5D={size}"
+        else:
+            return
+
+
+async def list_all(
+    client: httpx.AsyncClient, path: str, what: str
+) -> AsyncIterator[dict[str, Any]]:
+    """Every record of a list, page after page."""
+    async for _, records in pages(client, path, what):
+        for record in records:
+            yield record
+
+
+class HyaltoExport(Target):
+    """A Hyalto list: export only (the API is read here, never written)."""
+
+    api = HYALTO
+    export_only = True
+
+    async def fetch_live(
+        self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
+    ) -> dict[Any, dict[str, Any]]:
+        return {}  # export only: never planned
+
+    async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
+        raise BadInput(f"{self.name} can only be exported.")
+
+    @staticmethod
+    async def accounts(client: httpx.AsyncClient) -> AsyncIterator[dict[str, Any]]:
+        async for account in list_all(client, ACCOUNTS, "list accounts"):
+            yield account
+
+    @staticmethod
+    async def services(
+        client: httpx.AsyncClient, account: Mapping[str, Any]
+    ) -> AsyncIterator[dict[str, Any]]:
+        account_id = quote(str(account.get("id")), safe="")
+        path = f"/serviceOfferings/accounts/{account_id}/services/"
+        what = f"list the services of account {account.get('id')}"
+        async for service in list_all(client, path, what):
+            yield service
+
+
+# -- accounts ----------------------------------------------------------------------------
+
+
+class AccountRow(BaseModel):
+    """A Hyalto account (a customer)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int | None = Field(None, description="Account id.", examples=[1201])
+    name: str | None = Field(None, description="Account name.", examples=["Acme Ltd"])
+    status: str | None = Field(None, description="Account status.", examples=["active"])
+    currency: str | None = Field(None, description="Billing currency.", examples=["EUR"])
+
+
+def _pick(record: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    return {name: record.get(name) for name in names}
+
+
+class HyaltoAccounts(HyaltoExport):
+    name = "hyalto.accounts"
+    description = "Hyalto accounts (export only)"
+    Row = AccountRow
+    key = "id"
+
+    async def iter_live(
+        self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
+    ) -> AsyncIterator[dict[str, Any]]:
+        async for account in self.accounts(client):
+            yield _pick(account, list(AccountRow.model_fields))
+
+
+# -- services ----------------------------------------------------------------------------
+
+
+class ServiceRow(BaseModel):
+    """A service an account subscribes to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accountId: int | None = Field(None, description="Account id.", examples=[1201])
+    accountName: str | None = Field(None, description="Account name.", examples=["Acme Ltd"])
+    id: int | None = Field(None, description="Service id.", examples=[9001])
+    name: str | None = Field(None, description="Service name.", examples=["Azure CSP subscription"])
+    serviceType: str | None = Field(None, description="Kind of service.", examples=["azure"])
+    status: str | None = Field(None, description="Service status.", examples=["active"])
+    startDate: str | None = Field(
+        None, description="When the service started.", examples=["2024-03-01 00:00:00"]
+    )
+
+
+class HyaltoServices(HyaltoExport):
+    name = "hyalto.services"
+    description = "Hyalto services of every account (export only)"
+    Row = ServiceRow
+    key = "id"
+
+    async def iter_live(
+        self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
+    ) -> AsyncIterator[dict[str, Any]]:
+        async for account in self.accounts(client):
+            async for service in self.services(client, account):
+                yield {
+                    "accountId": account.get("id"),
+                    "accountName": account.get("name"),
+                    **_pick(service, ("id", "name", "serviceType", "status", "startDate")),
+                }
+
+
+# -- usage -------------------------------------------------------------------------------
+
+
+class UsageRow(BaseModel):
+    """One usage record of a service's usage report."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accountId: int | None = Field(None, description="Account id.", examples=[1201])
+    accountName: str | None = Field(None, description="Account name.", examples=["Acme Ltd"])
+    serviceId: int | None = Field(None, description="Service id.", examples=[9001])
+    serviceName: str | None = Field(
+        None, description="Service name.", examples=["Azure CSP subscription"]
+    )
+    serviceType: str | None = Field(None, description="Kind of service.", examples=["azure"])
+    date: str | None = Field(None, description="Day of the usage.", examples=["2025-01-01"])
+    meter: str | None = Field(
+        None, description="What was used.", examples=["Virtual Machines D2s v5"]
+    )
+    quantity: float | None = Field(None, description="How much.", examples=[24])
+    unit: str | None = Field(None, description="Unit of the quantity.", examples=["hour"])
+    cost: float | None = Field(None, description="Cost of the record.", examples=[2.3])
+    currency: str | None = Field(None, description="Currency of the cost.", examples=["EUR"])
+
+
+def report_period(options: ExportOptions) -> tuple[str, str]:
+    """`filter[from]` and `filter[to]` for a usage export, in UTC.
+
+    `--from` is needed; `--to` defaults to now, and a `--to` date without a time
+    means the end of that day."""
+    if options.start is None:
+        raise BadInput(
+            "hyalto.usage reads usage reports over a period: give it with --from (and --to).",
+            hint="rowpush export hyalto.usage -c CONNECTION --from 2025-01-01 --to 2025-01-31",
+        )
+    start = _utc(options.start)
+    if options.end is None:
+        end = datetime.now(UTC).replace(microsecond=0)
+    elif options.end.tzinfo is None and options.end.time() == time(0):
+        end = _utc(options.end + timedelta(days=1, seconds=-1))
+    else:
+        end = _utc(options.end)
+    if start > end:
+        raise BadInput(
+            f"The period starts ({start:{TIME_FORMAT}}) after it ends ({end:{TIME_FORMAT}}).",
+            hint="Give --from before --to.",
+        )
+    return f"{start:{TIME_FORMAT}}", f"{end:{TIME_FORMAT}}"
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+class HyaltoUsage(HyaltoExport):
+    """Usage records of every service of every account over `--from` … `--to`."""
+
+    name = "hyalto.usage"
+    description = "Hyalto usage per account and service over a period (export only; --from/--to)"
+    Row = UsageRow
+    key = None
+
+    async def iter_live(
+        self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
+    ) -> AsyncIterator[dict[str, Any]]:
+        start, end = report_period(options)
+        query = f"filter%5Bfrom%5D={quote(start, safe='')}&filter%5Bto%5D={quote(end, safe='')}"
+        async for account in self.accounts(client):
+            async for service in self.services(client, account):
+                service_id = service.get("id")
+                path = f"/reports/usage/service/{quote(str(service_id), safe='')}?{query}"
+                what = f"read the usage of service {service_id} (account {account.get('id')})"
+                async for body, records in pages(client, path, what):
+                    currency = body.get("currency") if isinstance(body, dict) else None
+                    for record in records:
+                        yield {
+                            "accountId": account.get("id"),
+                            "accountName": account.get("name"),
+                            "serviceId": service_id,
+                            "serviceName": service.get("name"),
+                            "serviceType": service.get("serviceType"),
+                            **_pick(record, ("date", "meter", "quantity", "unit", "cost")),
+                            "currency": record.get("currency") or currency,
+                        }

@@ -1,0 +1,862 @@
+"""Orange Business Cloud Store Customer Space: users, contracts, billing documents.
+
+Facts from ../shared/apis/orange-cloud-customer-space.md (public material is thin:
+most of it comes from the vendor's guide and public scripts):
+
+- a token by Basic auth (`client_id:client_secret`, form `grant_type=client_credentials`)
+  at `https://api.orange.com/oauth/v3/token`, 1 h; every API call also carries the
+  Cloud Store key as `X-API-Key`, and contract-scoped calls (`/documents`, a
+  contract's users) the contract's id as `X-ECCS-Contract-Id`;
+- `GET /contracts` is a plain JSON array of `{id, name, createdAt, offer}`;
+  `GET /documents[?documentType=]` an array of `{id, filename, period, ...}` (an
+  unknown type answers `{"documents": null}`); `GET /documents/{id}/file` the bytes
+  (it may redirect);
+- `POST /contracts/{contractId}/user` creates a user and `POST /contracts` orders a
+  contract, one object per call (guide only); no call to change either is known;
+- errors come from Orange's gateway as `{"code", "message", "description"}`;
+  throttling is a 403 with code 53 (or a 429).
+
+Assumed here, beyond the notes: a contract's users are listed by
+`GET /contracts/{contractId}/users` (the guide shows only the create, but rowpush must
+tell existing users from new ones); user records read back with the create's field
+names; user logins compare ignoring case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar, Literal, NamedTuple
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from rowpush.config import Connection
+from rowpush.errors import AuthFailed, BadInput, ConnectionFailed
+from rowpush.http.retry import NOT_IDEMPOTENT  # creates: never sent twice
+from rowpush.model import Action, Change, Outcome
+from rowpush.targets.base import Api, ExportOptions, GroupPlan, Target, outcome_for
+
+__all__ = [
+    "Orange",
+    "OrangeContracts",
+    "OrangeDocuments",
+    "OrangeUsers",
+    "error_message",
+    "safe_filename",
+]
+
+DEFAULT_BASE_URL = "https://api.orange.com/cloud/b2b/v1"
+DEFAULT_OAUTH_URL = "https://api.orange.com/oauth/v3"
+CONTRACT_HEADER = "X-ECCS-Contract-Id"
+THROTTLED = 53
+"""Orange's gateway code for "Too many requests" (sent with HTTP 403)."""
+MAX_REDIRECTS = 5
+
+
+class Orange(Api):
+    """Connection settings: `client_id`, `client_secret` (Orange Developer application),
+    `api_key` (the Cloud Store key, sent as `X-API-Key`), optional `contract_id` (the
+    default contract of a sheet's rows), `base_url` and `oauth_url` (the token endpoint
+    is `{oauth_url}/token`), `document_type` (limits `orange.documents`)."""
+
+    name = "orange"
+    description = "Orange Business Cloud Customer Space"
+    default_base_url = DEFAULT_BASE_URL
+    default_rate = "2/s"  # not published; the notes suggest at most 2 requests/s
+    retry_statuses = frozenset({408, 500, 502, 503, 504})  # a 409 is a taken login: final
+
+    def auth(self, conn: Connection) -> httpx.Auth:
+        from rowpush.http.auth import ClientCredentials
+
+        return ClientCredentials(
+            token_url=f"{self.oauth_url(conn)}/token",
+            client_id=conn.require("client_id", what="your Orange Developer application's id"),
+            client_secret=conn.require("client_secret"),
+            client_auth="basic",
+            api_headers={
+                "X-API-Key": conn.require("api_key", what="the Cloud Store API key (X-API-Key)")
+            },
+        )
+
+    def headers(self, conn: Connection) -> dict[str, str]:
+        return {"Accept": "application/json"}
+
+    def oauth_url(self, conn: Connection) -> str:
+        """`oauth_url` as set; else next to a base URL of the usual shape; else Orange's."""
+        explicit = conn.get("oauth_url")
+        if explicit:
+            return str(explicit).rstrip("/")
+        base = conn.base_url
+        if base and base.endswith("/cloud/b2b/v1"):
+            return base.removesuffix("/cloud/b2b/v1") + "/oauth/v3"
+        return DEFAULT_OAUTH_URL
+
+    def is_throttled(self, response: httpx.Response) -> bool:
+        """Orange's gateway says "too many requests" as a 403 with code 53: the
+        connection pauses and the request is retried, as for a 429."""
+        return response.status_code in (403, 429) and _code(response) == THROTTLED
+
+
+ORANGE = Orange()
+
+
+# -- talking to Orange -------------------------------------------------------------------
+
+
+def contract_scope(contract_id: str) -> dict[str, str]:
+    """The header of a contract-scoped call."""
+    return {CONTRACT_HEADER: contract_id}
+
+
+def error_message(response: httpx.Response) -> str:
+    """What Orange said: its gateway body (`message: description (code n)`), an OAuth
+    error, or the start of a text body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return " ".join(response.text.split())[:500] or f"HTTP {response.status_code}"
+    if isinstance(body, dict):
+        parts = [
+            str(body[k]).strip()
+            for k in ("message", "description", "error", "error_description")
+            if isinstance(body.get(k), str) and str(body[k]).strip()
+        ]
+        parts = list(dict.fromkeys(parts))
+        if parts:
+            text = ": ".join(parts[:2])
+            code = body.get("code")
+            return text + (f" (code {code})" if code is not None else "")
+    return str(body)[:500]
+
+
+def _code(response: httpx.Response) -> int | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    code = body.get("code") if isinstance(body, dict) else None
+    try:
+        return int(code) if code is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def json_or_raise(response: httpx.Response, what: str) -> Any:
+    """The JSON of a successful answer; a refusal raises AuthFailed/ConnectionFailed."""
+    if not response.is_success:
+        status = response.status_code
+        if ORANGE.is_throttled(response):
+            raise ConnectionFailed(
+                f"Orange throttled the request to {what} (HTTP {status} at "
+                f"{response.url.path}): {error_message(response)}",
+                hint='Lower the rate of this connection in rowpush.toml (e.g. rate = "1/s").',
+            )
+        error = AuthFailed if status in (401, 403) else ConnectionFailed
+        raise error(
+            f"Orange refused to {what}: HTTP {status} at {response.url.path}: "
+            f"{error_message(response)}"
+        )
+    try:
+        return response.json()
+    except ValueError:
+        raise ConnectionFailed(
+            f"Orange answered {what} with something that is not JSON at {response.url.path}"
+        ) from None
+
+
+def items_of(body: Any, envelope: str, what: str) -> list[dict[str, Any]]:
+    """The records of a list answer: a bare array, or `{envelope: [...] | null}`."""
+    if isinstance(body, dict) and envelope in body:
+        body = body[envelope] or []
+    if not isinstance(body, list):
+        raise ConnectionFailed(f"Orange answered {what} with unexpected JSON (not a list)")
+    return [item for item in body if isinstance(item, dict)]
+
+
+async def list_contracts(client: httpx.AsyncClient) -> list[dict[str, Any]]:
+    response = await client.get("/contracts")
+    return items_of(json_or_raise(response, "list contracts"), "contracts", "list contracts")
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _same(new: Any, old: Any) -> bool:
+    """A sheet value equals a live one (both texts here; blank equals missing)."""
+    if new in (None, "") or old in (None, ""):
+        return new in (None, "") and old in (None, "")
+    return str(new) == str(old)
+
+
+class OrangeTarget(Target):
+    """What every Orange target shares: the connection's default contract, the
+    contracts the API key sees (read once per run)."""
+
+    api = ORANGE
+
+    def __init__(self, conn: Connection | None = None) -> None:
+        super().__init__(conn)
+        self._contracts: dict[str, dict[str, Any]] | None = None
+
+    def default_contract(self) -> str | None:
+        value = self.conn.get("contract_id") if self.conn else None
+        text = str(value).strip() if value else ""
+        return text or None
+
+    async def contracts(self, client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
+        """Contract id → its summary from `GET /contracts`, in the API's order."""
+        if self._contracts is None:
+            self._contracts = {str(c["id"]): c for c in await list_contracts(client) if "id" in c}
+        return self._contracts
+
+    def unknown_contract(self, contract: str) -> str:
+        known = ", ".join(list(self._contracts or {})[:5]) or "none"
+        return f"this API key sees no contract {contract} (it sees: {known})"
+
+
+class OrangeWritable(OrangeTarget):
+    """An Orange record named by a key the sheet chooses (a login, a name).
+
+    Plan goes through `plan_group` (`group_rows`): it is the hook that may answer
+    "create" for a key no live record has. Each record is one row; a key on two rows
+    is an error on both. Orange's API creates but never changes, so `problems` turns a
+    difference from the live record into an error rather than an update."""
+
+    group_rows = True
+    batch_size = 1  # one object per call
+    noun: ClassVar[str]
+
+    def problems(
+        self, values: Mapping[str, Any], live: Mapping[str, Any] | None
+    ) -> list[tuple[str | None, str]]:
+        """Why a row cannot be planned, given its live record (None: a new record)."""
+        return []
+
+    def plan_group(
+        self, rows: Sequence[tuple[int, Mapping[str, Any]]], live: Mapping[str, Any] | None
+    ) -> GroupPlan:
+        (first, values), *again = rows
+        shown = repr(str(self.key_of(values)))
+        if again:
+            where = ", ".join(str(n) for n, _ in rows)
+            problems = [(first, self.key, f"{self.noun} {shown} is on rows {where}")]
+            problems += [
+                (
+                    n,
+                    self.key,
+                    f"{self.noun} {shown} appears again (first on row {first}); "
+                    "each may appear once per sheet",
+                )
+                for n, _ in again
+            ]
+            return GroupPlan(Action.INVALID, {}, {}, problems)
+        found = self.problems(values, live)
+        if found:
+            return GroupPlan(Action.INVALID, {}, {}, [(first, f, text) for f, text in found])
+        key = self.key_of(values)
+        if live is None:
+            fields = {name: (None, value) for name, value in values.items()}
+            return GroupPlan(Action.CREATE, fields, self.payload(Action.CREATE, key, values), [])
+        changed = {
+            name: (live.get(name), value)
+            for name, value in values.items()
+            if name != self.key and not _same(value, live.get(name))
+        }
+        if not changed:
+            return GroupPlan(Action.UNCHANGED, {}, {}, [])
+        changes = {name: values[name] for name in changed}
+        return GroupPlan(Action.UPDATE, changed, self.payload(Action.UPDATE, key, changes), [])
+
+
+# -- users -------------------------------------------------------------------------------
+
+USER_FIELDS = ("civility", "lastName", "firstName", "email", "login", "fixPhone", "mobilePhone")
+USER_CREATE_REQUIRES = ("civility", "lastName", "firstName", "email")
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+PHONE = r"^\+?[0-9][0-9 ().-]{3,29}$"
+
+
+class UserKey(NamedTuple):
+    """A user's key: its contract (None: the connection's default) and login, case-folded."""
+
+    contract: str | None
+    login: str
+
+    def __str__(self) -> str:
+        return self.login if self.contract is None else f"{self.login} on {self.contract}"
+
+
+class OrangeUserRow(BaseModel):
+    """A user of a contract: created when no user of that contract has its login."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    contractId: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="Id of the contract the user belongs to (as `GET /contracts` lists it). "
+        "Blank: the connection's contract_id.",
+        examples=["CT-000123"],
+    )
+    civility: Literal["MR", "MRS", "MS"] | None = Field(
+        None,
+        description="MR, MRS or MS (MRS is in the vendor's guide; MR and MS are assumed). "
+        "Needed to create a user.",
+        examples=["MRS"],
+    )
+    lastName: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="Last name. Needed to create a user.",
+        examples=["Durand"],
+    )
+    firstName: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="First name. Needed to create a user.",
+        examples=["Marie"],
+    )
+    email: str | None = Field(
+        None,
+        max_length=254,
+        pattern=EMAIL,
+        description="Email address. Needed to create a user.",
+        examples=["marie.durand@acme.example"],
+    )
+    login: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        pattern=r"^\S+$",
+        description="The user's login: it tells an existing user (left as is: Orange's API "
+        "cannot change users) from a new one (created). Required.",
+        examples=["mdurand"],
+    )
+    fixPhone: str | None = Field(
+        None, pattern=PHONE, description="Landline number.", examples=["+33 1 23 45 67 89"]
+    )
+    mobilePhone: str | None = Field(
+        None, pattern=PHONE, description="Mobile number.", examples=["+33 6 12 34 56 78"]
+    )
+
+    @field_validator("civility", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper().rstrip(".") if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _login_needed(self) -> OrangeUserRow:
+        if not self.login:
+            raise ValueError("login is needed: it names the user in Orange")
+        return self
+
+
+class OrangeUsers(OrangeWritable):
+    """Users of Orange contracts, keyed by (contract, login).
+
+    `key_of` gives `(contractId or None, login ignoring case)`; None stands for the
+    connection's default contract and is resolved when live state is read. Orange's
+    API can create users but not change them, so an existing user whose row differs
+    is an error at plan time, and a new one must have the create fields."""
+
+    name = "orange.users"
+    description = "Orange Cloud Customer Space users: create users on a contract (by login)"
+    Row = OrangeUserRow
+    key = "login"
+    label = "email"
+    required_columns = ("login",)
+    noun = "login"
+
+    def __init__(self, conn: Connection | None = None) -> None:
+        super().__init__(conn)
+        self._users: dict[str, dict[str, dict[str, Any]]] = {}
+        """Contract id → login (case-folded) → the user as Row values."""
+
+    @classmethod
+    def key_of(cls, values: Mapping[str, Any]) -> Any:
+        login = values.get("login")
+        if not login:
+            return None
+        return UserKey(values.get("contractId") or None, str(login).casefold())
+
+    def contract_of(self, values: Mapping[str, Any]) -> str | None:
+        return values.get("contractId") or self.default_contract()
+
+    async def users_of(self, client: httpx.AsyncClient, contract: str) -> dict[str, dict[str, Any]]:
+        if contract not in self._users:
+            response = await client.get(
+                f"/contracts/{quote(contract, safe='')}/users", headers=contract_scope(contract)
+            )
+            what = f"list the users of contract {contract}"
+            users: dict[str, dict[str, Any]] = {}
+            for user in items_of(json_or_raise(response, what), "users", what):
+                login = user.get("login")
+                if login:
+                    values = {f: _text(user.get(f)) for f in USER_FIELDS}
+                    users[str(login).casefold()] = {"contractId": contract, **values}
+            self._users[contract] = users
+        return self._users[contract]
+
+    async def fetch_live(
+        self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
+    ) -> dict[Any, dict[str, Any]]:
+        contracts = await self.contracts(client)
+        found: dict[Any, dict[str, Any]] = {}
+        for key in keys:
+            contract_ref, login = key
+            contract = contract_ref or self.default_contract()
+            if contract is None or contract not in contracts:
+                continue  # problems() says why
+            user = (await self.users_of(client, contract)).get(login)
+            if user is not None:
+                found[key] = user
+        return found
+
+    async def iter_live(
+        self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
+    ) -> AsyncIterator[dict[str, Any]]:
+        for contract in await self.contracts(client):
+            for user in (await self.users_of(client, contract)).values():
+                yield user
+
+    def problems(
+        self, values: Mapping[str, Any], live: Mapping[str, Any] | None
+    ) -> list[tuple[str | None, str]]:
+        contract = self.contract_of(values)
+        if not contract:
+            return [
+                ("contractId", "no contract: fill contractId, or set contract_id in the connection")
+            ]
+        if self._contracts is not None and contract not in self._contracts:
+            return [("contractId", self.unknown_contract(contract))]
+        login = str(values["login"])
+        if live is None:
+            return [
+                (f, f"{f} is needed to create user {login!r} (new on contract {contract})")
+                for f in USER_CREATE_REQUIRES
+                if values.get(f) in (None, "")
+            ]
+        return [
+            (
+                f,
+                f"Orange's API cannot change an existing user: {login!r} has {f} "
+                f"{live.get(f)!r}; make the cell match or leave it blank",
+            )
+            for f, value in values.items()
+            if f not in ("login", "contractId") and not _same(value, live.get(f))
+        ]
+
+    def payload(self, action: Action, key: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+        user = {f: values[f] for f in USER_FIELDS if values.get(f) not in (None, "")}
+        contract = self.contract_of(values) or (key[0] if key else None)
+        return {"contractId": contract, "user": user}
+
+    async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
+        return [await self._send_one(client, change) for change in batch]
+
+    async def _send_one(self, client: httpx.AsyncClient, change: Change) -> Outcome:
+        contract = change.payload.get("contractId")
+        if change.action is not Action.CREATE or not contract:
+            problem = (
+                "Orange's API has no call to change a user; change it in the Customer Space"
+                if contract
+                else "no contract for this user"
+            )
+            return outcome_for(change, ok=False, http_status=None, message=problem)
+        response = await client.post(
+            f"/contracts/{quote(contract, safe='')}/user",
+            json=change.payload["user"],
+            headers=contract_scope(contract),
+            extensions=NOT_IDEMPOTENT,
+        )
+        return _create_outcome(change, response)
+
+
+def _create_outcome(change: Change, response: httpx.Response) -> Outcome:
+    if not response.is_success:
+        return outcome_for(
+            change, ok=False, http_status=response.status_code, message=error_message(response)
+        )
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    record = body if isinstance(body, dict) else {}
+    status = record.get("status")
+    return outcome_for(
+        change,
+        ok=True,
+        http_status=response.status_code,
+        message=f"status {status}" if status else "",
+        remote_id=record.get("id"),
+    )
+
+
+# -- contracts ---------------------------------------------------------------------------
+
+CONTRACT_FIELDS = (
+    "contractName",
+    "billingAccountId",
+    "offerCode",
+    "supportLevel",
+    "referentFirstName",
+    "referentLastName",
+    "referentEmail",
+    "referentPhone",
+)
+CONTRACT_CREATE_REQUIRES = ("billingAccountId", "offerCode")
+CONTRACT_CREATE_ONLY = CONTRACT_FIELDS[1:]
+"""Fields Orange takes when a contract is ordered but never shows again."""
+
+
+class OrangeContractRow(BaseModel):
+    """A contract, named by its name: ordered when no contract has that name."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    id: str | None = Field(
+        None,
+        description="Contract id (read only: Orange gives it; export fills it in). "
+        "Leave blank on a new contract.",
+        examples=["CT-000789"],
+    )
+    contractName: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="Contract name: an existing contract is left as is (Orange's API cannot "
+        "change contracts), a new name orders a new contract. Required.",
+        examples=["acme-analytics"],
+    )
+    billingAccountId: str | None = Field(
+        None,
+        min_length=1,
+        description="Billing account to charge. Needed to order a contract.",
+        examples=["BA-55012"],
+    )
+    offerCode: str | None = Field(
+        None,
+        min_length=1,
+        description="Offer code. Needed to order a contract.",
+        examples=["FE-PAYG"],
+    )
+    supportLevel: str | None = Field(
+        None, min_length=1, description="Support level.", examples=["STANDARD"]
+    )
+    referentFirstName: str | None = Field(
+        None, description="First name of the contract's referent.", examples=["Marie"]
+    )
+    referentLastName: str | None = Field(
+        None, description="Last name of the contract's referent.", examples=["Durand"]
+    )
+    referentEmail: str | None = Field(
+        None,
+        pattern=EMAIL,
+        description="Email of the contract's referent.",
+        examples=["marie.durand@acme.example"],
+    )
+    referentPhone: str | None = Field(
+        None,
+        pattern=PHONE,
+        description="Phone of the contract's referent.",
+        examples=["+33 6 12 34 56 78"],
+    )
+
+    @field_validator("supportLevel")
+    @classmethod
+    def _upper(cls, value: str | None) -> str | None:
+        return value.upper() if value else value
+
+    @model_validator(mode="after")
+    def _name_needed(self) -> OrangeContractRow:
+        if not self.contractName:
+            raise ValueError("contractName is needed: it names the contract")
+        return self
+
+
+class OrangeContracts(OrangeWritable):
+    """Contracts, keyed by name. Orange shows only a contract's id and name after it is
+    ordered, so the other columns are for new contracts only."""
+
+    name = "orange.contracts"
+    description = "Orange Cloud Customer Space contracts: order new contracts (by name)"
+    Row = OrangeContractRow
+    key = "contractName"
+    required_columns = ("contractName",)
+    noun = "contract"
+
+    def __init__(self, conn: Connection | None = None) -> None:
+        super().__init__(conn)
+        self._by_name: dict[str, list[dict[str, Any]]] | None = None
+
+    @staticmethod
+    def _project(contract: Mapping[str, Any]) -> dict[str, Any]:
+        return {"id": _text(contract.get("id")), "contractName": _text(contract.get("name"))}
+
+    async def _named(self, client: httpx.AsyncClient) -> dict[str, list[dict[str, Any]]]:
+        if self._by_name is None:
+            self._by_name = {}
+            for contract in (await self.contracts(client)).values():
+                record = self._project(contract)
+                self._by_name.setdefault(str(record["contractName"]), []).append(record)
+        return self._by_name
+
+    async def fetch_live(
+        self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
+    ) -> dict[Any, dict[str, Any]]:
+        named = await self._named(client)
+        return {k: named[k][0] for k in keys if k in named}
+
+    async def iter_live(
+        self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
+    ) -> AsyncIterator[dict[str, Any]]:
+        for contract in (await self.contracts(client)).values():
+            yield self._project(contract)
+
+    def problems(
+        self, values: Mapping[str, Any], live: Mapping[str, Any] | None
+    ) -> list[tuple[str | None, str]]:
+        name = str(values["contractName"])
+        if live is None:
+            problems: list[tuple[str | None, str]] = [
+                (f, f"{f} is needed to order contract {name!r} (no contract has this name)")
+                for f in CONTRACT_CREATE_REQUIRES
+                if values.get(f) in (None, "")
+            ]
+            if values.get("id"):
+                problems.append(("id", "Orange gives a new contract its id: leave id blank"))
+            return problems
+        namesakes = (self._by_name or {}).get(name, [])
+        if len(namesakes) > 1:
+            ids = ", ".join(str(c["id"]) for c in namesakes)
+            return [("contractName", f"{len(namesakes)} contracts are named {name!r} ({ids})")]
+        # Not compared (Orange never shows them), so never claimed unchanged either.
+        unseen = [f for f in CONTRACT_CREATE_ONLY if values.get(f) not in (None, "")]
+        problems = []
+        if unseen:
+            problems.append(
+                (
+                    unseen[0],
+                    f"contract {name!r} exists already ({live['id']}) and Orange's API can "
+                    f"neither show nor change its {', '.join(unseen)}: clear "
+                    f"{'that cell' if len(unseen) == 1 else 'those cells'} to leave it as is",
+                )
+            )
+        if values.get("id") and not _same(values["id"], live["id"]):
+            problems.append(("id", f"contract {name!r} has id {live['id']}"))
+        return problems
+
+    def payload(self, action: Action, key: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+        return {f: values[f] for f in CONTRACT_FIELDS if values.get(f) not in (None, "")}
+
+    async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for change in batch:
+            if change.action is not Action.CREATE:
+                message = "Orange's API has no call to change a contract"
+                outcomes.append(outcome_for(change, ok=False, http_status=None, message=message))
+                continue
+            response = await client.post(
+                "/contracts", json=change.payload, extensions=NOT_IDEMPOTENT
+            )
+            outcomes.append(_create_outcome(change, response))
+        return outcomes
+
+
+# -- billing documents -------------------------------------------------------------------
+
+
+class OrangeDocumentRow(BaseModel):
+    """A billing document of a contract (export only)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    contractId: str | None = Field(None, description="Contract id.", examples=["CT-000123"])
+    contractName: str | None = Field(None, description="Contract name.", examples=["acme-prod"])
+    id: str | None = Field(None, description="Document id.", examples=["DOC-9001"])
+    documentType: str | None = Field(
+        None,
+        description="bills, comsumptionRatedReports (Orange's spelling), "
+        "partialConsumptionRatedReports, ...",
+        examples=["bills"],
+    )
+    period: str | None = Field(None, description="Billing month, YYYYMM.", examples=["202412"])
+    filename: str | None = Field(
+        None, description="File name as Orange gives it.", examples=["bill_CT-000123_202412.xlsx"]
+    )
+    createdAt: str | None = Field(None, description="When Orange issued it.")
+    file: str | None = Field(
+        None,
+        description="Where `rowpush export --download FOLDER` saved the file "
+        "(FOLDER/<contract>/<file name>).",
+    )
+
+
+class OrangeDocuments(OrangeTarget):
+    """Billing documents of every contract the API key sees. `--from`/`--to` keep the
+    documents whose billing month falls in the period; `--download FOLDER` also saves
+    each file as FOLDER/<contract id>/<file name>: a name already taken by a different
+    file gets " (2)", " (3)"…, the same file is not written twice."""
+
+    name = "orange.documents"
+    description = "Orange billing documents per contract (export only; --download saves files)"
+    Row = OrangeDocumentRow
+    key = "id"
+    export_only = True
+
+    async def fetch_live(
+        self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
+    ) -> dict[Any, dict[str, Any]]:
+        return {}  # export only: never planned
+
+    async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
+        raise BadInput(f"{self.name} can only be exported.")
+
+    async def iter_live(
+        self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
+    ) -> AsyncIterator[dict[str, Any]]:
+        document_type = str(self.conn.get("document_type", "") if self.conn else "")
+        for contract_id, contract in (await self.contracts(client)).items():
+            response = await client.get(
+                "/documents",
+                params={"documentType": document_type},
+                headers=contract_scope(contract_id),
+            )
+            what = f"list the documents of contract {contract_id}"
+            for document in items_of(json_or_raise(response, what), "documents", what):
+                if not _in_period(document.get("period"), options.start, options.end):
+                    continue
+                record = {
+                    "contractId": contract_id,
+                    "contractName": _text(contract.get("name")),
+                    "id": _text(document.get("id")),
+                    "documentType": _text(document.get("documentType")),
+                    "period": _text(document.get("period")),
+                    "filename": _text(document.get("filename")),
+                    "createdAt": _text(document.get("createdAt")),
+                    "file": None,
+                }
+                if options.download is not None and record["id"]:
+                    saved = await download_document(client, contract_id, record, options.download)
+                    record["file"] = str(saved)
+                yield record
+
+
+def _in_period(period: Any, start: datetime | None, end: datetime | None) -> bool:
+    """Whether a billing month (YYYYMM) falls between start and end (by month)."""
+    text = str(period or "")
+    if not re.fullmatch(r"\d{6}", text) or (start is None and end is None):
+        return True
+    month = (int(text[:4]), int(text[4:]))
+    if start is not None and month < (start.year, start.month):
+        return False
+    return end is None or month <= (end.year, end.month)
+
+
+async def download_document(
+    client: httpx.AsyncClient, contract_id: str, document: Mapping[str, Any], folder: Path
+) -> Path:
+    """Save one document's file under folder/<contract>/ and return its path.
+
+    Redirects are followed by hand: to the API's own host with the credentials, to any
+    other host (a storage URL) without them."""
+    target_dir = folder / safe_filename(contract_id, "contract")
+    target_dir.mkdir(parents=True, exist_ok=True)
+    doc_id = str(document["id"])
+    name = safe_filename(str(document.get("filename") or ""), doc_id)
+    url = httpx.URL(f"/documents/{quote(doc_id, safe='')}/file")
+    own = client.base_url
+    what = f"download document {doc_id} of contract {contract_id}"
+    for _ in range(MAX_REDIRECTS + 1):
+        same_host = not url.is_absolute_url or (url.scheme, url.host, url.port) == (
+            own.scheme,
+            own.host,
+            own.port,
+        )
+        headers = {"Accept": "*/*", **(contract_scope(contract_id) if same_host else {})}
+        auth: Any = httpx.USE_CLIENT_DEFAULT if same_host else None
+        async with client.stream("GET", url, headers=headers, auth=auth) as response:
+            if response.is_redirect and "Location" in response.headers:
+                url = response.url.join(response.headers["Location"])
+                continue
+            if not response.is_success:
+                await response.aread()
+                json_or_raise(response, what)
+            return await _save(response, target_dir / name)
+    raise ConnectionFailed(f"Orange redirected too often to {what}")
+
+
+async def _save(response: httpx.Response, wanted: Path) -> Path:
+    """Stream a body to a temporary file, then give it a name no other file has."""
+    tmp = wanted.with_name(f".{wanted.name}.{secrets.token_hex(4)}.part")
+    digest = hashlib.sha256()
+    try:
+        with tmp.open("xb") as out:
+            async for chunk in response.aiter_bytes():
+                out.write(chunk)
+                digest.update(chunk)
+        return _settle(tmp, wanted, digest.hexdigest())
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _settle(tmp: Path, wanted: Path, digest: str) -> Path:
+    """`wanted`, or `name (2).ext`…: never over another file; an identical file is reused."""
+    number = 1
+    while True:
+        suffix = "" if number == 1 else f" ({number})"
+        candidate = wanted.with_name(f"{wanted.stem}{suffix}{wanted.suffix}")
+        if candidate.exists():
+            if _sha256(candidate) == digest:
+                return candidate
+            number += 1
+            continue
+        try:
+            candidate.hardlink_to(tmp)  # fails rather than replace a file that just appeared
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here (some file systems)
+            if candidate.exists():
+                continue
+            tmp.replace(candidate)
+        return candidate
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_UNSAFE = re.compile(r"[^\w.() -]+")
+_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL"} | {f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10)}
+)
+
+
+def safe_filename(name: str, fallback: str) -> str:
+    """A file name that stays inside its folder on any system: no path, no control or
+    reserved characters, no leading dot, not a Windows device name, at most 150 chars."""
+    base = re.split(r"[\\/]", name)[-1]
+    base = _UNSAFE.sub("_", base).strip(" .")
+    if not base:
+        base = _UNSAFE.sub("_", re.split(r"[\\/]", fallback)[-1]).strip(" .") or "file"
+    if base.split(".")[0].upper() in _RESERVED:
+        base = "_" + base
+    if len(base) > 150:
+        stem, dot, suffix = base.rpartition(".")
+        keep = dot and len(suffix) < 20
+        base = f"{stem[: 149 - len(suffix)]}.{suffix}" if keep else base[:150]
+    return base

@@ -1,0 +1,685 @@
+"""DigitalRoute Usage Engine Cloud Edition: meter types and meters.
+
+Facts from ../shared/apis/usage-engine.md: a token by OAuth2 client credentials sent
+in the body together with an `audience` (the environment's base URL, written with a
+trailing slash) at `{base}/authentication/v1/oauth/token`, 1 h; meter types live at
+`/usage-metering/v1/meter-types` (list `{"meterTypes": [...]}`, `?name=` filter) and
+meters at `/usage-metering/v1/meters` (list `{"meters": [...]}`, `meterTypeId` and
+`meterKey` filters); one object per POST; a meter is one customer's (`userId`) meter
+of a meter type under a `meterKey`; errors are `{"message": ...}`; 409 is a duplicate.
+
+Assumed here, beyond the notes: lists are not paged; an existing record is changed
+by `PUT .../{id}` with the whole record (the connection's `update_method = "PATCH"`
+sends only the changed fields instead); a meter type needs a unit and an aggregation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, ClassVar, NamedTuple
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from rowpush.config import Connection
+from rowpush.errors import AuthFailed, ConfigError, ConnectionFailed
+from rowpush.http.retry import NOT_IDEMPOTENT  # creates: never sent twice
+from rowpush.model import Action, Change, Outcome
+from rowpush.targets.base import Api, ExportOptions, GroupPlan, Target, outcome_for
+
+__all__ = ["UsageEngine", "UsageEngineMeterTypes", "UsageEngineMeters", "error_message"]
+
+METER_TYPES = "/usage-metering/v1/meter-types"
+METERS = "/usage-metering/v1/meters"
+SCHEDULE = ("minute", "hour", "day", "month", "weekday")
+BY_KEY_LIMIT = 10
+"""Up to this many meters of one type are looked up one by one; more and the type's
+meters are listed once."""
+
+
+class UsageEngine(Api):
+    """Connection settings: `client_id`, `client_secret` (an Application Access),
+    `base_url` (default: the EU production host), `audience` (default: the base URL
+    with a trailing slash), `update_method` ("PUT", the default, or "PATCH")."""
+
+    name = "usage-engine"
+    description = "DigitalRoute Usage Engine"
+    default_base_url = "https://api.digitalroute.io"
+    default_rate = "5/s"  # per-operation limits exist but were not captured; the notes say ≤ 5/s
+    retry_statuses = frozenset({408, 500, 502, 503, 504})  # 409 is a duplicate: final
+
+    def auth(self, conn: Connection) -> httpx.Auth:
+        from rowpush.http.auth import ClientCredentials
+
+        base = self.base_url(conn)
+        return ClientCredentials(
+            token_url=f"{base}/authentication/v1/oauth/token",
+            client_id=conn.require("client_id", what="the id of an Application Access"),
+            client_secret=conn.require("client_secret"),
+            client_auth="body",
+            body_format="json",
+            audience=str(conn.get("audience") or f"{base}/"),
+        )
+
+    @staticmethod
+    def update_method(conn: Connection | None) -> str:
+        method = str(conn.get("update_method", "PUT") if conn else "PUT").upper()
+        if method not in ("PUT", "PATCH"):
+            where = f"Connection '{conn.name}' in {conn.source}" if conn else "The connection"
+            raise ConfigError(f'{where}: update_method must be "PUT" or "PATCH", not {method!r}.')
+        return method
+
+
+USAGE_ENGINE = UsageEngine()
+
+
+# -- talking to Usage Engine -------------------------------------------------------------
+
+
+def error_message(response: httpx.Response) -> str:
+    """What Usage Engine said: `{"message"}` (maybe with a `code`), an OAuth error, or
+    the start of a text body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return " ".join(response.text.split())[:500] or f"HTTP {response.status_code}"
+    if isinstance(body, dict):
+        for key in ("message", "error_description", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value.strip():
+                code = body.get("code")
+                return value.strip() + (f" ({code})" if code and key == "message" else "")
+    return str(body)[:500]
+
+
+def json_or_raise(response: httpx.Response, what: str) -> dict[str, Any]:
+    if not response.is_success:
+        error = AuthFailed if response.status_code in (401, 403) else ConnectionFailed
+        raise error(
+            f"Usage Engine refused to {what}: HTTP {response.status_code} at "
+            f"{response.url.path}: {error_message(response)}"
+        )
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise ConnectionFailed(
+            f"Usage Engine answered {what} with unexpected JSON at {response.url.path}"
+        )
+    return body
+
+
+async def list_all(
+    client: httpx.AsyncClient, path: str, envelope: str, params: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Every record of a list call (`{envelope: [...]}`; no paging is known)."""
+    response = await client.get(path, params=params)
+    body = json_or_raise(response, f"list {envelope}")
+    return [item for item in body.get(envelope) or [] if isinstance(item, dict)]
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def canonical_time(value: Any) -> str:
+    """A moment as Usage Engine writes it (`2025-01-15T10:00:00.000+00:00`, UTC);
+    a moment without a zone is UTC."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}+00:00"
+
+
+def _same(new: Any, old: Any) -> bool:
+    """A sheet value equals a live one: blank equals missing, 2 equals 2.0, else as text."""
+    if new in (None, "") or old in (None, ""):
+        return new in (None, "") and old in (None, "")
+    if isinstance(new, bool) or isinstance(old, bool):
+        return new is old
+    if isinstance(new, int | float) and isinstance(old, int | float | str):
+        try:
+            return Decimal(str(new)) == Decimal(str(old))
+        except ArithmeticError:
+            return False
+    return str(new) == str(old)
+
+
+def _live_time(value: Any) -> str | None:
+    try:
+        return canonical_time(value) if value else None
+    except ValueError:
+        return str(value)
+
+
+class UsageEngineTarget(Target):
+    """What both targets share: the meter types (read once per run), one object per
+    call, and planning by a key the sheet chooses.
+
+    Plan goes through `plan_group` (`group_rows`): it is the hook that may answer
+    "create" for a key no live record has. Each record is one row; a key on two rows
+    is an error on both."""
+
+    api = USAGE_ENGINE
+    batch_size = 1  # one object per POST
+    group_rows = True
+    noun: ClassVar[str]
+    read_only: ClassVar[frozenset[str]] = frozenset(
+        {"id", "accountId", "createdAt", "updatedAt", "numberOfMeters"}
+    )
+    """Fields of a live record an update does not send back."""
+    path: ClassVar[str]
+
+    def __init__(self, conn: Connection | None = None) -> None:
+        super().__init__(conn)
+        self._types: list[dict[str, Any]] | None = None
+        self._raw: dict[Any, dict[str, Any]] = {}
+        """Key → the live record as the API gave it (an update sends it back, changed)."""
+
+    def problems(
+        self, values: Mapping[str, Any], live: Mapping[str, Any] | None
+    ) -> list[tuple[str | None, str]]:
+        """Why a row cannot be planned, given its live record (None: a new record)."""
+        return []
+
+    def plan_group(
+        self, rows: Sequence[tuple[int, Mapping[str, Any]]], live: Mapping[str, Any] | None
+    ) -> GroupPlan:
+        (first, values), *again = rows
+        if again:
+            shown = repr(str(self.key_of(values)))
+            where = ", ".join(str(n) for n, _ in rows)
+            problems = [(first, self.key, f"{self.noun} {shown} is on rows {where}")]
+            problems += [
+                (
+                    n,
+                    self.key,
+                    f"{self.noun} {shown} appears again (first on row {first}); "
+                    "each may appear once per sheet",
+                )
+                for n, _ in again
+            ]
+            return GroupPlan(Action.INVALID, {}, {}, problems)
+        found = self.problems(values, live)
+        if found:
+            return GroupPlan(Action.INVALID, {}, {}, [(first, f, text) for f, text in found])
+        key = self.key_of(values)
+        if live is None:
+            fields = {name: (None, value) for name, value in values.items()}
+            return GroupPlan(Action.CREATE, fields, self.payload(Action.CREATE, key, values), [])
+        changed = {
+            name: (live.get(name), value)
+            for name, value in values.items()
+            if name != self.key and not _same(value, live.get(name))
+        }
+        if not changed:
+            return GroupPlan(Action.UNCHANGED, {}, {}, [])
+        changes = {name: values[name] for name in changed}
+        return GroupPlan(Action.UPDATE, changed, self.payload(Action.UPDATE, key, changes), [])
+
+    async def meter_types(self, client: httpx.AsyncClient) -> list[dict[str, Any]]:
+        if self._types is None:
+            self._types = await list_all(client, METER_TYPES, "meterTypes")
+        return self._types
+
+    def update_body(self, key: Any, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """The body of an update: the whole live record with the changes (PUT), or the
+        changes alone (PATCH)."""
+        live = self._raw[key]
+        if UsageEngine.update_method(self.conn) == "PATCH":
+            body = dict(changes)
+        else:
+            body = {k: v for k, v in live.items() if k not in self.read_only}
+            body.update(changes)
+        return {"id": live["id"], "body": body}
+
+    async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
+        return [await self._send_one(client, change) for change in batch]
+
+    async def _send_one(self, client: httpx.AsyncClient, change: Change) -> Outcome:
+        if change.action is Action.CREATE:
+            response = await client.post(self.path, json=change.payload, extensions=NOT_IDEMPOTENT)
+        else:
+            response = await client.request(
+                UsageEngine.update_method(self.conn),
+                f"{self.path}/{quote(str(change.payload['id']), safe='')}",
+                json=change.payload["body"],
+            )
+        if not response.is_success:
+            return outcome_for(
+                change, ok=False, http_status=response.status_code, message=error_message(response)
+            )
+        try:
+            saved = response.json()
+        except ValueError:
+            saved = None
+        remote_id = saved.get("id") if isinstance(saved, dict) else None
+        if remote_id is None and change.action is Action.UPDATE:
+            remote_id = change.payload["id"]
+        return outcome_for(change, ok=True, http_status=response.status_code, remote_id=remote_id)
+
+
+# -- meter types -------------------------------------------------------------------------
+
+TYPE_CREATE_REQUIRES = ("unit", "aggregation")
+
+
+class MeterTypeRow(BaseModel):
+    """A meter type, named by its name: created when no meter type has that name."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    id: str | None = Field(
+        None,
+        description="Meter type id (read only: Usage Engine gives it; export fills it in).",
+        examples=["645ed240-02b5-400c-9a3c-21857e8f2ac4"],
+    )
+    name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Meter type name: an existing one is updated, a new one created. Required.",
+        examples=["Pay-Per-Print"],
+    )
+    description: str | None = Field(
+        None, description="What it measures.", examples=["Sheets printed per customer and month"]
+    )
+    category: str | None = Field(None, description="Free-text grouping.", examples=["Printing"])
+    unit: str | None = Field(
+        None, min_length=1, description="Unit counted. Needed to create.", examples=["sheets"]
+    )
+    aggregation: str | None = Field(
+        None,
+        min_length=1,
+        pattern=r"^[a-z_]+$",
+        description="How usage adds up: sum or increment (the types seen in DigitalRoute's "
+        "examples). Needed to create.",
+        examples=["sum"],
+    )
+    resetSchedule: str | None = Field(
+        None,
+        description="When meters reset, as five cron-like fields: minute hour day month "
+        "weekday (day L = the month's last day).",
+        examples=["0 0 1 * *"],
+    )
+    timezone: str | None = Field(
+        None, description="IANA time zone of the period boundaries.", examples=["Etc/UTC"]
+    )
+    activeFrom: str | None = Field(
+        None,
+        description="Valid from (ISO 8601; without a zone: UTC).",
+        examples=["2025-01-15T10:00:00Z"],
+    )
+    activeTo: str | None = Field(None, description="Valid until (ISO 8601; without a zone: UTC).")
+    externalRef: str | None = Field(None, description="Your own reference.", examples=["PPP-01"])
+    capacity: int | None = Field(
+        None, ge=0, description="Capacity of each meter.", examples=[10000]
+    )
+
+    @field_validator("aggregation", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("resetSchedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = value.split()
+        if len(parts) != len(SCHEDULE):
+            raise ValueError("five fields: minute hour day month weekday, e.g. 0 0 1 * *")
+        return " ".join(parts)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError("an IANA time zone such as Etc/UTC or Europe/Paris") from None
+        return value
+
+    @field_validator("activeFrom", "activeTo")
+    @classmethod
+    def _moment(cls, value: str | None) -> str | None:
+        if not value:
+            return value
+        try:
+            return canonical_time(value)
+        except ValueError:
+            raise ValueError("a date and time such as 2025-01-15T10:00:00Z") from None
+
+    @model_validator(mode="after")
+    def _name_needed(self) -> MeterTypeRow:
+        if not self.name:
+            raise ValueError("name is needed: it names the meter type")
+        return self
+
+
+def _type_values(record: Mapping[str, Any]) -> dict[str, Any]:
+    aggregation = record.get("aggregation")
+    schedule = record.get("resetSchedule")
+    return {
+        "id": _text(record.get("id")),
+        "name": _text(record.get("name")),
+        "description": _text(record.get("description")),
+        "category": _text(record.get("category")),
+        "unit": _text(record.get("unit")),
+        "aggregation": _text(aggregation.get("type")) if isinstance(aggregation, dict) else None,
+        "resetSchedule": " ".join(str(schedule.get(k, "*")) for k in SCHEDULE)
+        if isinstance(schedule, dict)
+        else None,
+        "timezone": _text(record.get("timezone")),
+        "activeFrom": _live_time(record.get("activeFrom")),
+        "activeTo": _live_time(record.get("activeTo")),
+        "externalRef": _text(record.get("externalRef")),
+        "capacity": record.get("capacity"),
+    }
+
+
+def _type_body(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Row values → the API's meter type fields."""
+    body: dict[str, Any] = {}
+    for name, value in values.items():
+        if name == "id":
+            continue
+        if name == "aggregation":
+            body[name] = {"type": value}
+        elif name == "resetSchedule":
+            body[name] = dict(zip(SCHEDULE, str(value).split(), strict=True))
+        else:
+            body[name] = value
+    return body
+
+
+class UsageEngineMeterTypes(UsageEngineTarget):
+    """Meter types, keyed by name. An existing one is updated (see the module notes)."""
+
+    name = "usage-engine.meter-types"
+    description = "Usage Engine meter types: unit, aggregation, reset schedule (by name)"
+    Row = MeterTypeRow
+    key = "name"
+    required_columns = ("name",)
+    path = METER_TYPES
+    noun = "meter type"
+
+    async def _by_name(self, client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
+        return {str(t.get("name")): t for t in await self.meter_types(client)}
+
+    async def fetch_live(
+        self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
+    ) -> dict[Any, dict[str, Any]]:
+        named = await self._by_name(client)
+        found: dict[Any, dict[str, Any]] = {}
+        for key in keys:
+            if key in named:
+                self._raw[key] = named[key]
+                found[key] = _type_values(named[key])
+        return found
+
+    async def iter_live(
+        self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
+    ) -> AsyncIterator[dict[str, Any]]:
+        for record in await self.meter_types(client):
+            yield _type_values(record)
+
+    def problems(
+        self, values: Mapping[str, Any], live: Mapping[str, Any] | None
+    ) -> list[tuple[str | None, str]]:
+        name = values["name"]
+        if live is None:
+            problems: list[tuple[str | None, str]] = [
+                (f, f"{f} is needed to create meter type {name!r}")
+                for f in TYPE_CREATE_REQUIRES
+                if values.get(f) in (None, "")
+            ]
+            if values.get("id"):
+                problems.append(
+                    ("id", "Usage Engine gives a new meter type its id: leave it blank")
+                )
+            return problems
+        if values.get("id") and values["id"] != live.get("id"):
+            return [("id", f"meter type {name!r} has id {live.get('id')} (the id is read only)")]
+        return []
+
+    def payload(self, action: Action, key: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+        body = _type_body(values)
+        if action is Action.CREATE:
+            return body
+        return self.update_body(key, body)
+
+
+# -- meters ------------------------------------------------------------------------------
+
+METER_READ_ONLY = frozenset({"id", "accountId", "createdAt", "updatedAt"})
+
+
+class MeterKey(NamedTuple):
+    """A meter's key: its meter type (an id or a name, as the row gives it), meterKey, userId."""
+
+    meter_type: str
+    meter_key: str
+    user_id: str
+
+    def __str__(self) -> str:
+        return f"{self.meter_key} of user {self.user_id} ({self.meter_type})"
+
+
+class MeterRow(BaseModel):
+    """One customer's meter of a meter type; `custom.<name>` columns are its custom fields."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="allow")
+
+    meterTypeId: str | None = Field(
+        None,
+        description="Id of the meter type. Give this or meterType.",
+        examples=["645ed240-02b5-400c-9a3c-21857e8f2ac4"],
+    )
+    meterType: str | None = Field(
+        None,
+        description="Name of the meter type (instead of meterTypeId). Export fills in both.",
+        examples=["Pay-Per-Print"],
+    )
+    meterKey: str | None = Field(
+        None,
+        min_length=1,
+        description="The key of the Meter processor in your stream. Required.",
+        examples=["dd11e0a0-1381-11ef-9a8f-cdc91c56d42c"],
+    )
+    userId: str | None = Field(
+        None,
+        min_length=1,
+        description="The customer the meter counts for. Required.",
+        examples=["101"],
+    )
+    deleteOnReset: bool | None = Field(
+        None, description="TRUE: remove the meter when its current period ends."
+    )
+
+    @model_validator(mode="after")
+    def _identified(self) -> MeterRow:
+        missing = [f for f in ("meterKey", "userId") if not getattr(self, f)]
+        if not (self.meterTypeId or self.meterType):
+            missing.append("meterTypeId or meterType")
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            raise ValueError(f"{' and '.join(missing)} {verb} needed: they identify the meter")
+        return self
+
+
+class UsageEngineMeters(UsageEngineTarget):
+    """Meters, keyed by (meter type, meterKey, userId).
+
+    A row names its meter type by `meterTypeId` or by `meterType` (the type's name);
+    `key_of` gives `(meterTypeId or meterType, meterKey, userId)`, and the meter type
+    is resolved against the live meter types when planning. Two rows naming the same
+    meter, one by type id and one by type name, are not caught as duplicates."""
+
+    name = "usage-engine.meters"
+    description = "Usage Engine meters: one per customer per meter type (custom.<name> columns)"
+    Row = MeterRow
+    key = "meterKey"
+    required_columns = ("meterKey", "userId")
+    read_only = METER_READ_ONLY
+    path = METERS
+    noun = "meter"
+
+    def __init__(self, conn: Connection | None = None) -> None:
+        super().__init__(conn)
+        self._listed: dict[str, list[dict[str, Any]]] = {}
+        """Meter type id → every meter of that type (when worth listing)."""
+
+    @classmethod
+    def key_of(cls, values: Mapping[str, Any]) -> Any:
+        parts = (
+            values.get("meterTypeId") or values.get("meterType"),
+            values.get("meterKey"),
+            values.get("userId"),
+        )
+        return MeterKey(*map(str, parts)) if all(parts) else None
+
+    @classmethod
+    def extra_field(cls, header: str) -> str | None:
+        prefix, _, name = header.partition(".")
+        return f"custom.{name}" if prefix.lower() == "custom" and name else None
+
+    async def load_reference(self, client: httpx.AsyncClient) -> None:
+        await self.meter_types(client)
+
+    def type_id(self, ref: Any) -> str | None:
+        """The id of the meter type a row names (by id or by name), None if unknown."""
+        types = self._types or []
+        for record in types:
+            if record.get("id") == ref:
+                return str(ref)
+        named = [r for r in types if r.get("name") == ref]
+        return str(named[0]["id"]) if len(named) == 1 else None
+
+    def _type_name(self, type_id: Any) -> str | None:
+        return next(
+            (_text(t.get("name")) for t in self._types or [] if t.get("id") == type_id), None
+        )
+
+    def _project(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "meterTypeId": _text(record.get("meterTypeId")),
+            "meterType": self._type_name(record.get("meterTypeId")),
+            "meterKey": _text(record.get("meterKey")),
+            "userId": _text(record.get("userId")),
+            "deleteOnReset": bool(record.get("deleteOnReset", False)),
+        }
+        for name, value in (record.get("customFields") or {}).items():
+            values[f"custom.{name}"] = _text(value)
+        return values
+
+    async def fetch_live(
+        self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
+    ) -> dict[Any, dict[str, Any]]:
+        await self.meter_types(client)
+        by_type: dict[str, list[MeterKey]] = {}
+        for key in keys:
+            type_id = self.type_id(key[0])
+            if type_id is not None:  # an unknown type: problems() says so
+                by_type.setdefault(type_id, []).append(MeterKey(*key))
+        found: dict[Any, dict[str, Any]] = {}
+        for type_id, type_keys in by_type.items():
+            if type_id not in self._listed and len(type_keys) > BY_KEY_LIMIT:
+                self._listed[type_id] = await list_all(
+                    client, METERS, "meters", {"meterTypeId": type_id}
+                )
+            for key in type_keys:
+                _, meter_key, user_id = key
+                if type_id in self._listed:
+                    candidates = self._listed[type_id]
+                else:
+                    params = {"meterTypeId": type_id, "meterKey": str(meter_key)}
+                    candidates = await list_all(client, METERS, "meters", params)
+                for record in candidates:
+                    same_meter = _text(record.get("meterKey")) == meter_key
+                    if same_meter and _text(record.get("userId")) == user_id:
+                        self._raw[key] = record
+                        found[key] = self._project(record)
+                        break
+        return found
+
+    async def iter_live(
+        self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
+    ) -> AsyncIterator[dict[str, Any]]:
+        await self.meter_types(client)
+        for record in await list_all(client, METERS, "meters"):
+            yield self._project(record)
+
+    async def export_extra_headers(self, client: httpx.AsyncClient) -> list[str]:
+        names: dict[str, None] = {}
+        for record in await list_all(client, METERS, "meters"):
+            names.update(dict.fromkeys(record.get("customFields") or {}))
+        return [f"custom.{n}" for n in names]
+
+    def problems(
+        self, values: Mapping[str, Any], live: Mapping[str, Any] | None
+    ) -> list[tuple[str | None, str]]:
+        type_id, name = values.get("meterTypeId"), values.get("meterType")
+        if type_id and self.type_id(type_id) is None:
+            return [("meterTypeId", f"no Usage Engine meter type has id {type_id!r}")]
+        if name and not type_id:
+            count = sum(1 for t in self._types or [] if t.get("name") == name)
+            if count != 1:
+                many = "no Usage Engine meter type is" if not count else f"{count} meter types are"
+                return [("meterType", f"{many} named {name!r}")]
+        if type_id and name and self._type_name(type_id) != name:
+            return [("meterType", f"meter type {type_id} is named {self._type_name(type_id)!r}")]
+        return []
+
+    def payload(self, action: Action, key: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+        custom = {
+            k.removeprefix("custom."): v for k, v in values.items() if k.startswith("custom.")
+        }
+        if action is Action.CREATE:
+            ref = values.get("meterTypeId") or values.get("meterType")
+            body: dict[str, Any] = {
+                "userId": values["userId"],
+                "meterKey": values["meterKey"],
+                "meterTypeId": self.type_id(ref) or ref,
+            }
+            if values.get("deleteOnReset") is not None:
+                body["deleteOnReset"] = values["deleteOnReset"]
+            if custom:
+                body["customFields"] = custom
+            return body
+        changes: dict[str, Any] = {}
+        if "deleteOnReset" in values:
+            changes["deleteOnReset"] = values["deleteOnReset"]
+        if custom:
+            live_custom = self._raw[MeterKey(*key)].get("customFields") or {}
+            changes["customFields"] = {**live_custom, **_typed_like(custom, live_custom)}
+        return self.update_body(MeterKey(*key), changes)
+
+
+def _typed_like(changes: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any]:
+    """Custom field texts from the sheet, as numbers where the live value is a number."""
+    typed: dict[str, Any] = {}
+    for name, value in changes.items():
+        old = live.get(name)
+        if isinstance(old, int | float) and not isinstance(old, bool):
+            try:
+                number = float(str(value))
+                typed[name] = (
+                    int(number) if number.is_integer() and isinstance(old, int) else number
+                )
+                continue
+            except ValueError:
+                pass
+        typed[name] = value
+    return typed
