@@ -122,3 +122,49 @@ def test_a_new_account_code_is_created(workdir: Path, sandbox: SandboxServer, ro
     created = sandbox.state.m3ter.account_by_code("ZEPHYR-001")
     assert created["currency"] == "EUR"
     assert created["customFields"] == {"crmId": "0015ZZ"}
+
+
+def test_five_thousand_measurements_arrive_in_at_most_five_requests(
+    workdir: Path, sandbox: SandboxServer, rowpush: Any
+) -> None:
+    lines = ["meter,account,ts,who.user_id,measure.requests"]
+    lines += [
+        f"api_calls,ACME-001,2026-01-{1 + n % 28:02d} {n % 24:02d}:{n % 60:02d}:00,u-{n},{n % 97}"
+        for n in range(5000)
+    ]
+    sheet = workdir / "big.csv"
+    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sandbox.state.requests.clear()
+    result = rowpush(
+        "apply",
+        str(sheet),
+        "-t",
+        "m3ter.measurements",
+        "-c",
+        "m3ter",
+        "--yes",
+        "--results",
+        str(workdir / "r.xlsx"),
+    )
+    assert result.code == 0, result.err
+    ingests = [r for r in sandbox.state.requests if r.path.endswith("/measurements")]
+    assert len(ingests) <= 5
+    assert sum(len(r.body["measurements"]) for r in ingests) == 5000
+    assert len(sandbox.state.m3ter.measurements) == 5000
+
+
+def test_bad_codes_stop_before_any_ingest_call(
+    workdir: Path, sandbox: SandboxServer, rowpush: Any
+) -> None:
+    sheet = workdir / "usage.csv"
+    sheet.write_text(
+        "meter,account,ts,measure.requests\n"
+        "api_calls,ACME-001,2026-01-31,5\n"
+        "api_calls,NOBODY-999,2026-01-31,5\n",
+        encoding="utf-8",
+    )
+    sandbox.state.requests.clear()
+    result = rowpush("apply", str(sheet), "-t", "m3ter.measurements", "-c", "m3ter", "--yes")
+    assert result.code == 2
+    assert "no m3ter account has code 'NOBODY-999'" in result.err
+    assert not [r for r in sandbox.state.requests if r.path.endswith("/measurements")]
