@@ -150,8 +150,10 @@ def export_cmd(
     out = output or Path(f"{target_cls.name}.xlsx")
     _check_output(out)
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    if download is not None and not download.is_dir():
-        raise BadInput(f"--download {download}: no such folder.", hint="Create it first.")
+    if download is not None:
+        if download.exists() and not download.is_dir():
+            raise BadInput(f"--download {download}: this is a file, not a folder.")
+        download.mkdir(parents=True, exist_ok=True)
     options = ExportOptions(start=start, end=end, download=download)
     count = asyncio.run(export_target(target, conn, out, columns=wanted, options=options))
     print(f"Exported {count} {target_cls.name} records from '{conn.name}' to {out}.")
@@ -206,9 +208,10 @@ def plan_cmd(
 
 
 async def _plan(prep: Prepared, conn: Connection, as_json: bool) -> dict[str, int]:
-    from rowpush.engine.runs import connect, plan_changes
+    from rowpush.engine.runs import connect, ensure_writable, plan_changes
     from rowpush.model import Action
 
+    ensure_writable(prep.target)
     target = prep.target(conn)
     counts = {a.value: 0 for a in Action}
     out = sys.stdout
