@@ -39,7 +39,7 @@ METERS = [
             {"category": "WHO", "code": "user_id"},
             {"category": "MEASURE", "code": "requests"},
         ],
-        "derivedFields": [],
+        "derivedFields": [{"category": "MEASURE", "code": "billable", "calculation": "requests"}],
     },
 ]
 ACCOUNTS = [
@@ -379,3 +379,16 @@ def test_unknown_product_and_missing_calculation_are_row_errors() -> None:
     )
     assert changes[0].errors[0].problem == "no m3ter product has code 'nope'"
     assert changes[1].errors[0].problem == "a derived field needs a calculation"
+
+
+def test_a_derived_field_in_a_measurement_is_an_error() -> None:
+    headers = ["meter", "account", "ts", "measure.billable"]
+    cells = {
+        "meter": "api_calls",
+        "account": "ACME-001",
+        "ts": "2026-01-31",
+        "measure.billable": "3",
+    }
+    change = _plan(M3terMeasurements(_conn()), headers, cells)
+    assert change.action is Action.INVALID
+    assert change.errors[0].problem == "meter 'api_calls' has no MEASURE field 'billable'"

@@ -576,7 +576,8 @@ class M3terMeasurements(Target):
         org = M3ter.org_path(self.conn)
         async for meter in list_all(client, f"{org}/meters"):
             fields: dict[str, set[str]] = {}
-            for field in [*(meter.get("dataFields") or []), *(meter.get("derivedFields") or [])]:
+            # measurements carry data fields only: m3ter computes the derived ones
+            for field in meter.get("dataFields") or []:
                 fields.setdefault(str(field.get("category", "")).lower(), set()).add(
                     str(field.get("code"))
                 )
