@@ -37,6 +37,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -50,7 +51,17 @@ if TYPE_CHECKING:
     from rowpush.config import Connection
     from rowpush.sheets.writer import ColumnSpec
 
-__all__ = ["Api", "ExportOptions", "GroupPlan", "Target", "field_choices", "now", "outcome_for"]
+__all__ = [
+    "Api",
+    "ChosenKeyTarget",
+    "ExportOptions",
+    "GroupPlan",
+    "Target",
+    "field_choices",
+    "now",
+    "outcome_for",
+    "same_text",
+]
 
 
 @dataclass
@@ -227,6 +238,72 @@ class Target(ABC):
     @abstractmethod
     async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
         """Send one batch; one Outcome per change, in the batch's order."""
+
+
+class ChosenKeyTarget(Target):
+    """A target whose records are named by a key the sheet chooses (a login, a name):
+    a key no live record has is a create. Plan goes through `plan_group` with one row a
+    record, so a key on two rows is an error on both; `problems` may refuse a row given
+    its live record (None for a new one)."""
+
+    group_rows = True
+    noun: ClassVar[str]
+    """What a record is called in messages ("login", "meter type")."""
+
+    def problems(
+        self, values: Mapping[str, Any], live: Mapping[str, Any] | None
+    ) -> list[tuple[str | None, str]]:
+        """Why a row cannot be planned, given its live record (None: a new record)."""
+        return []
+
+    def plan_group(
+        self, rows: Sequence[tuple[int, Mapping[str, Any]]], live: Mapping[str, Any] | None
+    ) -> GroupPlan:
+        (first, values), *again = rows
+        if again:
+            shown = repr(str(self.key_of(values)))
+            where = ", ".join(str(n) for n, _ in rows)
+            problems = [(first, self.key, f"{self.noun} {shown} is on rows {where}")]
+            problems += [
+                (
+                    n,
+                    self.key,
+                    f"{self.noun} {shown} appears again (first on row {first}); "
+                    "each may appear once per sheet",
+                )
+                for n, _ in again
+            ]
+            return GroupPlan(Action.INVALID, {}, {}, problems)
+        found = self.problems(values, live)
+        if found:
+            return GroupPlan(Action.INVALID, {}, {}, [(first, f, text) for f, text in found])
+        key = self.key_of(values)
+        if live is None:
+            fields = {name: (None, value) for name, value in values.items()}
+            return GroupPlan(Action.CREATE, fields, self.payload(Action.CREATE, key, values), [])
+        changed = {
+            name: (live.get(name), value)
+            for name, value in values.items()
+            if name != self.key and not same_text(value, live.get(name))
+        }
+        if not changed:
+            return GroupPlan(Action.UNCHANGED, {}, {}, [])
+        changes = {name: values[name] for name in changed}
+        return GroupPlan(Action.UPDATE, changed, self.payload(Action.UPDATE, key, changes), [])
+
+
+def same_text(new: Any, old: Any) -> bool:
+    """A sheet value equals a live one: blank equals missing, 2 equals 2.0, else as text."""
+    if new in (None, "") or old in (None, ""):
+        return new in (None, "") and old in (None, "")
+    if isinstance(new, bool) or isinstance(old, bool):
+        return new is old
+    if isinstance(new, int | float) and isinstance(old, int | float | str):
+        try:
+            return Decimal(str(new)) == Decimal(str(old))
+        except ArithmeticError:
+            return False
+    return str(new) == str(old)
 
 
 def now() -> datetime:

@@ -30,7 +30,7 @@ import secrets
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 from urllib.parse import quote
 
 import httpx
@@ -40,7 +40,14 @@ from rowpush.config import Connection
 from rowpush.errors import AuthFailed, BadInput, ConnectionFailed
 from rowpush.http.retry import NOT_IDEMPOTENT  # creates: never sent twice
 from rowpush.model import Action, Change, Outcome
-from rowpush.targets.base import Api, ExportOptions, GroupPlan, Target, outcome_for
+from rowpush.targets.base import (
+    Api,
+    ChosenKeyTarget,
+    ExportOptions,
+    Target,
+    outcome_for,
+    same_text,
+)
 
 __all__ = [
     "Orange",
@@ -188,13 +195,6 @@ def _text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def _same(new: Any, old: Any) -> bool:
-    """A sheet value equals a live one (both texts here; blank equals missing)."""
-    if new in (None, "") or old in (None, ""):
-        return new in (None, "") and old in (None, "")
-    return str(new) == str(old)
-
-
 class OrangeTarget(Target):
     """What every Orange target shares: the connection's default contract, the
     contracts the API key sees (read once per run)."""
@@ -221,58 +221,12 @@ class OrangeTarget(Target):
         return f"this API key sees no contract {contract} (it sees: {known})"
 
 
-class OrangeWritable(OrangeTarget):
-    """An Orange record named by a key the sheet chooses (a login, a name).
-
-    Plan goes through `plan_group` (`group_rows`): it is the hook that may answer
-    "create" for a key no live record has. Each record is one row; a key on two rows
-    is an error on both. Orange's API creates but never changes, so `problems` turns a
+class OrangeWritable(ChosenKeyTarget, OrangeTarget):
+    """An Orange record named by a key the sheet chooses (a login, a name): see
+    `ChosenKeyTarget`. Orange's API creates but never changes, so `problems` turns a
     difference from the live record into an error rather than an update."""
 
-    group_rows = True
     batch_size = 1  # one object per call
-    noun: ClassVar[str]
-
-    def problems(
-        self, values: Mapping[str, Any], live: Mapping[str, Any] | None
-    ) -> list[tuple[str | None, str]]:
-        """Why a row cannot be planned, given its live record (None: a new record)."""
-        return []
-
-    def plan_group(
-        self, rows: Sequence[tuple[int, Mapping[str, Any]]], live: Mapping[str, Any] | None
-    ) -> GroupPlan:
-        (first, values), *again = rows
-        shown = repr(str(self.key_of(values)))
-        if again:
-            where = ", ".join(str(n) for n, _ in rows)
-            problems = [(first, self.key, f"{self.noun} {shown} is on rows {where}")]
-            problems += [
-                (
-                    n,
-                    self.key,
-                    f"{self.noun} {shown} appears again (first on row {first}); "
-                    "each may appear once per sheet",
-                )
-                for n, _ in again
-            ]
-            return GroupPlan(Action.INVALID, {}, {}, problems)
-        found = self.problems(values, live)
-        if found:
-            return GroupPlan(Action.INVALID, {}, {}, [(first, f, text) for f, text in found])
-        key = self.key_of(values)
-        if live is None:
-            fields = {name: (None, value) for name, value in values.items()}
-            return GroupPlan(Action.CREATE, fields, self.payload(Action.CREATE, key, values), [])
-        changed = {
-            name: (live.get(name), value)
-            for name, value in values.items()
-            if name != self.key and not _same(value, live.get(name))
-        }
-        if not changed:
-            return GroupPlan(Action.UNCHANGED, {}, {}, [])
-        changes = {name: values[name] for name in changed}
-        return GroupPlan(Action.UPDATE, changed, self.payload(Action.UPDATE, key, changes), [])
 
 
 # -- users -------------------------------------------------------------------------------
@@ -453,7 +407,7 @@ class OrangeUsers(OrangeWritable):
                 f"{live.get(f)!r}; make the cell match or leave it blank",
             )
             for f, value in values.items()
-            if f not in ("login", "contractId") and not _same(value, live.get(f))
+            if f not in ("login", "contractId") and not same_text(value, live.get(f))
         ]
 
     def payload(self, action: Action, key: Any, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -652,7 +606,7 @@ class OrangeContracts(OrangeWritable):
                     f"{'that cell' if len(unseen) == 1 else 'those cells'} to leave it as is",
                 )
             )
-        if values.get("id") and not _same(values["id"], live["id"]):
+        if values.get("id") and not same_text(values["id"], live["id"]):
             problems.append(("id", f"contract {name!r} has id {live['id']}"))
         return problems
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, ClassVar, NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,7 +28,12 @@ from rowpush.config import Connection
 from rowpush.errors import AuthFailed, ConfigError, ConnectionFailed
 from rowpush.http.retry import NOT_IDEMPOTENT  # creates: never sent twice
 from rowpush.model import Action, Change, Outcome
-from rowpush.targets.base import Api, ExportOptions, GroupPlan, Target, outcome_for
+from rowpush.targets.base import (
+    Api,
+    ChosenKeyTarget,
+    ExportOptions,
+    outcome_for,
+)
 
 __all__ = ["UsageEngine", "UsageEngineMeterTypes", "UsageEngineMeters", "error_message"]
 
@@ -141,20 +145,6 @@ def canonical_time(value: Any) -> str:
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}+00:00"
 
 
-def _same(new: Any, old: Any) -> bool:
-    """A sheet value equals a live one: blank equals missing, 2 equals 2.0, else as text."""
-    if new in (None, "") or old in (None, ""):
-        return new in (None, "") and old in (None, "")
-    if isinstance(new, bool) or isinstance(old, bool):
-        return new is old
-    if isinstance(new, int | float) and isinstance(old, int | float | str):
-        try:
-            return Decimal(str(new)) == Decimal(str(old))
-        except ArithmeticError:
-            return False
-    return str(new) == str(old)
-
-
 def _live_time(value: Any) -> str | None:
     try:
         return canonical_time(value) if value else None
@@ -162,18 +152,12 @@ def _live_time(value: Any) -> str | None:
         return str(value)
 
 
-class UsageEngineTarget(Target):
+class UsageEngineTarget(ChosenKeyTarget):
     """What both targets share: the meter types (read once per run), one object per
-    call, and planning by a key the sheet chooses.
-
-    Plan goes through `plan_group` (`group_rows`): it is the hook that may answer
-    "create" for a key no live record has. Each record is one row; a key on two rows
-    is an error on both."""
+    call, and planning by a key the sheet chooses (see `ChosenKeyTarget`)."""
 
     api = USAGE_ENGINE
     batch_size = 1  # one object per POST
-    group_rows = True
-    noun: ClassVar[str]
     read_only: ClassVar[frozenset[str]] = frozenset(
         {"id", "accountId", "createdAt", "updatedAt", "numberOfMeters"}
     )
@@ -185,47 +169,6 @@ class UsageEngineTarget(Target):
         self._types: list[dict[str, Any]] | None = None
         self._raw: dict[Any, dict[str, Any]] = {}
         """Key → the live record as the API gave it (an update sends it back, changed)."""
-
-    def problems(
-        self, values: Mapping[str, Any], live: Mapping[str, Any] | None
-    ) -> list[tuple[str | None, str]]:
-        """Why a row cannot be planned, given its live record (None: a new record)."""
-        return []
-
-    def plan_group(
-        self, rows: Sequence[tuple[int, Mapping[str, Any]]], live: Mapping[str, Any] | None
-    ) -> GroupPlan:
-        (first, values), *again = rows
-        if again:
-            shown = repr(str(self.key_of(values)))
-            where = ", ".join(str(n) for n, _ in rows)
-            problems = [(first, self.key, f"{self.noun} {shown} is on rows {where}")]
-            problems += [
-                (
-                    n,
-                    self.key,
-                    f"{self.noun} {shown} appears again (first on row {first}); "
-                    "each may appear once per sheet",
-                )
-                for n, _ in again
-            ]
-            return GroupPlan(Action.INVALID, {}, {}, problems)
-        found = self.problems(values, live)
-        if found:
-            return GroupPlan(Action.INVALID, {}, {}, [(first, f, text) for f, text in found])
-        key = self.key_of(values)
-        if live is None:
-            fields = {name: (None, value) for name, value in values.items()}
-            return GroupPlan(Action.CREATE, fields, self.payload(Action.CREATE, key, values), [])
-        changed = {
-            name: (live.get(name), value)
-            for name, value in values.items()
-            if name != self.key and not _same(value, live.get(name))
-        }
-        if not changed:
-            return GroupPlan(Action.UNCHANGED, {}, {}, [])
-        changes = {name: values[name] for name in changed}
-        return GroupPlan(Action.UPDATE, changed, self.payload(Action.UPDATE, key, changes), [])
 
     async def meter_types(self, client: httpx.AsyncClient) -> list[dict[str, Any]]:
         if self._types is None:
