@@ -73,12 +73,12 @@ def test_a_uid_seen_again_is_stored_once(ingest: httpx.Client, server: SandboxSe
     assert any("already ingested" in n for n in server.state.requests[-2].notes)
 
 
-@pytest.mark.parametrize("count", [0, 1001])
-def test_measurement_count_outside_1_to_1000_is_400(
-    ingest: httpx.Client, server: SandboxServer, count: int
+@pytest.mark.parametrize(("count", "status"), [(0, 400), (1001, 403)])
+def test_measurement_count_outside_1_to_1000_is_refused(
+    ingest: httpx.Client, server: SandboxServer, count: int, status: int
 ) -> None:
     response = post(ingest, [api_call(f"u{i}") for i in range(count)])
-    assert response.status_code == 400
+    assert response.status_code == status
     assert "1 to 1000" in response.json()["message"]
     assert server.state.m3ter.measurements == []
 

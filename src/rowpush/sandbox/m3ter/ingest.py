@@ -1,11 +1,12 @@
 """The Ingest API: ``POST /organizations/{orgId}/measurements``.
 
-A request is refused only for its envelope: 512,000 bytes or more (403), not 1-1000
-measurements (400), or (``ingest_schema_check``) an item without a string meter, account
-and ts (400). Everything else is ``{"result": "accepted"}``; each measurement is then
-validated, and an invalid one becomes an ``ingest.validation.failure`` event instead of
-being stored. A ``uid`` stored in the last 35 days is not stored again; an unknown
-account code gets a skeleton account.
+A request is refused only for its envelope: 512,000 bytes or more (403), more than
+1000 measurements (403, ``too_many_status``), none (400), or (``ingest_schema_check``)
+an item without a string meter, account and ts (400). Everything else is
+``{"result": "accepted"}``; each measurement is then validated, and an invalid one
+becomes an ``ingest.validation.failure`` event instead of being stored. A ``uid``
+stored in the last 35 days is not stored again; an unknown account code gets a
+skeleton account.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ async def submit_measurements(request: Request, state: M3terState) -> Response:
         raise M3terError(400, "The request body must be an object with a measurements array")
     items: list[Any] = body["measurements"]
     if not 1 <= len(items) <= MAX_MEASUREMENTS:
+        status = opts.too_many_status if len(items) > MAX_MEASUREMENTS else 400
         raise M3terError(
-            400, f"measurements must hold 1 to {MAX_MEASUREMENTS} items, got {len(items)}"
+            status, f"measurements must hold 1 to {MAX_MEASUREMENTS} items, got {len(items)}"
         )
     for key in body:
         if key != "measurements":

@@ -84,6 +84,10 @@ class M3terOptions:
 
     ingest_max_bytes: int = 512_000
     """A measurements body of this many bytes or more answers 403 (documented)."""
+    too_many_status: int = 403
+    """Status for more than 1,000 measurements in one request. The limit is documented;
+    the answer is assumed to be the 403 documented for an oversized payload (400 also
+    plausible)."""
     ingest_schema_check: bool = True
     """A measurement that is not an object or lacks a string ``meter``, ``account`` or ``ts``
     fails the whole request with 400. Assumed; off: it is accepted and reported as an
