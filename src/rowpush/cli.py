@@ -19,6 +19,7 @@ import typer
 from rowpush import __version__
 from rowpush.engine.callbacks import Callbacks
 from rowpush.errors import BadInput, RowpushError
+from rowpush.model import show_value
 
 if TYPE_CHECKING:
     from rowpush.config import Connection
@@ -198,10 +199,22 @@ def plan_cmd(
     target: TargetOpt = None,
     sheet: SheetOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    tui: Annotated[bool, typer.Option("--tui", help="Browse the plan in the terminal UI.")] = False,
 ) -> None:
     """Show what apply would do, row by row: create, update (old → new), unchanged, invalid."""
     prep = _prepare(file, target, sheet)
     conn = _connection(connection)
+    if tui:
+        # Textual loads only here: `rowpush --help` stays fast.
+        from rowpush.model import Action
+        from rowpush.tui.app import build_app
+        from rowpush.tui.sources import live_plan
+
+        tui_app = build_app(live_plan(prep, conn))
+        tui_app.run()
+        if tui_app.counts[Action.INVALID]:
+            raise typer.Exit(2)
+        return
     counts = asyncio.run(_plan(prep, conn, as_json))
     if counts.get("invalid"):
         raise typer.Exit(2)
@@ -260,21 +273,11 @@ def _print_change(change: Change) -> None:
         print(f"{pad}(the same record as row {change.lead})")
     for name, (old, new) in change.fields.items():
         if change.action is Action.CREATE:
-            print(f"{pad}{name}: {_show(new)}")
+            print(f"{pad}{name}: {show_value(new)}")
         else:
-            print(f"{pad}{name}: {_show(old)} → {_show(new)}")
+            print(f"{pad}{name}: {show_value(old)} → {show_value(new)}")
     for error in change.errors:
         print(f"{pad}{error.message}")
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "(blank)"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    return str(value)
 
 
 @app.command("apply")

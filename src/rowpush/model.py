@@ -7,6 +7,7 @@ anything of rowpush: this is the bottom layer.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -21,6 +22,7 @@ __all__ = [
     "RowError",
     "Status",
     "column_letter",
+    "show_value",
 ]
 
 #: What a cell holds once read: text, or a date/datetime for Excel date cells.
@@ -149,6 +151,17 @@ class Outcome:
     message: str = ""
     remote_id: str | None = None
     at: datetime | None = None
+
+
+def show_value(value: Any) -> str:
+    """A cell value as a person reads it in a plan: strings quoted, None as (blank)."""
+    if value is None:
+        return "(blank)"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return str(value)
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,0 +1,75 @@
+"""Plain text for the plan screen: summaries and details of a Change, no Textual.
+
+Kept apart from the screen so the screen only draws and the wording is testable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rowpush.model import Action, Change, show_value
+
+__all__ = ["STATUS_STYLE", "count_actions", "detail_lines", "show_value", "summary"]
+
+#: Rich style per plan status, shared by the table and the counters.
+STATUS_STYLE: dict[Action, str] = {
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.UNCHANGED: "bright_black",
+    Action.INVALID: "bold red",
+}
+
+
+def summary(change: Change) -> str:
+    """One line for the table: `item_tax_code: 1 → 2; name: "a" → "b"`."""
+    if change.action is Action.INVALID:
+        problems = [e.problem or e.message for e in change.errors if not e.warning]
+        first = problems[0] if problems else "invalid"
+        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+        return first + more
+    if change.lead is not None:
+        return f"same record as row {change.lead}"
+    if change.action is Action.CREATE:
+        return ", ".join(f"{k}={show_value(new)}" for k, (_, new) in change.fields.items())
+    if change.action is Action.UPDATE:
+        return "; ".join(
+            f"{k}: {show_value(old)} → {show_value(new)}" for k, (old, new) in change.fields.items()
+        )
+    return change.label or ""
+
+
+def detail_lines(change: Change) -> list[str]:
+    """The detail pane for one row: every changed field, or every error with its place."""
+    key = "(new)" if change.key is None else str(change.key)
+    head = f"Row {change.row} · {change.action.value} · key {key}"
+    if change.label:
+        head += f" · {change.label}"
+    lines = [head, ""]
+    if change.lead is not None:
+        lines.append(f"The same record as row {change.lead}; this row sends nothing itself.")
+    if change.action is Action.CREATE:
+        lines += [f"{k}: {show_value(new)}" for k, (_, new) in change.fields.items()]
+    elif change.action is Action.UPDATE:
+        lines += [
+            f"{k}: {show_value(old)} → {show_value(new)}" for k, (old, new) in change.fields.items()
+        ]
+    elif change.action is Action.UNCHANGED:
+        lines.append("Nothing to change: the record already matches the sheet.")
+    for e in change.errors:
+        place = f"column {e.column or '?'}"
+        if e.header:
+            place += f" ({e.header})"
+        value = "" if e.value is None else f" value {show_value(e.value)}"
+        kind = "warning" if e.warning else "error"
+        lines.append(f"{kind}: {place}{value}: {e.problem or e.message}")
+        if e.expected:
+            lines.append(f"  expected: {e.expected}")
+    return lines
+
+
+def count_actions(changes: Iterable[Change]) -> dict[Action, int]:
+    """Rows per plan status, every status present."""
+    counts = dict.fromkeys(Action, 0)
+    for change in changes:
+        counts[change.action] += 1
+    return counts

@@ -1,0 +1,68 @@
+"""Where the plan screen gets its rows: a fixed list (tests) or a live plan (the CLI).
+
+No Textual here: a `PlanSource` is plain data plus a stream of Changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rowpush.model import Change
+
+if TYPE_CHECKING:
+    from rowpush.config import Connection
+    from rowpush.engine.runs import Prepared
+
+__all__ = ["ChangeStream", "PlanSource", "fixed_changes", "live_plan"]
+
+#: Called once by the screen's worker; yields the plan row by row.
+ChangeStream = Callable[[], AsyncIterator[Change]]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSource:
+    """The facts the plan screen shows in its header, and the rows to plan.
+
+    Holds a connection's name and base URL only, never its secret.
+    """
+
+    file: str
+    target: str
+    connection: str
+    base_url: str
+    changes: ChangeStream
+    sheet: str | None = None
+
+
+def fixed_changes(changes: Sequence[Change]) -> ChangeStream:
+    """A stream over a list made beforehand (tests, demos)."""
+
+    async def stream() -> AsyncIterator[Change]:
+        for change in changes:
+            yield change
+
+    return stream
+
+
+def live_plan(prep: Prepared, conn: Connection) -> PlanSource:
+    """Plan a prepared sheet against the live API of a connection, row by row."""
+    from rowpush.engine.runs import connect, ensure_writable, plan_changes
+
+    ensure_writable(prep.target)
+    target = prep.target(conn)
+
+    async def stream() -> AsyncIterator[Change]:
+        async with connect(target, conn) as client:
+            async for change in plan_changes(prep, target, client):
+                yield change
+
+    return PlanSource(
+        file=prep.file,
+        sheet=prep.sheet.name,
+        target=target.name,
+        connection=conn.name,
+        base_url=target.api.base_url(conn),
+        changes=stream,
+    )
