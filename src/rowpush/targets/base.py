@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     import httpx
 
     from rowpush.config import Connection
+    from rowpush.errors import RowpushError
     from rowpush.sheets.writer import ColumnSpec
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "field_choices",
     "now",
     "outcome_for",
+    "refusal",
     "same_text",
 ]
 
@@ -304,6 +306,17 @@ def same_text(new: Any, old: Any) -> bool:
         except ArithmeticError:
             return False
     return str(new) == str(old)
+
+
+def refusal(vendor: str, response: httpx.Response, what: str, said: str) -> RowpushError:
+    """The error for an API refusing a read every target needs (a list, a get): a 401 or
+    403 is an authentication failure, anything else a connection failure (exit 3)."""
+    from rowpush.errors import AuthFailed, ConnectionFailed
+
+    error = AuthFailed if response.status_code in (401, 403) else ConnectionFailed
+    return error(
+        f"{vendor} refused to {what}: HTTP {response.status_code} at {response.url.path}: {said}"
+    )
 
 
 def now() -> datetime:

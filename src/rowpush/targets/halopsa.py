@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rowpush.config import Connection
 from rowpush.model import Action, Change, Outcome
-from rowpush.targets.base import Api, ExportOptions, Target, outcome_for
+from rowpush.targets.base import Api, ExportOptions, Target, outcome_for, refusal
 
 __all__ = ["HaloClients", "HaloPSA"]
 
@@ -216,13 +216,7 @@ def _records_of(body: Any, envelope: str) -> list[dict[str, Any]]:
 
 def _json_or_raise(response: httpx.Response, what: str) -> dict[str, Any]:
     if not response.is_success:
-        from rowpush.errors import AuthFailed, ConnectionFailed
-
-        error = AuthFailed if response.status_code in (401, 403) else ConnectionFailed
-        raise error(
-            f"HaloPSA refused to {what}: HTTP {response.status_code} at {response.url.path}: "
-            f"{error_message(response)}"
-        )
+        raise refusal("HaloPSA", response, what, error_message(response))
     body = response.json()
     if not isinstance(body, dict):
         from rowpush.errors import ConnectionFailed

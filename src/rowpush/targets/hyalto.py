@@ -23,9 +23,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from rowpush.config import Connection
-from rowpush.errors import AuthFailed, BadInput, ConnectionFailed
+from rowpush.errors import BadInput, ConnectionFailed
 from rowpush.model import Change, Outcome
-from rowpush.targets.base import Api, ExportOptions, Target
+from rowpush.targets.base import Api, ExportOptions, Target, refusal
 
 __all__ = ["Hyalto", "HyaltoAccounts", "HyaltoServices", "HyaltoUsage", "error_message"]
 
@@ -79,11 +79,7 @@ def error_message(response: httpx.Response) -> str:
 
 def json_or_raise(response: httpx.Response, what: str) -> Any:
     if not response.is_success:
-        error = AuthFailed if response.status_code in (401, 403) else ConnectionFailed
-        raise error(
-            f"Hyalto refused to {what}: HTTP {response.status_code} at {response.url.path}: "
-            f"{error_message(response)}"
-        )
+        raise refusal("Hyalto", response, what, error_message(response))
     try:
         return response.json()
     except ValueError:

@@ -21,9 +21,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rowpush.config import Connection
-from rowpush.errors import AuthFailed, BadInput, ConfigError, ConnectionFailed
+from rowpush.errors import BadInput, ConfigError, ConnectionFailed
 from rowpush.model import Action, Change, Outcome
-from rowpush.targets.base import Api, ExportOptions, GroupPlan, Target, outcome_for
+from rowpush.targets.base import Api, ExportOptions, GroupPlan, Target, outcome_for, refusal
 
 __all__ = ["M3ter", "M3terAccounts", "M3terMeasurements", "M3terMeters"]
 
@@ -88,11 +88,7 @@ async def list_all(
 
 def json_or_raise(response: httpx.Response, what: str) -> dict[str, Any]:
     if not response.is_success:
-        error = AuthFailed if response.status_code in (401, 403) else ConnectionFailed
-        raise error(
-            f"m3ter refused to {what}: HTTP {response.status_code} at {response.url.path}: "
-            f"{error_message(response)}"
-        )
+        raise refusal("m3ter", response, what, error_message(response))
     body = response.json()
     if not isinstance(body, dict):
         raise ConnectionFailed(f"m3ter answered {what} with unexpected JSON at {response.url}")

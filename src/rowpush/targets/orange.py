@@ -37,7 +37,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rowpush.config import Connection
-from rowpush.errors import AuthFailed, BadInput, ConnectionFailed
+from rowpush.errors import BadInput, ConnectionFailed
 from rowpush.http.retry import NOT_IDEMPOTENT  # creates: never sent twice
 from rowpush.model import Action, Change, Outcome
 from rowpush.targets.base import (
@@ -46,6 +46,7 @@ from rowpush.targets.base import (
     ExportOptions,
     Target,
     outcome_for,
+    refusal,
     same_text,
 )
 
@@ -164,11 +165,7 @@ def json_or_raise(response: httpx.Response, what: str) -> Any:
                 f"{response.url.path}): {error_message(response)}",
                 hint='Lower the rate of this connection in rowpush.toml (e.g. rate = "1/s").',
             )
-        error = AuthFailed if status in (401, 403) else ConnectionFailed
-        raise error(
-            f"Orange refused to {what}: HTTP {status} at {response.url.path}: "
-            f"{error_message(response)}"
-        )
+        raise refusal("Orange", response, what, error_message(response))
     try:
         return response.json()
     except ValueError:

@@ -25,7 +25,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rowpush.config import Connection
-from rowpush.errors import AuthFailed, ConfigError, ConnectionFailed
+from rowpush.errors import ConfigError, ConnectionFailed
 from rowpush.http.retry import NOT_IDEMPOTENT  # creates: never sent twice
 from rowpush.model import Action, Change, Outcome
 from rowpush.targets.base import (
@@ -33,6 +33,7 @@ from rowpush.targets.base import (
     ChosenKeyTarget,
     ExportOptions,
     outcome_for,
+    refusal,
 )
 
 __all__ = ["UsageEngine", "UsageEngineMeterTypes", "UsageEngineMeters", "error_message"]
@@ -102,11 +103,7 @@ def error_message(response: httpx.Response) -> str:
 
 def json_or_raise(response: httpx.Response, what: str) -> dict[str, Any]:
     if not response.is_success:
-        error = AuthFailed if response.status_code in (401, 403) else ConnectionFailed
-        raise error(
-            f"Usage Engine refused to {what}: HTTP {response.status_code} at "
-            f"{response.url.path}: {error_message(response)}"
-        )
+        raise refusal("Usage Engine", response, what, error_message(response))
     try:
         body = response.json()
     except ValueError:
