@@ -48,6 +48,8 @@ class Status(StrEnum):
     FAILED = "failed"
     INVALID = "invalid"
     SKIPPED = "skipped"
+    UNKNOWN = "unknown"
+    """Sent, but whether it landed could not be told (no answer, no live lookup)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,11 @@ rejects as a whole (HTTP 400/422) is split in halves and resent, so one bad row
 does not fail its ninety-nine neighbours. A transport error fails the rows of its
 batch, never the run; an authentication failure stops the run (the rows not yet
 sent stay pending and are reported as skipped).
+
+An answer that does not settle a row — no answer at all (a timeout, a dropped
+connection), a 5xx, 408 or 429 after the transport's own retries — comes back as
+`unknown`: the row may or may not have landed. The run settles such rows by
+looking at the live records (engine/reconcile.py) before sending any again.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import httpx
@@ -24,9 +30,11 @@ from rowpush.targets.base import now
 if TYPE_CHECKING:
     from rowpush.targets.base import Target
 
-__all__ = ["apply_changes", "send_batch"]
+__all__ = ["UNCLEAR_STATUSES", "apply_changes", "send_batch"]
 
 SPLIT_STATUSES = frozenset({400, 422})
+#: Answers that leave a row unsettled: the server may have acted, or may act later.
+UNCLEAR_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 OutcomeSink = Callable[[Sequence[Outcome]], None]
 
@@ -54,7 +62,7 @@ async def apply_changes(
                 continue  # drain: rows stay pending and are reported as skipped
             try:
                 on_sending(batch)
-                on_outcomes(await send_batch(target, client, batch))
+                on_outcomes([_settled_or_not(o) for o in await send_batch(target, client, batch)])
             except Exception as exc:  # e.g. the token could not be refreshed: stop the run
                 failure.append(exc)
 
@@ -99,6 +107,15 @@ async def send_batch(
             *await send_batch(target, client, batch[middle:]),
         ]
     return outcomes
+
+
+def _settled_or_not(outcome: Outcome) -> Outcome:
+    """A failure that does not tell whether the row landed becomes `unknown`."""
+    if outcome.status is not Status.FAILED:
+        return outcome
+    if outcome.http_status is not None and outcome.http_status not in UNCLEAR_STATUSES:
+        return outcome
+    return replace(outcome, status=Status.UNKNOWN)
 
 
 def payload_bytes(change: Change) -> int:

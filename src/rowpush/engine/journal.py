@@ -6,7 +6,15 @@ from the journal, so memory stays flat however long the sheet is, and a run that
 stops early still knows which rows went.
 
 Row states: pending → sending → done | failed. Rows that need no request
-(unchanged, invalid) are written as done with their final status.
+(unchanged, invalid) are written as done with their final status. A row stays
+`sending` while its outcome is unclear: the run stopped mid-request, or the
+connection dropped before the answer came. Such rows are settled by looking at the
+live record (see `engine/reconcile.py`) before anything is sent again.
+
+The `meta` table says which run this is (input file and its SHA-256, target,
+connection, results path) so that a later `apply --resume` can continue it.
+Every state change is committed (WAL, synchronous=FULL) before the request it
+announces goes out, so a crash loses no row's state.
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ CREATE INDEX IF NOT EXISTS rows_lead ON rows (lead) WHERE lead IS NOT NULL;
 """
 
 _FINAL_OF_ACTION = {Action.UNCHANGED: Status.UNCHANGED, Action.INVALID: Status.INVALID}
+_STATE_OF = {Status.FAILED: "failed", Status.UNKNOWN: "sending"}
 _PAGE = 500
 
 
@@ -78,6 +87,11 @@ class Journal:
         return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
 
     # -- the plan -----------------------------------------------------------------
+
+    def clear(self) -> None:
+        """Forget the plan (a run killed while planning plans again from the start)."""
+        with self._db:
+            self._db.execute("DELETE FROM rows")
 
     def add_changes(self, changes: Iterable[Change]) -> None:
         """Record planned changes (call with a chunk at a time)."""
@@ -146,14 +160,15 @@ class Journal:
             )
 
     def record(self, outcomes: Iterable[Outcome]) -> None:
+        """Store outcomes; an UNKNOWN one leaves its row `sending` (still to be settled)."""
         with self._db:
             self._db.executemany(
                 "UPDATE rows SET state = ?, status = ?, http_status = ?, message = ?,"
                 " remote_id = COALESCE(?, remote_id), at = ? WHERE row = ? OR lead = ?",
                 (
                     (
-                        "failed" if o.status is Status.FAILED else "done",
-                        o.status.value,
+                        _STATE_OF.get(o.status, "done"),
+                        None if o.status is Status.UNKNOWN else o.status.value,
                         o.http_status,
                         o.message,
                         o.remote_id,
@@ -171,8 +186,8 @@ class Journal:
             "state, status, http_status, message, remote_id, at, key"
         ):
             if state == "sending":  # stopped mid-request: it may or may not have landed
-                status = Status.SKIPPED.value
-                message = "interrupted while sending: the outcome is unknown, check it"
+                status = Status.UNKNOWN.value
+                message = message or "interrupted while sending: the outcome is unknown"
             elif state == "pending" or status is None:
                 status, message = Status.SKIPPED.value, message or "not sent"
             if remote_id is None and status in ("updated", "unchanged"):
@@ -185,6 +200,67 @@ class Journal:
                 remote_id,
                 datetime.fromisoformat(at) if at else None,
             )
+
+    def unsettled(self) -> dict[int, Action]:
+        """Rows whose outcome is unclear (state `sending`), with what was sent."""
+        return {
+            row: Action(action)
+            for row, action in self._db.execute(
+                "SELECT row, action FROM rows WHERE state = 'sending' AND lead IS NULL"
+            )
+        }
+
+    def members(self, leads: Iterable[int]) -> set[int]:
+        """The rows that share a record with one of `leads` (see `Change.lead`)."""
+        found: set[int] = set()
+        for lead in leads:
+            found.update(
+                r for (r,) in self._db.execute("SELECT row FROM rows WHERE lead = ?", (lead,))
+            )
+        return found
+
+    def requeue(self, changes: Iterable[Change]) -> None:
+        """Send these rows again, as planned anew (a fresh payload, e.g. a new version)."""
+        with self._db:
+            self._db.executemany(
+                "UPDATE rows SET state = 'pending', status = NULL, key = ?, fields = ?,"
+                " payload = ? WHERE row = ? OR lead = ?",
+                (
+                    (
+                        json.dumps(c.key),
+                        json.dumps({k: [_plain(o), _plain(n)] for k, (o, n) in c.fields.items()}),
+                        json.dumps(c.payload),
+                        c.row,
+                        c.row,
+                    )
+                    for c in changes
+                ),
+            )
+
+    def skip_pending(self, keep: Iterable[int], message: str) -> int:
+        """Mark pending rows other than `keep` as skipped (an apply of a chosen subset)."""
+        with self._db:
+            self._db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (row INTEGER PRIMARY KEY)")
+            self._db.execute("DELETE FROM keep")
+            self._db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((r,) for r in keep))
+            cursor = self._db.execute(
+                "UPDATE rows SET state = 'done', status = 'skipped', message = ?"
+                " WHERE state = 'pending' AND row NOT IN (SELECT row FROM keep)"
+                " AND (lead IS NULL OR lead NOT IN (SELECT row FROM keep))",
+                (message,),
+            )
+        return cursor.rowcount
+
+    def give_up(self, rows: Iterable[int], status: Status, message: str) -> None:
+        """Settle unclear rows for good (`unknown`, or `failed` after too many tries)."""
+        rows = list(rows)
+        self.record(Outcome(r, status, None, message, None, None) for r in rows)
+        if status is Status.UNKNOWN:
+            with self._db:
+                self._db.executemany(
+                    "UPDATE rows SET state = 'done', status = 'unknown' WHERE row = ? OR lead = ?",
+                    ((r, r) for r in rows),
+                )
 
     def unfinished(self) -> int:
         """Rows planned to be sent that have no final outcome yet."""

@@ -41,6 +41,8 @@ class RunInfo:
     sheet: str | None
     started: datetime
     finished: datetime
+    retry_of: str | None = None
+    """The results workbook whose failed rows this run retried."""
 
 
 def file_sha256(path: Path) -> str:
@@ -126,3 +128,5 @@ def _summary_head(info: RunInfo) -> Iterator[list[object]]:
     yield ["Started", info.started.isoformat()]
     yield ["Finished", info.finished.isoformat()]
     yield ["rowpush version", __version__]
+    if info.retry_of:
+        yield ["Retry of", info.retry_of]

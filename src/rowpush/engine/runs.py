@@ -12,14 +12,14 @@ import queue
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rowpush.engine.callbacks import Callbacks
 from rowpush.engine.validate import HeaderMap, ValidRow, map_headers, validate_rows
 from rowpush.errors import AuthFailed, BadInput, ConnectionFailed, SheetError
-from rowpush.model import Action, Change, Outcome, RowError
+from rowpush.model import Action, Change, RowError
 from rowpush.targets.base import ExportOptions
 from rowpush.targets.registry import get_target
 
@@ -173,10 +173,12 @@ class ApplyReport:
     planned: dict[str, int] = field(default_factory=dict)
     cancelled: bool = False
     invalid: list[RowError] = field(default_factory=list)
+    resumed: bool = False
+    """The run continued an unfinished one (its plan came from the journal)."""
 
     @property
     def ok(self) -> bool:
-        return not self.counts.get("failed") and not self.counts.get("skipped")
+        return not any(self.counts.get(s) for s in ("failed", "skipped", "unknown"))
 
 
 def default_results_path(input_path: Path) -> Path:
@@ -194,103 +196,45 @@ async def apply_file(
     rate: str | None = None,
     concurrency: int = 4,
     skip_invalid: bool = False,
+    resume: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
     stop: asyncio.Event | None = None,
+    retry_of: str | None = None,
 ) -> ApplyReport:
-    """Plan into a journal, ask to confirm, send, and write the results workbook."""
-    from rowpush.engine.apply import apply_changes
-    from rowpush.engine.journal import Journal
-    from rowpush.engine.results import RunInfo, file_sha256, write_results
+    """Plan into a journal, ask to confirm, send, and write the results workbook.
+
+    With `resume`, continue the unfinished run that writes `results` instead.
+    """
+    from rowpush.engine.apply_run import ApplyRun
 
     cb = callbacks or Callbacks()
-    journal_path = results.with_name(results.name + ".journal")
-    if journal_path.exists():
-        raise BadInput(
-            f"An unfinished run left its journal at {journal_path}.",
-            hint="Its results are not written yet. Choose another --results path, "
-            "or delete the journal to start over.",
-        )
-    ensure_writable(prep.target)
-    started = datetime.now(UTC).replace(microsecond=0)
-    target = prep.target(conn)
-    journal = Journal(journal_path)
-    sending = False  # until then, nothing went out and the journal is not worth keeping
+    options: dict[str, Any] = {
+        "batch_size": batch_size,
+        "rate": rate,
+        "concurrency": concurrency,
+        "transport": transport,
+    }
+    start = ApplyRun.resume if resume else ApplyRun.create
+    run = start(prep, conn, results, **options)
+    if retry_of:
+        run.journal.set_meta(retry_of=retry_of)
     try:
-        async with connect(
-            target,
-            conn,
-            rate=rate,
-            concurrency=concurrency,
-            transport=transport,
-            on_event=cb.retry_event,
-        ) as client:
-            async for chunk in _achunks(plan_changes(prep, target, client), 200):
-                journal.add_changes(chunk)
-                for change in chunk:
-                    cb.planned(change)
-            planned = journal.counts()
-            report = ApplyReport(results=None, planned=planned)
-            if planned[Action.INVALID] and not skip_invalid:
-                report.invalid = [e for c in journal.changes() for e in c.errors]
-                return report
-            to_send = planned[Action.CREATE] + planned[Action.UPDATE]
-            if to_send and not cb.confirm(planned):
-                report.cancelled = True
-                return report
-            cb.sending(to_send)
-            sending = True
-
-            def record(outcomes: Sequence[Outcome]) -> None:
-                journal.record(outcomes)
-                cb.outcomes(outcomes)
-
-            try:
-                await apply_changes(
-                    target,
-                    client,
-                    journal.pending(),
-                    on_sending=lambda batch: journal.mark_sending(c.row for c in batch),
-                    on_outcomes=record,
-                    batch_size=batch_size,
-                    concurrency=concurrency,
-                    stop=stop,
-                )
-            finally:
-                info = RunInfo(
-                    target=target.name,
-                    connection=conn.name,
-                    base_url=target.api.base_url(conn),
-                    input_file=prep.path,
-                    input_sha256=file_sha256(prep.path),
-                    sheet=prep.sheet.name,
-                    started=started,
-                    finished=datetime.now(UTC).replace(microsecond=0),
-                )
-                report.counts = write_results(results, prep.sheet, journal, info)
-                report.results = results
+        resumed = run.planned
+        async for change in run.plan(cb):
+            cb.planned(change)
+        planned = run.counts()
+        report = ApplyReport(results=None, planned=planned, resumed=resumed)
+        if planned[Action.INVALID] and not skip_invalid and not resumed:
+            report.invalid = [e for c in run.invalid_changes() for e in c.errors]
+            return report
+        if run.to_send() and not resumed and not cb.confirm(planned):
+            report.cancelled = True
+            return report
+        report.counts = await run.send(cb, stop=stop)
+        report.results = results
         return report
     finally:
-        unfinished = journal.unfinished()
-        journal.close()
-        if not sending or not unfinished:
-            _remove_journal(journal_path)
-
-
-def _remove_journal(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        with contextlib.suppress(FileNotFoundError):
-            Path(str(path) + suffix).unlink()
-
-
-async def _achunks(items: AsyncIterator[Change], size: int) -> AsyncIterator[list[Change]]:
-    chunk: list[Change] = []
-    async for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+        run.close()
 
 
 async def export_target(

@@ -57,6 +57,7 @@ __all__ = [
     "ChosenKeyTarget",
     "ExportOptions",
     "GroupPlan",
+    "Lookup",
     "Target",
     "field_choices",
     "now",
@@ -75,6 +76,19 @@ class GroupPlan:
     payload: dict[str, Any]
     problems: list[tuple[int, str | None, str]]
     """(row, field or None, problem): any makes every row of the record invalid."""
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What a live lookup tells about a create whose answer was lost."""
+
+    known: bool
+    """False: this target cannot tell whether the record exists."""
+    remote_id: str | None = None
+    """The record the create made; None when it was not made (and `known`)."""
+
+
+CANNOT_TELL = Lookup(known=False)
 
 
 @dataclass(frozen=True)
@@ -240,6 +254,19 @@ class Target(ABC):
     @abstractmethod
     async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
         """Send one batch; one Outcome per change, in the batch's order."""
+
+    idempotent_creates: ClassVar[bool] = False
+    """Sending the same create twice makes one record (measurements carry a uid), so a
+    create whose answer was lost is simply sent again."""
+
+    async def find_created(self, client: httpx.AsyncClient, change: Change) -> Lookup:
+        """After a create without a key lost its answer: did it make a record?
+
+        Targets keyed by an id the API assigns override this with a lookup by a
+        natural key (a name, a login). The default cannot tell, and the row ends
+        `unknown` rather than risk a duplicate.
+        """
+        return CANNOT_TELL
 
 
 class ChosenKeyTarget(Target):

@@ -18,7 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rowpush.config import Connection
 from rowpush.model import Action, Change, Outcome
-from rowpush.targets.base import Api, ExportOptions, Target, outcome_for, refusal
+from rowpush.targets.base import (
+    Api,
+    ExportOptions,
+    Lookup,
+    Target,
+    outcome_for,
+    refusal,
+    same_text,
+)
 
 __all__ = ["HaloClients", "HaloPSA"]
 
@@ -182,6 +190,23 @@ class HaloTarget(Target):
             self._outcome(c, record, response.status_code)
             for c, record in zip(batch, records, strict=True)
         ]
+
+    async def find_created(self, client: httpx.AsyncClient, change: Change) -> Lookup:
+        """By the record's label (client or site name, user email, asset inventory number):
+        the newest record whose label equals the sheet's, if any."""
+        wanted = change.payload.get(self.label or "")
+        if not isinstance(wanted, str) or not wanted.strip():
+            return Lookup(known=False)
+        response = await client.get(
+            self.endpoint, params={"search": wanted, "count": "1000", **self.list_params}
+        )
+        body = _json_or_raise(response, f"search {self.envelope}")
+        label = self.label or ""
+        records = [r for r in body.get(self.envelope) or [] if isinstance(r, dict) and "id" in r]
+        if not all(label in r for r in records):  # a summary list: read each match in full
+            records = list((await self._get_many(client, [r["id"] for r in records])).values())
+        same = [r["id"] for r in records if same_text(r.get(label), wanted)]
+        return Lookup(known=True, remote_id=str(max(same)) if same else None)
 
     def _outcome(self, change: Change, record: dict[str, Any], status: int) -> Outcome:
         remote_id = record.get("id")

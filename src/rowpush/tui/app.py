@@ -3,33 +3,47 @@
 from __future__ import annotations
 
 from textual.app import App
+from textual.screen import Screen
 
 from rowpush.model import Action
 from rowpush.tui.plan_screen import PlanScreen
-from rowpush.tui.sources import PlanSource
+from rowpush.tui.sources import PlanSource, ResultsSource
 
-__all__ = ["PlanSource", "RowpushApp", "build_app"]
+__all__ = ["PlanSource", "ResultsSource", "RowpushApp", "build_app"]
 
 
 class RowpushApp(App[None]):
-    """rowpush in the terminal; for now it opens on the plan screen."""
+    """rowpush in the terminal: a plan (and its apply), or a results workbook."""
 
     TITLE = "rowpush"
-    ENABLE_COMMAND_PALETTE = False  # no commands yet; frees the footer for the keys
+    ENABLE_COMMAND_PALETTE = False  # keys are in the footer; frees ctrl+p
 
-    def __init__(self, plan: PlanSource) -> None:
+    def __init__(self, source: PlanSource | ResultsSource) -> None:
         super().__init__()
-        self.plan_screen = PlanScreen(plan)
+        self.source = source
+        self.plan_screen: PlanScreen | None = None
+        if isinstance(source, PlanSource):
+            self.plan_screen = PlanScreen(source)
+
+    def first_screen(self) -> Screen[None]:
+        if self.plan_screen is not None:
+            return self.plan_screen
+        from rowpush.tui.results_screen import ResultsScreen
+
+        assert isinstance(self.source, ResultsSource)
+        return ResultsScreen(self.source)
 
     def on_mount(self) -> None:
-        self.push_screen(self.plan_screen)
+        self.push_screen(self.first_screen())
 
     @property
     def counts(self) -> dict[Action, int]:
         """Rows planned so far, per status (the CLI turns invalid rows into exit 2)."""
+        if self.plan_screen is None:
+            return dict.fromkeys(Action, 0)
         return self.plan_screen.counts
 
 
-def build_app(plan: PlanSource) -> RowpushApp:
-    """Build the app around a plan source (a live plan, or a fixed list in tests)."""
-    return RowpushApp(plan)
+def build_app(source: PlanSource | ResultsSource) -> RowpushApp:
+    """Build the app around a plan (live, or a fixed list in tests) or a results workbook."""
+    return RowpushApp(source)

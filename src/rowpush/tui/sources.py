@@ -13,9 +13,10 @@ from rowpush.model import Change
 
 if TYPE_CHECKING:
     from rowpush.config import Connection
+    from rowpush.engine.results_book import ResultsBook
     from rowpush.engine.runs import Prepared
 
-__all__ = ["ChangeStream", "PlanSource", "fixed_changes", "live_plan"]
+__all__ = ["ChangeStream", "PlanSource", "ResultsSource", "fixed_changes", "live_plan"]
 
 #: Called once by the screen's worker; yields the plan row by row.
 ChangeStream = Callable[[], AsyncIterator[Change]]
@@ -66,3 +67,18 @@ def live_plan(prep: Prepared, conn: Connection) -> PlanSource:
         base_url=target.api.base_url(conn),
         changes=stream,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ResultsSource:
+    """A results workbook to audit, and how to retry its failed rows.
+
+    `retry(connection_name)` plans the failed, skipped and unknown rows again against
+    that connection and returns the plan to show (it opens the plan screen, which
+    asks before it applies). None when retrying is not offered.
+    """
+
+    book: ResultsBook
+    retry: Callable[[str], PlanSource] | None = None
+    connections: Sequence[str] = ()
+    """Configured connection names: offered when the workbook's connection is not one."""

@@ -1,0 +1,357 @@
+"""One apply of one sheet on one connection: plan → (confirm) → send → results.
+
+The run lives in its journal (RESULTS.xlsx.journal), so it can stop anywhere and
+continue: `ApplyRun.create` starts one, `ApplyRun.resume` picks up an unfinished
+one. The faces drive it in three steps — `plan()` streams the plan into the
+journal, the face asks (the CLI prompts, the TUI shows a modal, maybe for a
+subset), `send()` applies and writes the results workbook.
+
+Nothing is sent twice: rows already done are never sent again, and rows whose
+outcome is unclear are settled against the live records first (engine/reconcile).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rowpush.engine.callbacks import Callbacks
+from rowpush.errors import BadInput
+from rowpush.model import Action, Change, Outcome, Status
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import httpx
+
+    from rowpush.config import Connection
+    from rowpush.engine.journal import Journal
+    from rowpush.engine.runs import Prepared
+
+__all__ = ["SETTLE_ROUNDS", "ApplyRun", "Unfinished", "find_unfinished", "journal_path"]
+
+SETTLE_ROUNDS = 3
+"""How many times a row whose answer was lost may be sent again before it is failed."""
+PLAN_CHUNK = 200
+
+OutcomeSink = Callable[[Sequence[Outcome]], None]
+
+
+def journal_path(results: Path) -> Path:
+    return results.with_name(results.name + ".journal")
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """An apply that stopped before every row had its outcome."""
+
+    journal: Path
+    results: Path
+    input_file: str
+    started: str
+    done: int
+    left: int
+
+
+class ApplyRun:
+    """An apply run and its journal. Build it with `create` or `resume`."""
+
+    def __init__(
+        self,
+        prep: Prepared,
+        conn: Connection,
+        journal: Journal,
+        results: Path,
+        *,
+        batch_size: int | None = None,
+        rate: str | None = None,
+        concurrency: int = 4,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.prep = prep
+        self.conn = conn
+        self.journal = journal
+        self.results = results
+        self.target = prep.target(conn)
+        self.batch_size = batch_size
+        self.rate = rate
+        self.concurrency = concurrency
+        self.transport = transport
+        self.sent_any = journal.meta().get("sent") == "1"
+
+    # -- starting -------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, prep: Prepared, conn: Connection, results: Path, **options: object) -> ApplyRun:
+        """A new run; refuses when an unfinished run already uses this results path."""
+        from rowpush.engine.journal import Journal
+        from rowpush.engine.results import file_sha256
+        from rowpush.engine.runs import ensure_writable
+
+        ensure_writable(prep.target)
+        path = journal_path(results)
+        if path.exists():
+            found = read_unfinished(path)
+            if found is None:  # a run killed while planning: nothing went out
+                remove_journal(path)
+            else:
+                raise BadInput(
+                    f"An unfinished run of {found.input_file} (started {found.started}) "
+                    f"left its journal at {path}: {found.done} row(s) done, "
+                    f"{found.left} not yet.",
+                    hint="Continue it with --resume, or choose another --results path. "
+                    "Deleting the journal forgets which rows went.",
+                )
+        target = prep.target(conn)
+        journal = Journal(path)
+        journal.set_meta(
+            input_file=str(prep.path.resolve()),
+            input_sha256=file_sha256(prep.path),
+            sheet=prep.sheet.name or "",
+            target=prep.target.name,
+            connection=conn.name,
+            base_url=target.api.base_url(conn),
+            results=str(results.resolve()),
+            started=_now().isoformat(),
+            planned="0",
+            sent="0",
+        )
+        return cls(prep, conn, journal, results, **options)  # type: ignore[arg-type]
+
+    @classmethod
+    def resume(cls, prep: Prepared, conn: Connection, results: Path, **options: object) -> ApplyRun:
+        """The unfinished run that writes `results`; refuses if the sheet changed since."""
+        from rowpush.engine.journal import Journal
+        from rowpush.engine.results import file_sha256
+
+        path = journal_path(results)
+        if not path.exists():
+            raise BadInput(
+                f"No unfinished run writes {results}: there is no {path.name} to resume.",
+                hint="Run the same apply without --resume to start anew.",
+            )
+        journal = Journal(path)
+        meta = journal.meta()
+        problems = []
+        if meta.get("input_sha256") != file_sha256(prep.path):
+            problems.append(f"{prep.path.name} changed since the run started")
+        if meta.get("target") != prep.target.name:
+            problems.append(f"the run was for {meta.get('target')}, not {prep.target.name}")
+        if meta.get("connection") != conn.name:
+            problems.append(f"the run used connection '{meta.get('connection')}'")
+        if problems:
+            journal.close()
+            raise BadInput(
+                f"Cannot resume the run in {path.name}: {'; '.join(problems)}.",
+                hint="Resume with the same file, target and connection, or start a new run "
+                "with another --results path.",
+            )
+        run = cls(prep, conn, journal, results, **options)  # type: ignore[arg-type]
+        if meta.get("planned") != "1":  # killed while planning: plan again from the start
+            journal.clear()
+        return run
+
+    @property
+    def planned(self) -> bool:
+        return self.journal.meta().get("planned") == "1"
+
+    # -- the three steps --------------------------------------------------------------
+
+    async def plan(self, cb: Callbacks | None = None) -> AsyncIterator[Change]:
+        """Plan every row into the journal, yielding each Change (a resumed run replays
+        its journal instead of planning again)."""
+        from rowpush.engine.runs import connect, plan_changes
+
+        if self.planned:
+            for change in self.journal.changes():
+                yield change
+            return
+        cb = cb or Callbacks()
+        async with connect(
+            self.target,
+            self.conn,
+            rate=self.rate,
+            transport=self.transport,
+            on_event=cb.retry_event,
+        ) as client:
+            chunk: list[Change] = []
+            async for change in plan_changes(self.prep, self.target, client):
+                chunk.append(change)
+                if len(chunk) >= PLAN_CHUNK:
+                    self.journal.add_changes(chunk)
+                    chunk = []
+                yield change
+            self.journal.add_changes(chunk)
+        self.journal.set_meta(planned="1")
+
+    def counts(self) -> dict[str, int]:
+        """Planned actions: create / update / unchanged / invalid → rows."""
+        return self.journal.counts()
+
+    def to_send(self) -> int:
+        return self.journal.unfinished()
+
+    def invalid_changes(self) -> Iterator[Change]:
+        return (c for c in self.journal.changes() if c.action is Action.INVALID)
+
+    async def send(
+        self,
+        cb: Callbacks | None = None,
+        *,
+        only: Collection[int] | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> dict[str, int]:
+        """Apply the pending rows (or only the rows in `only`; the others are skipped),
+        settle the unclear ones, and write the results workbook. Returns the counts by
+        final status."""
+        from rowpush.engine.apply import apply_changes
+        from rowpush.engine.runs import connect
+
+        cb = cb or Callbacks()
+        if only is not None:
+            self.journal.skip_pending(only, "not selected for this apply")
+        cb.sending(self.journal.unfinished())
+        self.journal.set_meta(sent="1")
+        self.sent_any = True
+
+        def record(outcomes: Sequence[Outcome]) -> None:
+            self.journal.record(outcomes)
+            cb.outcomes(outcomes)
+
+        try:
+            async with connect(
+                self.target,
+                self.conn,
+                rate=self.rate,
+                concurrency=self.concurrency,
+                transport=self.transport,
+                on_event=cb.retry_event,
+            ) as client:
+                for round_no in range(SETTLE_ROUNDS + 1):
+                    if self.journal.unsettled():
+                        await self._settle(client, record, last=round_no == SETTLE_ROUNDS)
+                    if stop is not None and stop.is_set():
+                        break
+                    await apply_changes(
+                        self.target,
+                        client,
+                        self.journal.pending(),
+                        on_sending=lambda batch: self.journal.mark_sending(c.row for c in batch),
+                        on_outcomes=record,
+                        batch_size=self.batch_size,
+                        concurrency=self.concurrency,
+                        stop=stop,
+                    )
+                    if not self.journal.unsettled():
+                        break
+                else:
+                    await self._settle(client, record, last=True)
+        finally:
+            counts = self.write_results()
+        return counts
+
+    async def _settle(self, client: httpx.AsyncClient, sink: OutcomeSink, *, last: bool) -> None:
+        from rowpush.engine.reconcile import settle
+
+        unclear = self.journal.unsettled()
+        members = self.journal.members(unclear)
+        await self.target.load_reference(client)
+        found = await settle(self.target, client, self.prep, unclear, members)
+        settled = [*found.landed, *found.failed]
+        if found.resend and last:
+            settled += [
+                Outcome(c.row, Status.FAILED, None, _GAVE_UP, None, _now()) for c in found.resend
+            ]
+        if settled:
+            sink(settled)
+        if found.resend and not last:
+            self.journal.requeue(found.resend)
+        if found.unknown:
+            self.journal.give_up(found.unknown, Status.UNKNOWN, _CANNOT_TELL)
+
+    def write_results(self) -> dict[str, int]:
+        from rowpush.engine.results import RunInfo, file_sha256, write_results
+
+        meta = self.journal.meta()
+        info = RunInfo(
+            target=self.target.name,
+            connection=self.conn.name,
+            base_url=self.target.api.base_url(self.conn),
+            input_file=self.prep.path,
+            input_sha256=meta.get("input_sha256") or file_sha256(self.prep.path),
+            sheet=self.prep.sheet.name,
+            started=datetime.fromisoformat(meta["started"]) if "started" in meta else _now(),
+            finished=_now(),
+            retry_of=meta.get("retry_of") or None,
+        )
+        return write_results(self.results, self.prep.sheet, self.journal, info)
+
+    def close(self) -> None:
+        """Close the journal; delete it unless rows are left to send after something went."""
+        unfinished = self.journal.unfinished()
+        self.journal.close()
+        if not self.sent_any or not unfinished:
+            remove_journal(self.journal.path)
+
+
+_GAVE_UP = (
+    f"the answer was lost {SETTLE_ROUNDS + 1} times and the live record still differs; "
+    "not sent again"
+)
+_CANNOT_TELL = (
+    "the answer was lost and this target cannot look the record up: "
+    "check whether it exists before sending it again"
+)
+
+
+def read_unfinished(path: Path) -> Unfinished | None:
+    """What an existing journal holds; None when its run never sent anything."""
+    from rowpush.engine.journal import Journal
+
+    with Journal(path) as journal:
+        meta = journal.meta()
+        if meta.get("sent") != "1":
+            return None
+        left = journal.unfinished()
+        total = sum(journal.counts().values())
+    return Unfinished(
+        journal=path,
+        results=Path(meta.get("results") or str(path)[: -len(".journal")]),
+        input_file=Path(meta.get("input_file", "?")).name,
+        started=meta.get("started", "?"),
+        done=total - left,
+        left=left,
+    )
+
+
+def find_unfinished(input_file: Path, folder: Path) -> list[Unfinished]:
+    """Unfinished runs of `input_file` whose journals are in `folder`."""
+    from rowpush.engine.journal import Journal
+
+    wanted = str(input_file.resolve())
+    found = []
+    for path in sorted(folder.glob("*.journal")):
+        try:
+            with Journal(path) as journal:
+                if journal.meta().get("input_file") != wanted:
+                    continue
+        except Exception:  # not a journal of ours: not our business
+            continue
+        run = read_unfinished(path)
+        if run is not None and run.left:
+            found.append(run)
+    return found
+
+
+def remove_journal(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(str(path) + suffix).unlink()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)

@@ -1,0 +1,159 @@
+"""Read a results workbook back: its rows with their outcomes, its Summary, its run.
+
+`rowpush show` draws it; `rowpush retry` feeds its failed rows to a new apply. The
+input columns come back as the user wrote them, so a retry plans exactly the
+values of the first run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from rowpush.errors import SheetError
+from rowpush.model import CellValue, RawRow, Status
+from rowpush.sheets.reader import Sheet
+
+__all__ = ["RETRY_STATUSES", "ResultRow", "ResultsBook", "open_results"]
+
+RESULT_SHEET = "Results"
+SUMMARY_SHEET = "Summary"
+#: What `retry` sends again: rows that failed, were never sent, or whose outcome is unknown.
+RETRY_STATUSES = frozenset({Status.FAILED, Status.SKIPPED, Status.UNKNOWN})
+_OUTCOME_COLUMNS = ("_row", "_status", "_http_status", "_message", "_remote_id", "_at")
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """One row of a Results sheet: the input cells and what happened to the row."""
+
+    row: int
+    """The row's number in the original input sheet (`_row`)."""
+    status: Status
+    http_status: int | None
+    message: str
+    remote_id: str | None
+    at: str | None
+    values: dict[str, CellValue]
+    """Input header → cell, as written in the first run."""
+
+
+class ResultsBook:
+    """A results workbook written by `rowpush apply` (or `retry`)."""
+
+    def __init__(self, path: Path, sheet: Sheet, meta: dict[str, str]) -> None:
+        self.path = path
+        self.meta = meta
+        self._sheet = sheet
+        self.headers = [h for h in sheet.headers if h not in _OUTCOME_COLUMNS]
+        """The input columns, in the order of the first run's sheet."""
+
+    @property
+    def target(self) -> str:
+        return self.meta.get("target") or self._summary_value("Target")
+
+    @property
+    def connection(self) -> str | None:
+        """The connection the run used, by name (None when the workbook does not say)."""
+        return self.meta.get("connection") or self._summary_value("Connection") or None
+
+    def summary(self) -> list[tuple[str, str]]:
+        """The Summary sheet's rows (field or status → value), as text."""
+        from rowpush.sheets.reader import open_sheet
+
+        try:
+            sheet = open_sheet(self.path, SUMMARY_SHEET)
+        except SheetError:
+            return []
+        first, second = [*sheet.headers, "", ""][:2]
+        pairs: list[tuple[str, str]] = []
+        for raw in sheet.rows():
+            pairs.append((_text(raw.values.get(first, "")), _text(raw.values.get(second, ""))))
+        return pairs
+
+    def _summary_value(self, field: str) -> str:
+        return next((v for k, v in self.summary() if k == field), "")
+
+    def rows(self) -> Iterator[ResultRow]:
+        """Every row with its outcome, streamed in order."""
+        for raw in self._sheet.rows():
+            yield self._result(raw)
+
+    def _result(self, raw: RawRow) -> ResultRow:
+        v = raw.values
+        try:
+            status = Status(_text(v.get("_status", "")))
+        except ValueError:
+            raise SheetError(
+                f"{self.path.name}: row {raw.row} has an unknown _status "
+                f"{_text(v.get('_status', ''))!r}.",
+                hint=f"_status is one of {', '.join(s.value for s in Status)}.",
+            ) from None
+        code = _text(v.get("_http_status", ""))
+        source_row = _text(v.get("_row", ""))
+        return ResultRow(
+            row=int(source_row) if source_row.isdigit() else raw.row,
+            status=status,
+            http_status=int(code) if code.isdigit() else None,
+            message=_text(v.get("_message", "")),
+            remote_id=_text(v.get("_remote_id", "")) or None,
+            at=_text(v.get("_at", "")) or None,
+            values={h: v.get(h, "") for h in self.headers},
+        )
+
+    def counts(self) -> dict[Status, int]:
+        counts = dict.fromkeys(Status, 0)
+        for row in self.rows():
+            counts[row.status] += 1
+        return counts
+
+    def input_sheet(self, statuses: Collection[Status] = RETRY_STATUSES) -> Sheet:
+        """The input rows whose status is one of `statuses`, as a sheet to plan again.
+
+        Rows keep their original numbers, so messages point at the first input.
+        """
+        return _RowsOf(self, lambda r: r.status in statuses)
+
+
+class _RowsOf(Sheet):
+    """A view of a results workbook's input columns, for some of its rows."""
+
+    def __init__(self, book: ResultsBook, keep: Callable[[ResultRow], bool]) -> None:
+        base = book._sheet
+        self.path = book.path
+        self.name = base.name
+        self.headers = list(book.headers)
+        self.target = book.target
+        self.letters = {h: base.letters[h] for h in book.headers}
+        self.header_row = base.header_row
+        self._book = book
+        self._keep = keep
+
+    def rows(self) -> Iterator[RawRow]:
+        for result in self._book.rows():
+            if self._keep(result):
+                yield RawRow(result.row, dict(result.values))
+
+
+def open_results(path: Path) -> ResultsBook:
+    """Open a results workbook; a file that is not one raises `SheetError` saying so."""
+    from rowpush.sheets.meta import read_meta
+    from rowpush.sheets.reader import open_sheet
+
+    path = Path(path)
+    meta = read_meta(path)
+    sheet = open_sheet(path, RESULT_SHEET if meta else None)
+    missing = [c for c in ("_row", "_status") if c not in sheet.headers]
+    if meta.get("kind") != "results" and missing:
+        raise SheetError(
+            f"{path}: this is not a rowpush results workbook (no {', '.join(missing)} column).",
+            hint="Give the workbook that `rowpush apply --results` wrote.",
+        )
+    if missing:
+        raise SheetError(f"{path}: the Results sheet lacks the column(s) {', '.join(missing)}.")
+    return ResultsBook(path, sheet, meta)
+
+
+def _text(value: CellValue) -> str:
+    return value if isinstance(value, str) else str(value)
