@@ -74,7 +74,11 @@ def err(text: str) -> None:
 def _connection(name: str) -> Connection:
     from rowpush.config import load_config
 
-    return load_config().connection(name)
+    config = load_config()
+    conn = config.connection(name)
+    for warning in config.warnings_for(name):
+        err(f"warning: {warning}")
+    return conn
 
 
 def _prepare(file: Path, target: str | None, sheet: str | None) -> Prepared:
@@ -280,33 +284,47 @@ def _print_change(change: Change) -> None:
         print(f"{pad}{error.message}")
 
 
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+ResultsOpt = Annotated[
+    Path | None,
+    typer.Option("--results", help="Results workbook (default: FILE-results-TIME.xlsx)."),
+]
+BatchOpt = Annotated[int | None, typer.Option("--batch-size", min=1, help="Records per request.")]
+RateOpt = Annotated[
+    str | None, typer.Option("--rate", help='Request rate, e.g. "2/s" or "300/5min".')
+]
+ConcurrencyOpt = Annotated[
+    int, typer.Option("--concurrency", min=1, max=64, help="Requests in flight.")
+]
+
+
 @app.command("apply")
 def apply_cmd(
     file: FileArg,
     connection: ConnOpt,
     target: TargetOpt = None,
     sheet: SheetOpt = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    results: Annotated[
-        Path | None,
-        typer.Option("--results", help="Results workbook (default: FILE-results-TIME.xlsx)."),
-    ] = None,
-    batch_size: Annotated[
-        int | None, typer.Option("--batch-size", min=1, help="Records per request.")
-    ] = None,
-    rate: Annotated[
-        str | None, typer.Option("--rate", help='Request rate, e.g. "2/s" or "300/5min".')
-    ] = None,
-    concurrency: Annotated[
-        int, typer.Option("--concurrency", min=1, max=64, help="Requests in flight.")
-    ] = 4,
+    yes: YesOpt = False,
+    results: ResultsOpt = None,
+    batch_size: BatchOpt = None,
+    rate: RateOpt = None,
+    concurrency: ConcurrencyOpt = 4,
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Apply the valid rows even if some are not.")
     ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Continue the unfinished run of this sheet (see README)."),
+    ] = False,
+    tui: Annotated[
+        bool, typer.Option("--tui", help="Review the plan and apply it in the terminal UI.")
+    ] = False,
 ) -> None:
-    """Apply a sheet: plan, confirm, send in batches, write the results workbook."""
-    from rowpush.engine.runs import apply_file, default_results_path
+    """Apply a sheet: plan, confirm, send in batches, write the results workbook.
 
+    Re-running an apply that was interrupted continues it: rows already sent are not
+    sent again.
+    """
     interactive = sys.stdin.isatty()
     if not yes and not interactive:
         raise BadInput(
@@ -315,8 +333,90 @@ def apply_cmd(
         )
     prep = _prepare(file, target, sheet)
     conn = _connection(connection)
-    out = results or default_results_path(file)
+    out, resume = _results_path(prep, conn, results, resume)
+    if tui:
+        raise typer.Exit(_apply_tui(prep, conn, out, resume, batch_size, rate, concurrency))
+    _run_apply(
+        prep,
+        conn,
+        out,
+        yes=yes,
+        resume=resume,
+        batch_size=batch_size,
+        rate=rate,
+        concurrency=concurrency,
+        skip_invalid=skip_invalid,
+    )
+
+
+def _results_path(
+    prep: Prepared, conn: Connection, results: Path | None, resume: bool
+) -> tuple[Path, bool]:
+    """Where this apply writes, and whether it continues an unfinished run there."""
+    from rowpush.engine.apply_run import find_unfinished, journal_path
+    from rowpush.engine.runs import default_results_path
+
+    if results is not None:
+        if not resume and journal_path(results).exists():
+            _check_output(results)
+        return results, resume or journal_path(results).exists()
+    runs = [
+        u
+        for u in find_unfinished(prep.path, Path.cwd())
+        if u.target == prep.target.name and u.connection == conn.name
+    ]
+    if runs:
+        last = max(runs, key=lambda u: u.started)
+        err(
+            f"Found an unfinished run of {prep.file} (started {last.started}): "
+            f"{last.done} row(s) done, {last.left} to go. Continuing it; "
+            f"results go to {last.results.name}."
+        )
+        return last.results, True
+    if resume:
+        raise BadInput(
+            f"There is no unfinished run of {prep.file} on '{conn.name}' in {Path.cwd()}.",
+            hint="Give --results RESULTS.xlsx of the run to continue, or leave out --resume.",
+        )
+    out = default_results_path(prep.path)
     _check_output(out)
+    return out, False
+
+
+def _apply_tui(prep: Prepared, conn: Connection, out: Path, resume: bool, *options: Any) -> int:
+    """The plan screen with apply; exit 0 when every row applied (or nothing was)."""
+    from rowpush.tui.app import build_app
+    from rowpush.tui.sources import RunApplier, apply_plan
+
+    batch_size, rate, concurrency = options
+    source = apply_plan(
+        prep, conn, out, resume=resume, batch_size=batch_size, rate=rate, concurrency=concurrency
+    )
+    assert isinstance(source.applier, RunApplier)
+    run = source.applier.run
+    try:
+        build_app(source).run()
+    finally:
+        run.close()
+    if run.final is None:
+        err("Nothing was applied.")
+        return 0
+    print(f"Results: {out}")
+    return 1 if any(run.final.get(s) for s in ("failed", "skipped", "unknown")) else 0
+
+
+def _run_apply(
+    prep: Prepared,
+    conn: Connection,
+    out: Path,
+    *,
+    yes: bool,
+    resume: bool = False,
+    retry_of: str | None = None,
+    **options: Any,
+) -> None:
+    from rowpush.engine.runs import apply_file
+
     callbacks = ConsoleCallbacks(prep, conn, ask=not yes)
     try:
         report = asyncio.run(
@@ -325,20 +425,136 @@ def apply_cmd(
                 conn,
                 results=out,
                 callbacks=callbacks,
-                batch_size=batch_size,
-                rate=rate,
-                concurrency=concurrency,
-                skip_invalid=skip_invalid,
+                resume=resume,
+                retry_of=retry_of,
+                **options,
             )
         )
     except KeyboardInterrupt:
         callbacks.close()
         if out.exists():
             err(f"Interrupted. What was done so far is in {out}; rows not sent are 'skipped'.")
+        err("Run the same command again to continue: rows already sent are not sent again.")
         raise
     finally:
         callbacks.close()
     raise typer.Exit(report_apply(report))
+
+
+@app.command("retry")
+def retry_cmd(
+    results_file: Annotated[
+        Path, typer.Argument(help="A results workbook of an earlier apply.", show_default=False)
+    ],
+    connection: Annotated[
+        str | None,
+        typer.Option("--connection", "-c", help="Connection (default: the one the run used)."),
+    ] = None,
+    yes: YesOpt = False,
+    results: ResultsOpt = None,
+    batch_size: BatchOpt = None,
+    rate: RateOpt = None,
+    concurrency: ConcurrencyOpt = 4,
+) -> None:
+    """Plan the failed and never-sent rows of a results workbook again and apply them."""
+    from rowpush.engine.results_book import open_results
+    from rowpush.engine.runs import prepare_retry
+
+    if not yes and not sys.stdin.isatty():
+        raise BadInput(
+            "retry changes live records and needs a confirmation.",
+            hint="Not running in a terminal: add --yes to apply without asking.",
+        )
+    book = open_results(results_file)
+    name = connection or book.connection
+    if not name:
+        raise BadInput(
+            f"{results_file.name} does not say which connection it used.",
+            hint="Pass -c CONNECTION.",
+        )
+    conn = _connection(name)
+    prep = prepare_retry(results_file)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = results or results_file.with_name(f"{results_file.stem}-retry-{stamp}.xlsx")
+    _check_output(out)
+    _run_apply(
+        prep,
+        conn,
+        out,
+        yes=yes,
+        retry_of=results_file.name,
+        batch_size=batch_size,
+        rate=rate,
+        concurrency=concurrency,
+    )
+
+
+@app.command("show")
+def show_cmd(
+    results_file: Annotated[Path, typer.Argument(help="A results workbook.", show_default=False)],
+    text: Annotated[
+        bool, typer.Option("--text", help="Print a summary even in a terminal (no UI).")
+    ] = False,
+) -> None:
+    """Audit a results workbook: the terminal UI on a terminal, else a text summary."""
+    from rowpush.engine.results_book import open_results
+
+    book = open_results(results_file)
+    if sys.stdout.isatty() and not text:
+        _show_tui(book)
+        return
+    counts = book.counts()
+    print(f"{results_file.name}: {book.target} on '{book.connection or '?'}'")
+    print(", ".join(f"{n} {status.value}" for status, n in counts.items() if n) or "no rows")
+    rows = [("ROW", "STATUS", "HTTP", "MESSAGE")]
+    for row in book.rows():
+        if row.status.value in ("failed", "skipped", "unknown"):
+            code = "" if row.http_status is None else str(row.http_status)
+            rows.append((str(row.row), row.status.value, code, _short(row.message, 70)))
+    if len(rows) > 1:
+        _print_table(rows)
+
+
+def _show_tui(book: Any) -> None:
+    from rowpush.config import load_config
+    from rowpush.tui.app import build_app
+    from rowpush.tui.sources import ResultsSource
+
+    try:
+        names: list[str] = list(load_config().connections)
+    except RowpushError:
+        names = []
+
+    def retry(name: str) -> Any:
+        from rowpush.engine.runs import prepare_retry
+        from rowpush.tui.sources import apply_plan
+
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = book.path.with_name(f"{book.path.stem}-retry-{stamp}.xlsx")
+        return apply_plan(prepare_retry(book.path), _connection(name), out, retry_of=book.path.name)
+
+    build_app(ResultsSource(book, retry=retry, connections=names)).run()
+
+
+results_app = typer.Typer(help="Work with results workbooks and their journals.")
+app.add_typer(results_app, name="results")
+
+
+@results_app.command("rebuild")
+def results_rebuild_cmd(
+    journal: Annotated[
+        Path, typer.Argument(help="RESULTS.xlsx.journal left by a run.", show_default=False)
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Workbook to write (default: the run's own)."),
+    ] = None,
+) -> None:
+    """Write a run's results workbook from its journal (e.g. after a crash)."""
+    from rowpush.engine.apply_run import rebuild_results
+
+    out, counts = rebuild_results(journal, output)
+    print(f"Wrote {out}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + ".")
 
 
 def report_apply(report: ApplyReport) -> int:
@@ -351,11 +567,17 @@ def report_apply(report: ApplyReport) -> int:
         err("Apply cancelled; nothing was sent.")
         return 0
     c = report.counts
+    unknown = f", {c['unknown']} unknown" if c.get("unknown") else ""
     print(
         f"Applied: {c.get('created', 0)} created, {c.get('updated', 0)} updated, "
         f"{c.get('unchanged', 0)} unchanged, {c.get('failed', 0)} failed, "
-        f"{c.get('invalid', 0)} invalid, {c.get('skipped', 0)} skipped."
+        f"{c.get('invalid', 0)} invalid, {c.get('skipped', 0)} skipped{unknown}."
     )
+    if unknown:
+        err(
+            "Rows marked 'unknown' were sent but no answer came and no lookup could tell "
+            "whether they landed: check them before sending them again."
+        )
     if report.results:
         print(f"Results: {report.results}")
     return 0 if report.ok else 1
@@ -417,8 +639,9 @@ class ConsoleCallbacks(Callbacks):
     def outcomes(self, outcomes: Sequence[Outcome]) -> None:
         from rowpush.model import Status
 
-        self.done += len(outcomes)
-        self.failed += sum(o.status is Status.FAILED for o in outcomes)
+        settled = [o for o in outcomes if o.status is not Status.UNKNOWN]  # unknown: again later
+        self.done += len(settled)
+        self.failed += sum(o.status is Status.FAILED for o in settled)
         if self._progress is not None:
             self._progress.update(self._task, completed=self.done, failed=self.failed)
 
@@ -457,18 +680,68 @@ def sandbox_cmd(
     fail_rate: Annotated[
         float, typer.Option("--fail-rate", min=0.0, max=1.0, help="Share of random 5xx answers.")
     ] = 0.0,
+    throttle_rate: Annotated[
+        float,
+        typer.Option(
+            "--429-rate",
+            min=0.0,
+            max=1.0,
+            help="Share of answers throttled (each API's own 429/403 shape, Retry-After: 1).",
+        ),
+    ] = 0.0,
+    timeout_rate: Annotated[
+        float,
+        typer.Option(
+            "--timeout-rate",
+            min=0.0,
+            max=1.0,
+            help="Share of requests that hang --hang-seconds unhandled, then 504.",
+        ),
+    ] = 0.0,
+    drop_rate: Annotated[
+        float,
+        typer.Option(
+            "--drop-rate",
+            min=0.0,
+            max=1.0,
+            help="Share of requests handled, then cut mid-answer (the change lands).",
+        ),
+    ] = 0.0,
+    hang_seconds: Annotated[
+        float,
+        typer.Option("--hang-seconds", min=0.0, help="How long a --timeout-rate request hangs."),
+    ] = 30.0,
     latency: Annotated[
         int, typer.Option("--latency", min=0, help="Added latency per request, ms.")
     ] = 0,
     token_ttl: Annotated[
-        int, typer.Option("--token-ttl", min=1, help="Lifetime of access tokens, seconds.")
-    ] = 3600,
+        int | None,
+        typer.Option(
+            "--token-ttl",
+            min=1,
+            help="Lifetime of access tokens on every API, seconds "
+            "(default: each API's own, m3ter 5 h, the others 1 h).",
+        ),
+    ] = None,
 ) -> None:
     """Run the local sandbox emulating the vendor APIs until interrupted."""
     from rowpush.sandbox.options import RATE_PRESETS, SandboxOptions
     from rowpush.sandbox.server import render_config, serve
 
-    options = SandboxOptions(fail_rate=fail_rate, latency_ms=latency, token_ttl=token_ttl)
+    try:
+        options = SandboxOptions(
+            fail_rate=fail_rate,
+            throttle_rate=throttle_rate,
+            timeout_rate=timeout_rate,
+            drop_rate=drop_rate,
+            hang_seconds=hang_seconds,
+            latency_ms=latency,
+            token_ttl=token_ttl,
+        )
+    except ValueError as exc:  # the fault rates add up to more than 1
+        raise BadInput(
+            f"{exc}.", hint="Lower --fail-rate, --429-rate, --timeout-rate or --drop-rate."
+        ) from None
     if rate_limit in RATE_PRESETS:
         options.rate_window = RATE_PRESETS[rate_limit]
     elif rate_limit:

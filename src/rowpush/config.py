@@ -11,12 +11,17 @@ The file is found in this order: the path in `ROWPUSH_CONFIG`, `rowpush.toml` in
 working directory, then `rowpush/rowpush.toml` in the user config directory
 (`$XDG_CONFIG_HOME` or `~/.config`). Values are resolved only when asked for, so a
 missing secret is reported for the connection that needs it, never for others.
+
+`Config.warnings_for(name)` says what to tell the user each time a connection is
+used: a file that holds secrets written out (not `${ENV}` or `keyring:` references)
+while other users can read it, and a connection with `verify = false`.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -116,6 +121,23 @@ class Connection:
                     found.append(value)
         return found
 
+    def literal_secrets(self) -> list[str]:
+        """Names of the secret settings written out in the file rather than referred to
+        (`${ENV}` or `keyring:`): whoever can read the file can read these."""
+        return [
+            key for key, value in self.settings.items() if is_secret_key(key) and _is_literal(value)
+        ]
+
+    def warnings(self) -> list[str]:
+        """What the user should hear each time this connection is used."""
+        found: list[str] = []
+        if not self.verify:
+            found.append(
+                f"connection '{self.name}': TLS certificate verification is off "
+                "(verify = false); use it only against a test server"
+            )
+        return found
+
     def _resolve(self, key: str, value: str) -> str:
         if value.startswith("keyring:"):
             return self._from_keyring(key, value.removeprefix("keyring:"))
@@ -171,6 +193,42 @@ class Config:
                 hint=f"Add a [connections.{name}] table to rowpush.toml, "
                 "or run `rowpush sandbox --config-out rowpush.toml` to get one for the sandbox.",
             ) from None
+
+    def warnings_for(self, name: str) -> list[str]:
+        """Warnings to show whenever connection `name` is used: the file holding secrets
+        is readable by other users (whichever connection they belong to: the whole file
+        is exposed), and the connection's own (see `Connection.warnings`)."""
+        found: list[str] = []
+        if self.exposes_secrets():
+            shown = shlex.quote(str(self.path))
+            found.append(
+                f"{self.path} is readable by other users and holds secrets; run chmod 600 {shown}"
+            )
+        found.extend(self.connection(name).warnings())
+        return found
+
+    def exposes_secrets(self) -> bool:
+        """True when the file is readable by its group or others (POSIX) and some
+        connection writes a secret in it literally."""
+        if self.path is None or os.name != "posix":
+            return False
+        try:
+            mode = self.path.stat().st_mode
+        except OSError:
+            return False
+        if not mode & 0o077:
+            return False
+        return any(conn.literal_secrets() for conn in self.connections.values())
+
+
+def _is_literal(value: object) -> bool:
+    """True when a setting's value is written out, not a `${ENV}` or `keyring:` reference
+    (text left around a reference counts as written out: it may be part of the secret)."""
+    if isinstance(value, str):
+        if value.startswith("keyring:"):
+            return False
+        return bool(_ENV_REF.sub("", value).strip())
+    return not isinstance(value, bool) and isinstance(value, int | float)
 
 
 def find_config(cwd: Path | None = None) -> Path | None:

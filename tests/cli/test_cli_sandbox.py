@@ -10,6 +10,11 @@ import tomllib
 from pathlib import Path
 
 import httpx
+import pytest
+
+import rowpush.sandbox.server
+from rowpush.cli import main
+from rowpush.sandbox.options import SandboxOptions
 
 
 def test_sandbox_serves_until_interrupted_and_writes_its_config(tmp_path: Path) -> None:
@@ -68,3 +73,35 @@ def test_sandbox_refuses_a_bad_rate_limit(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "--rate-limit 'fast' is not understood" in done.stderr
     assert "halo-700" in done.stderr
+
+
+def test_sandbox_fault_flags_reach_the_sandbox_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[SandboxOptions] = []
+
+    def serve(host: str, port: int, options: SandboxOptions, **_: object) -> None:
+        served.append(options)
+
+    monkeypatch.setattr(rowpush.sandbox.server, "serve", serve)
+    flags = ["--fail-rate", "0.2", "--429-rate", "0.1", "--timeout-rate", "0.05"]
+    flags += ["--drop-rate", "0.02", "--hang-seconds", "2", "--token-ttl", "30"]
+    for argv in (["sandbox"], ["sandbox", *flags]):
+        with pytest.raises(SystemExit) as done:
+            main(argv)
+        assert done.value.code == 0
+    default, chosen = served
+    assert (default.throttle_rate, default.timeout_rate, default.drop_rate) == (0.0, 0.0, 0.0)
+    assert (default.hang_seconds, default.token_ttl) == (30.0, None)
+    rates = (chosen.fail_rate, chosen.throttle_rate, chosen.timeout_rate, chosen.drop_rate)
+    assert rates == (0.2, 0.1, 0.05, 0.02)
+    assert (chosen.hang_seconds, chosen.token_ttl) == (2.0, 30)
+
+
+def test_sandbox_refuses_fault_rates_adding_up_past_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["sandbox", "--fail-rate", "0.8", "--drop-rate", "0.5"])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert "add up to 1.3; they must add up to 1 at most" in err
+    assert "--drop-rate" in err

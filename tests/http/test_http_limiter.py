@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import pytest
+from http_fakes import limit_holds
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,8 +18,6 @@ if TYPE_CHECKING:
     from http_fakes import FakeClock
 
 pytestmark = pytest.mark.anyio
-
-EPSILON = 1e-9  # evenly spaced starts add up in floating point
 
 
 async def start_all(limiter: RateLimiter, clock: FakeClock, n: int) -> list[float]:
@@ -32,23 +30,6 @@ async def start_all(limiter: RateLimiter, clock: FakeClock, n: int) -> list[floa
 
     await asyncio.gather(*(one() for _ in range(n)))
     return sorted(starts)
-
-
-def limit_holds(starts: list[float], rate: Rate) -> bool:
-    """No window of the rate's length holds more starts than the rate's count.
-
-    A fractional count is checked over the smallest whole number of windows
-    (2.5/s: at most 5 in any 2 s), as any 1 s holding at most 2 would average 2/s.
-    """
-    windows = Fraction(rate.count).limit_denominator(1000).denominator
-    return most_in_any_window(starts, rate.per * windows) <= rate.count * windows
-
-
-def most_in_any_window(starts: list[float], window: float) -> int:
-    """The largest number of starts within any half-open window [t, t + window)."""
-    return max(
-        sum(1 for other in starts if start <= other < start + window - EPSILON) for start in starts
-    )
 
 
 @pytest.mark.parametrize("text", ["5/s", "2.5/s", "7/10s", "100/min", "3/2s", "1/h"])

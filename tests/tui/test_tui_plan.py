@@ -157,5 +157,6 @@ def test_plan_screen_snapshot(snap_compare: Any) -> None:
     "5 rows planned"; five rows coloured by status (green create, yellow updates, grey
     unchanged, red invalid) with one-line summaries such as "item_tax_code: 1 → 2"; the
     detail pane for the invalid row 6 naming column C (price), value "abc" and the problem;
-    and the footer listing the a/c/u/n/i/j/q keys."""
+    the counters with their filter keys underlined (a, c, u, n, i); and the footer listing
+    j Next invalid, / Search, ? Help and q Quit (no Mark or Apply: `plan --tui` only looks)."""
     assert snap_compare(make_app(), terminal_size=(80, 24), press=["j"], run_before=loaded)

@@ -32,7 +32,14 @@ if TYPE_CHECKING:
     from rowpush.engine.journal import Journal
     from rowpush.engine.runs import Prepared
 
-__all__ = ["SETTLE_ROUNDS", "ApplyRun", "Unfinished", "find_unfinished", "journal_path"]
+__all__ = [
+    "SETTLE_ROUNDS",
+    "ApplyRun",
+    "Unfinished",
+    "find_unfinished",
+    "journal_path",
+    "rebuild_results",
+]
 
 SETTLE_ROUNDS = 3
 """How many times a row whose answer was lost may be sent again before it is failed."""
@@ -55,6 +62,9 @@ class Unfinished:
     started: str
     done: int
     left: int
+    target: str = ""
+    connection: str = ""
+    input_sha256: str = ""
 
 
 class ApplyRun:
@@ -82,6 +92,8 @@ class ApplyRun:
         self.concurrency = concurrency
         self.transport = transport
         self.sent_any = journal.meta().get("sent") == "1"
+        self.final: dict[str, int] | None = None
+        """Rows by final status, once `send` wrote the results workbook."""
 
     # -- starting -------------------------------------------------------------------
 
@@ -251,7 +263,7 @@ class ApplyRun:
                 else:
                     await self._settle(client, record, last=True)
         finally:
-            counts = self.write_results()
+            self.final = counts = self.write_results()
         return counts
 
     async def _settle(self, client: httpx.AsyncClient, sink: OutcomeSink, *, last: bool) -> None:
@@ -325,6 +337,9 @@ def read_unfinished(path: Path) -> Unfinished | None:
         started=meta.get("started", "?"),
         done=total - left,
         left=left,
+        target=meta.get("target", ""),
+        connection=meta.get("connection", ""),
+        input_sha256=meta.get("input_sha256", ""),
     )
 
 
@@ -345,6 +360,49 @@ def find_unfinished(input_file: Path, folder: Path) -> list[Unfinished]:
         if run is not None and run.left:
             found.append(run)
     return found
+
+
+def rebuild_results(journal: Path, out: Path | None = None) -> tuple[Path, dict[str, int]]:
+    """Write the results workbook of a run from its journal alone (after a crash)."""
+    from rowpush.engine.journal import Journal
+    from rowpush.engine.results import RunInfo, file_sha256, write_results
+    from rowpush.engine.runs import prepare
+
+    if not journal.is_file():
+        raise BadInput(
+            f"{journal}: no such journal.",
+            hint="Journals sit beside the results: RESULTS.xlsx.journal.",
+        )
+    with Journal(journal) as book:
+        meta = book.meta()
+        if "input_file" not in meta:
+            raise BadInput(f"{journal}: this journal does not say which sheet it applied.")
+        source = Path(meta["input_file"])
+        if not source.is_file():
+            raise BadInput(
+                f"{journal.name}: its input sheet {source} is gone.",
+                hint="The results workbook repeats every input row, so it needs the sheet.",
+            )
+        if file_sha256(source) != meta.get("input_sha256"):
+            raise BadInput(
+                f"{journal.name}: {source.name} changed since the run; its rows no longer match.",
+                hint="Put back the sheet as it was when the run started.",
+            )
+        prep = prepare(source, target=meta.get("target"), sheet=meta.get("sheet") or None)
+        target = Path(out or meta.get("results") or str(journal).removesuffix(".journal"))
+        info = RunInfo(
+            target=meta.get("target", prep.target.name),
+            connection=meta.get("connection", ""),
+            base_url=meta.get("base_url", ""),
+            input_file=source,
+            input_sha256=meta.get("input_sha256", ""),
+            sheet=prep.sheet.name,
+            started=datetime.fromisoformat(meta["started"]) if "started" in meta else _now(),
+            finished=_now(),
+            retry_of=meta.get("retry_of") or None,
+        )
+        counts = write_results(target, prep.sheet, book, info)
+    return target, counts
 
 
 def remove_journal(path: Path) -> None:

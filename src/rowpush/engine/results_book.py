@@ -19,8 +19,9 @@ __all__ = ["RETRY_STATUSES", "ResultRow", "ResultsBook", "open_results"]
 
 RESULT_SHEET = "Results"
 SUMMARY_SHEET = "Summary"
-#: What `retry` sends again: rows that failed, were never sent, or whose outcome is unknown.
-RETRY_STATUSES = frozenset({Status.FAILED, Status.SKIPPED, Status.UNKNOWN})
+#: What `retry` sends again: rows that failed or were never sent. An `unknown` row may have
+#: landed: the user checks it first (a blind resend could create it twice).
+RETRY_STATUSES = frozenset({Status.FAILED, Status.SKIPPED})
 _OUTCOME_COLUMNS = ("_row", "_status", "_http_status", "_message", "_remote_id", "_at")
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "export_target",
     "plan_changes",
     "prepare",
+    "prepare_retry",
 ]
 
 
@@ -80,6 +81,19 @@ def prepare(path: Path, *, target: str | None = None, sheet: str | None = None) 
     return Prepared(path, opened, target_cls, hmap)
 
 
+def prepare_retry(results: Path) -> Prepared:
+    """The rows of a results workbook to send again (failed, skipped), as a sheet to plan."""
+    from rowpush.engine.results_book import open_results
+
+    book = open_results(results)
+    target_cls = get_target(book.target)
+    sheet = book.input_sheet()
+    hmap = map_headers(target_cls, sheet.headers, results.name)
+    if hmap.errors:
+        raise SheetError("\n".join(e.message for e in hmap.errors))
+    return Prepared(results, sheet, target_cls, hmap)
+
+
 @contextlib.asynccontextmanager
 async def connect(
     target: Target,
@@ -117,6 +131,7 @@ async def connect(
         base_url,
         auth=target.api.auth(conn),
         rate=parsed,
+        adaptive=not (rate or conn.rate),  # the API's default adapts; a chosen rate stays
         policy=policy,
         headers=target.api.headers(conn),
         verify=conn.verify,

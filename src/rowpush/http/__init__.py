@@ -1,13 +1,15 @@
 """Talking to APIs politely: clients, auth flows, rate limits and retries.
 
 - `rate.Rate`: "300/5min" and friends, parsed.
-- `limiter.RateLimiter`: never more requests than the rate allows; pauses on 429.
+- `limiter.RateLimiter`: never more requests than the rate allows; pauses on 429;
+  with an `AdaptivePolicy`, halves its rate on throttles and wins it back slowly.
 - `retry`: `RetryPolicy`, `classify` (the one place deciding retry or final),
   `parse_retry_after`, `NOT_IDEMPOTENT` for creates that must not be sent twice.
 - `transport.PoliteTransport`: the limiter and retries around the real transport.
 - `auth`: `ClientCredentials` (OAuth2, and `.key_pair` for key → JWT), `ApiKeyHeader`,
   `BearerToken`.
-- `client.build_client`: the one place that builds an `httpx.AsyncClient`.
+- `client.build_client`: the one place that builds an `httpx.AsyncClient`;
+  `client.limiter_of` gives back its limiter.
 
 This layer knows nothing of sheets, targets or the engine. Names are re-exported
 lazily so that importing `rowpush.http.rate` does not import httpx.
@@ -20,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rowpush.http.auth import ApiKeyHeader, BearerToken, ClientCredentials
-    from rowpush.http.client import build_client
-    from rowpush.http.limiter import LimiterState, RateLimiter
+    from rowpush.http.client import build_client, limiter_of
+    from rowpush.http.limiter import AdaptivePolicy, LimiterState, RateLimiter
     from rowpush.http.rate import Rate
     from rowpush.http.retry import (
         NOT_IDEMPOTENT,
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NOT_IDEMPOTENT",
+    "AdaptivePolicy",
     "ApiKeyHeader",
     "BearerToken",
     "ClientCredentials",
@@ -48,6 +51,7 @@ __all__ = [
     "build_client",
     "classify",
     "connection_failed",
+    "limiter_of",
     "parse_retry_after",
 ]
 
@@ -56,6 +60,8 @@ _HOME = {
     "BearerToken": "auth",
     "ClientCredentials": "auth",
     "build_client": "client",
+    "limiter_of": "client",
+    "AdaptivePolicy": "limiter",
     "LimiterState": "limiter",
     "RateLimiter": "limiter",
     "Rate": "rate",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+import weakref
 from collections.abc import Mapping
 
 import httpx
@@ -10,14 +12,17 @@ import httpx
 from rowpush import __version__
 from rowpush.errors import ConfigError
 from rowpush.http.auth import ClientCredentials
-from rowpush.http.limiter import RateLimiter, Sleep
+from rowpush.http.limiter import Clock, RateLimiter, Sleep
 from rowpush.http.rate import Rate
 from rowpush.http.retry import RetryPolicy
 from rowpush.http.transport import OnEvent, PoliteTransport
 
-__all__ = ["USER_AGENT", "build_client"]
+__all__ = ["USER_AGENT", "build_client", "limiter_of"]
 
 USER_AGENT = f"rowpush/{__version__}"
+
+_LIMITERS: weakref.WeakKeyDictionary[httpx.AsyncClient, RateLimiter] = weakref.WeakKeyDictionary()
+"""The limiter of each client `build_client` made, for `limiter_of`."""
 
 
 def build_client(
@@ -25,6 +30,7 @@ def build_client(
     *,
     auth: httpx.Auth | None = None,
     rate: Rate | None = None,
+    adaptive: bool = False,
     limiter: RateLimiter | None = None,
     policy: RetryPolicy | None = None,
     headers: Mapping[str, str] | None = None,
@@ -34,6 +40,7 @@ def build_client(
     transport: httpx.AsyncBaseTransport | None = None,
     on_event: OnEvent | None = None,
     sleep: Sleep = asyncio.sleep,
+    clock: Clock = time.monotonic,
 ) -> httpx.AsyncClient:
     """A client for one connection: keep-alive, rate limited, retried, authenticated.
 
@@ -45,11 +52,16 @@ def build_client(
     - `rate` limits requests per window; give `limiter` instead to read its
       `state` in a progress display or to share it between clients (m3ter's
       per-organisation limit spans both of its hosts). Not both.
+    - `adaptive=True` makes `rate` a ceiling: halved on each throttle (one burst of
+      429s halves it once), won back slowly (see `AdaptivePolicy`). For a rate the
+      user did not set, such as an API's default; a rate the user set stays fixed.
+      With `limiter`, say `RateLimiter(rate, adaptive=True)` instead.
+    - `limiter_of(client)` gives the limiter back, for its `state`.
     - `policy` sets retries (default `RetryPolicy()`); `on_event` hears about each
       429 pause, retry and give-up.
     - Every request carries `User-Agent: rowpush/<version>` unless `headers` says
       otherwise; `timeout` applies to each attempt (connect, read, write, pool),
-      not to the waits between attempts.
+      not to the waits between attempts. `sleep` and `clock` are for fake clocks.
     - A `ClientCredentials` auth is bound to the client: its token requests go
       through it (limited and retried too).
     """
@@ -61,8 +73,10 @@ def build_client(
         )
     if rate is not None and limiter is not None:
         raise ValueError("give build_client a rate or a limiter, not both")
+    if adaptive and limiter is not None:
+        raise ValueError("adaptive is for the limiter build_client makes, not one it is given")
     if limiter is None:
-        limiter = RateLimiter(rate, sleep=sleep)
+        limiter = RateLimiter(rate, adaptive=adaptive, clock=clock, sleep=sleep)
     if transport is None:
         transport = httpx.AsyncHTTPTransport(
             verify=verify,
@@ -83,7 +97,14 @@ def build_client(
     )
     if isinstance(auth, ClientCredentials):
         auth.bind(client)
+    _LIMITERS[client] = limiter
     return client
+
+
+def limiter_of(client: httpx.AsyncClient) -> RateLimiter | None:
+    """The limiter of a client made by `build_client` (None for any other client),
+    so that a progress display can read its `state`."""
+    return _LIMITERS.get(client)
 
 
 def _environment_proxy(url: httpx.URL) -> str | None:

@@ -55,6 +55,9 @@ class PoliteTransport(httpx.AsyncBaseTransport):
 
     - THROTTLED (429): pause the whole limiter for Retry-After (or the backoff),
       then try again; every other request of the connection waits too.
+    - Every answer is reported to the limiter (`answered`), so that an adaptive
+      one slows down on throttles, the given-up ones included, and speeds up
+      again on the rest. Transport errors say nothing about the rate: not reported.
     - RETRY: this request alone sleeps Retry-After (if the server sent one) or
       `policy.backoff(attempt)`, then tries again.
     - After `policy.max_attempts` attempts, or a Retry-After beyond
@@ -88,7 +91,7 @@ class PoliteTransport(httpx.AsyncBaseTransport):
         attempt = 0
         while True:
             attempt += 1
-            await self.limiter.acquire()
+            ticket = await self.limiter.acquire()
             try:
                 response = await self.inner.handle_async_request(request)
             except Exception as exc:
@@ -106,6 +109,7 @@ class PoliteTransport(httpx.AsyncBaseTransport):
             if policy.is_throttled is not None and response.status_code >= 400:
                 await response.aread()  # the hook looks at the body of an error
             verdict = classify(response, idempotent=idempotent, policy=policy)
+            self.limiter.answered(ticket, throttled=verdict is Verdict.THROTTLED)
             if verdict is Verdict.FINAL:
                 return response
             retry_after = parse_retry_after(response.headers.get("Retry-After"), self._wall_clock())
@@ -114,12 +118,15 @@ class PoliteTransport(httpx.AsyncBaseTransport):
                 self._emit("giveup", attempt, 0.0, request, response=response)
                 return response
             wait = retry_after if retry_after is not None else policy.backoff(attempt)
-            await _discard(response)
             if verdict is Verdict.THROTTLED:
+                # Pause before any await: a request starting in between would meet the
+                # same throttle and, started after the slow-down, slow it down again.
                 self.limiter.pause(wait)  # the next acquire() waits it out, with everyone
                 self._emit("throttled", attempt, wait, request, response=response)
+                await _discard(response)
             else:
                 self._emit("retry", attempt, wait, request, response=response)
+                await _discard(response)
                 await self._sleep(wait)
 
     async def aclose(self) -> None:

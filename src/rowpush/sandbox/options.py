@@ -77,10 +77,18 @@ class SandboxOptions:
     """Send ``Retry-After`` (whole seconds) on 429. Assumed: Halo does not document it."""
     fail_rate: float = 0.0
     """Probability (0-1) that a request fails with a random 500/502/503 before touching state."""
+    throttle_rate: float = 0.0
+    """Probability (0-1) of the API's own throttle answer (``Retry-After: 1``), state untouched."""
+    timeout_rate: float = 0.0
+    """Probability (0-1) that a request hangs ``hang_seconds`` before the API runs, then 504."""
+    drop_rate: float = 0.0
+    """Probability (0-1) that the API handles a request, then the connection drops mid-answer."""
+    hang_seconds: float = 30.0
+    """Seconds an injected timeout hangs: longer than a client's timeout, so the client gives up."""
     latency_ms: int = 0
     """Delay added to every response, in milliseconds."""
-    token_ttl: int = 3600
-    """Seconds an access token lives (``expires_in``)."""
+    token_ttl: int | None = None
+    """Seconds every API's tokens live (``expires_in``); None: each API's own (1 h; m3ter 5 h)."""
     seed: int = 1
     """Seeds the demo data and the fault dice, so runs are repeatable."""
     log_limit: int = 10_000
@@ -131,14 +139,35 @@ class SandboxOptions:
         return found
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.fail_rate <= 1.0:
-            raise ValueError(f"fail_rate must be between 0 and 1, got {self.fail_rate}")
+        rates = self.fault_rates()
+        for name, rate in rates.items():
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {rate}")
+        total = sum(rates.values())
+        if total > 1.0 + 1e-9:  # one roll picks at most one fault per request
+            names = ", ".join(rates)
+            raise ValueError(f"{names} add up to {total:g}; they must add up to 1 at most")
+        if not 0.0 <= self.hang_seconds < math.inf:
+            raise ValueError(f"hang_seconds must be 0 or more, got {self.hang_seconds}")
         if self.latency_ms < 0:
             raise ValueError(f"latency_ms must be 0 or more, got {self.latency_ms}")
-        if self.token_ttl < 0:
+        if self.token_ttl is not None and self.token_ttl < 0:
             raise ValueError(f"token_ttl must be 0 or more, got {self.token_ttl}")
         if self.rate_limit is not None:
             RateWindow.per_second(self.rate_limit)  # raises on a bad rate
+
+    def fault_rates(self) -> dict[str, float]:
+        """The injected-fault probabilities by option name, in the order one roll checks them."""
+        return {
+            "fail_rate": self.fail_rate,
+            "throttle_rate": self.throttle_rate,
+            "timeout_rate": self.timeout_rate,
+            "drop_rate": self.drop_rate,
+        }
+
+    def token_lifetime(self, documented: int) -> int:
+        """``token_ttl``, or the API's ``documented`` lifetime when it is None."""
+        return documented if self.token_ttl is None else self.token_ttl
 
     def window(self) -> RateWindow | None:
         """The rolling window every API's limiter enforces, or None for no limit."""

@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 
 from rowpush.sandbox.app import CONNECTIONS, SandboxState, create_app
 from rowpush.sandbox.clock import Clock, monotonic
+from rowpush.sandbox.gateway import hide_dropped_connections
 from rowpush.sandbox.options import SandboxOptions
 
 STARTUP_TIMEOUT = 10.0
@@ -121,7 +122,9 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def quiet_config(app: Any) -> uvicorn.Config:
-    """Uvicorn settings without access logs or changes to the process's logging setup."""
+    """Uvicorn settings without access logs or changes to the process's logging setup
+    (beyond keeping injected connection drops out of uvicorn's error log)."""
+    hide_dropped_connections()
     return uvicorn.Config(
         app,
         log_config=None,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from textual.app import App
 from textual.screen import Screen
 
@@ -18,9 +21,13 @@ class RowpushApp(App[None]):
     TITLE = "rowpush"
     ENABLE_COMMAND_PALETTE = False  # keys are in the footer; frees ctrl+p
 
-    def __init__(self, source: PlanSource | ResultsSource) -> None:
+    def __init__(
+        self, source: PlanSource | ResultsSource, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         super().__init__()
         self.source = source
+        self.clock = clock
+        """What the apply screen measures speed and ETA with (tests pass a fixed one)."""
         self.plan_screen: PlanScreen | None = None
         if isinstance(source, PlanSource):
             self.plan_screen = PlanScreen(source)
@@ -44,6 +51,8 @@ class RowpushApp(App[None]):
         return self.plan_screen.counts
 
 
-def build_app(source: PlanSource | ResultsSource) -> RowpushApp:
+def build_app(
+    source: PlanSource | ResultsSource, *, clock: Callable[[], float] = time.monotonic
+) -> RowpushApp:
     """Build the app around a plan (live, or a fixed list in tests) or a results workbook."""
-    return RowpushApp(source)
+    return RowpushApp(source, clock)

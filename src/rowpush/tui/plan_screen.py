@@ -1,33 +1,45 @@
-"""The plan screen: what apply would do, row by row, filtered by status.
+"""The plan screen: what apply would do, row by row, filtered by status or text.
 
-It only draws: the rows come from a `PlanSource`, their wording from `render`.
+It only draws: the rows come from a `PlanSource`, their wording from `render`, and
+applying is the source's `Applier` (the engine's `ApplyRun`). With an applier the
+user may mark rows (space) and apply all of them or just the marked or shown ones.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.coordinate import Coordinate
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 from rowpush.errors import RowpushError
 from rowpush.model import Action, Change
+from rowpush.tui.dialogs import Choice, ConfirmApply, HelpScreen
 from rowpush.tui.render import STATUS_STYLE, count_actions, detail_lines, summary
 from rowpush.tui.sources import PlanSource
 
 __all__ = ["PlanScreen"]
 
 SUMMARY_WIDTH = 60
+FLUSH_ROWS = 500
+"""Rows drawn at once while the plan streams in (fewer redraws for long sheets)."""
+FLUSH_SECONDS = 0.2
 LABELS = {
     Action.CREATE: "create",
     Action.UPDATE: "update",
     Action.UNCHANGED: "unchanged",
     Action.INVALID: "invalid",
 }
+FILTER_KEYS = {Action.CREATE: "c", Action.UPDATE: "u", Action.UNCHANGED: "n", Action.INVALID: "i"}
+MARK = "●"
+SENT = (Action.CREATE, Action.UPDATE)
 
 
 def _clip(text: str, width: int) -> str:
@@ -49,16 +61,34 @@ class PlanScreen(Screen[None]):
     PlanScreen #progress.error { color: $error; }
     PlanScreen #rows { height: 1fr; }
     PlanScreen #detail { height: 8; padding: 0 1; border-top: solid $primary; }
+    PlanScreen #search { dock: bottom; display: none; }
+    PlanScreen #search.open { display: block; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "filter('all')", "All"),
-        Binding("c", "filter('create')", "Create"),
-        Binding("u", "filter('update')", "Update"),
-        Binding("n", "filter('unchanged')", "Unchanged"),
-        Binding("i", "filter('invalid')", "Invalid"),
+        # the filter keys are written on the counters themselves, which saves the footer
+        Binding("a", "filter('all')", "All", show=False),
+        Binding("c", "filter('create')", "Create", show=False),
+        Binding("u", "filter('update')", "Update", show=False),
+        Binding("n", "filter('unchanged')", "Unchanged", show=False),
+        Binding("i", "filter('invalid')", "Invalid", show=False),
         Binding("j", "next_invalid", "Next invalid"),
+        Binding("slash", "search", "Search"),
+        Binding("space", "mark", "Mark"),
+        Binding("A", "apply", "Apply…"),
+        Binding("question_mark", "help", "Help"),
         Binding("q", "app.quit", "Quit"),
+        Binding("escape", "close_search", "Close search", show=False),
+    ]
+
+    KEYS_HELP: ClassVar[list[tuple[str, str]]] = [
+        ("a c u n i", "show all rows, or only create / update / unchanged / invalid"),
+        ("j", "jump to the next invalid row"),
+        ("/", "search rows by key, name or change (escape clears)"),
+        ("space", "mark or unmark the row, to apply only marked rows"),
+        ("A", "apply: asks first, for all rows or the marked / shown ones"),
+        ("↑ ↓ PgUp PgDn", "move; the detail pane follows the row"),
+        ("q", "quit"),
     ]
 
     def __init__(self, plan: PlanSource) -> None:
@@ -67,9 +97,16 @@ class PlanScreen(Screen[None]):
         self.changes: list[Change] = []
         self.shown: Action | None = None
         """The status filter; None shows every row."""
+        self.query_text = ""
+        """The search text; rows whose key, label or change contains it (casefolded)."""
         self.listed: list[int] = []
         """Indexes into `changes` of the table's rows, in order."""
+        self.marked: set[int] = set()
+        """Indexes into `changes` of the rows marked for a partial apply."""
         self.planning = True
+        self._unlisted = 0
+        """Changes received but not yet drawn (drawn in batches while planning)."""
+        self._last_flush = 0.0
 
     @property
     def counts(self) -> dict[Action, int]:
@@ -92,6 +129,7 @@ class PlanScreen(Screen[None]):
         table.add_columns("Row", "Key", "Status", "Change")
         yield table
         yield Static("", id="detail", markup=False)
+        yield Input(placeholder="search: key, name or change; enter keeps it", id="search")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -104,10 +142,11 @@ class PlanScreen(Screen[None]):
         try:
             async for change in self.plan.changes():
                 self.changes.append(change)
-                if self.shown in (None, change.action):
-                    self._add_row(len(self.changes) - 1)
-                self._show_counts()
-                progress.update(f"planning… {len(self.changes)} rows read")
+                self._unlisted += 1
+                now = time.monotonic()
+                if self._unlisted >= FLUSH_ROWS or now - self._last_flush > FLUSH_SECONDS:
+                    self._flush()
+                    progress.update(f"planning… {len(self.changes)} rows read")
         except RowpushError as exc:
             progress.add_class("error")
             progress.update(f"error: {exc.message}")
@@ -115,28 +154,58 @@ class PlanScreen(Screen[None]):
             progress.update(f"{len(self.changes)} rows planned")
         finally:
             self.planning = False
+            self._flush()
+            self.app.refresh_bindings()
 
-    def _add_row(self, index: int) -> None:
+    def _flush(self) -> None:
+        """Draw the changes received since the last flush."""
+        self._last_flush = time.monotonic()
+        start = len(self.changes) - self._unlisted
+        self._unlisted = 0
+        self._add_rows(i for i in range(start, len(self.changes)) if self._matches(i))
+        self._show_counts()
+
+    def _matches(self, index: int) -> bool:
+        change = self.changes[index]
+        if self.shown not in (None, change.action):
+            return False
+        if not self.query_text:
+            return True
+        haystack = f"{change.row} {change.key} {change.label or ''} {summary(change)}"
+        return self.query_text in haystack.casefold()
+
+    def _cells(self, index: int) -> tuple[Text, Text, Text, Text]:
         change = self.changes[index]
         style = STATUS_STYLE[change.action]
         key = "(new)" if change.key is None else str(change.key)
-        table = self.query_one("#rows", DataTable)
-        table.add_row(
-            Text(str(change.row)),
+        mark = f"{MARK} " if index in self.marked else ""
+        return (
+            Text(f"{mark}{change.row}"),
             Text(key, style=style),
             Text(LABELS[change.action], style=style),
             Text(_clip(summary(change), SUMMARY_WIDTH), style=style),
-            key=str(index),
         )
-        self.listed.append(index)
-        if len(self.listed) == 1:
-            self._show_detail(index)
+
+    def _add_rows(self, indexes: Iterable[int]) -> None:
+        new = list(indexes)
+        if not new:
+            return
+        table = self.query_one("#rows", DataTable)
+        table.add_rows(self._cells(i) for i in new)
+        first = not self.listed
+        self.listed.extend(new)
+        if first:
+            self._show_detail(new[0])
 
     def _show_counts(self) -> None:
         counts = self.counts
-        self.query_one("#count-all", Static).update(Text(f"all {len(self.changes)}"))
+        all_label = Text.assemble(("a", "bold underline"), f" all {len(self.changes)}")
+        self.query_one("#count-all", Static).update(all_label)
         for action in Action:
-            label = Text(f"{LABELS[action]} {counts[action]}", style=STATUS_STYLE[action])
+            label = Text.assemble(
+                (FILTER_KEYS[action], "bold underline"),
+                (f" {LABELS[action]} {counts[action]}", STATUS_STYLE[action]),
+            )
             self.query_one(f"#count-{action.value}", Static).update(label)
 
     def _show_detail(self, index: int | None) -> None:
@@ -144,24 +213,30 @@ class PlanScreen(Screen[None]):
         if index is None:
             detail.update("No rows to show." if not self.planning else "")
             return
-        detail.update("\n".join(detail_lines(self.changes[index])))
+        lines = detail_lines(self.changes[index])
+        if index in self.marked:
+            lines[0] += f"  {MARK} marked"
+        detail.update("\n".join(lines))
+
+    def _relist(self) -> None:
+        table = self.query_one("#rows", DataTable)
+        table.clear()
+        self.listed = []
+        self._add_rows(i for i in range(len(self.changes)) if self._matches(i))
+        if not self.listed:
+            self._show_detail(None)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value is not None:
-            self._show_detail(int(event.row_key.value))
+        if 0 <= event.cursor_row < len(self.listed):
+            self._show_detail(self.listed[event.cursor_row])
+
+    # -- filters and search -----------------------------------------------------------
 
     def action_filter(self, status: str) -> None:
         self.shown = None if status == "all" else Action(status)
         for counter in self.query(".counter"):
             counter.set_class(counter.id == f"count-{status}", "active")
-        table = self.query_one("#rows", DataTable)
-        table.clear()
-        self.listed = []
-        for index, change in enumerate(self.changes):
-            if self.shown in (None, change.action):
-                self._add_row(index)
-        if not self.listed:
-            self._show_detail(None)
+        self._relist()
 
     def action_next_invalid(self) -> None:
         table = self.query_one("#rows", DataTable)
@@ -172,3 +247,104 @@ class PlanScreen(Screen[None]):
                 table.move_cursor(row=pos)
                 return
         self.notify("No invalid rows in this view.")
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.add_class("open")
+        search.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value.strip().casefold()
+        self._relist()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one("#rows", DataTable).focus()
+
+    def action_close_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_class("open"):
+            search.value = ""  # clears the filter through on_input_changed
+            search.remove_class("open")
+            self.query_one("#rows", DataTable).focus()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen("rowpush — plan screen keys", self.KEYS_HELP))
+
+    # -- marking and applying ---------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("apply", "mark"):
+            if self.plan.applier is None:
+                return False  # `plan --tui` only looks: no apply key in the footer
+            return None if self.planning else True  # shown but disabled while planning
+        return True
+
+    def action_mark(self) -> None:
+        table = self.query_one("#rows", DataTable)
+        if not self.listed:
+            return
+        pos = table.cursor_row
+        index = self.listed[pos]
+        if self.changes[index].action not in SENT:
+            self.notify("Only rows to create or update can be marked: the others send nothing.")
+            return
+        self.marked.symmetric_difference_update({index})
+        table.update_cell_at(Coordinate(pos, 0), self._cells(index)[0])
+        self._show_detail(index)
+        table.move_cursor(row=min(pos + 1, len(self.listed) - 1))
+
+    def _subset(self) -> tuple[list[int], str] | None:
+        """The rows a partial apply would send, and how the modal names them."""
+        if self.marked:
+            return sorted(self.marked), f"the {len(self.marked)} marked"
+        if self.shown is not None or self.query_text:
+            shown = [i for i in self.listed if self.changes[i].action in SENT]
+            return shown, f"the {len(shown)} shown"
+        return None
+
+    def action_apply(self) -> None:
+        applier = self.plan.applier
+        if applier is None or self.planning:
+            return
+        counts = self.counts
+        if not counts[Action.CREATE] + counts[Action.UPDATE]:
+            self.notify("Nothing to apply: every row is unchanged or invalid.")
+            return
+        p = self.plan
+        question = (
+            f"Apply {counts[Action.UPDATE]} update(s) and {counts[Action.CREATE]} create(s) "
+            f"to {p.target} on '{p.connection}' ({p.base_url})?"
+        )
+        if counts[Action.INVALID]:
+            question += f"\n{counts[Action.INVALID]} invalid row(s) will not be sent."
+        subset = self._subset()
+        if subset is not None and not subset[0]:
+            subset = None
+        label = None
+        if subset is not None:
+            picked = [self.changes[i] for i in subset[0]]
+            label = f"only {subset[1]}"
+            question += (
+                f"\nOr only {subset[1]} row(s): "
+                f"{sum(c.action is Action.UPDATE for c in picked)} update(s), "
+                f"{sum(c.action is Action.CREATE for c in picked)} create(s)."
+            )
+
+        def chosen(choice: Choice | None) -> None:
+            if choice is None:
+                return
+            only = None
+            if choice == "subset" and subset is not None:
+                only = [self.changes[i].row for i in subset[0]]
+            self._start_apply(only)
+
+        self.app.push_screen(ConfirmApply(question, label), chosen)
+
+    def _start_apply(self, only: list[int] | None) -> None:
+        from rowpush.tui.apply_screen import ApplyScreen
+
+        p = self.plan
+        if p.applier is None:
+            return
+        heading = f"Applying {p.file} → {p.target} on '{p.connection}' ({p.base_url})"
+        self.app.switch_screen(ApplyScreen(p.applier, heading=heading, only=only))

@@ -7,9 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rowpush.model import Action, Change, show_value
+from rowpush.model import Action, Change, Status, show_value
 
-__all__ = ["STATUS_STYLE", "count_actions", "detail_lines", "show_value", "summary"]
+__all__ = [
+    "OUTCOME_STYLE",
+    "STATUS_STYLE",
+    "apply_stats",
+    "count_actions",
+    "detail_lines",
+    "show_value",
+    "summary",
+]
 
 #: Rich style per plan status, shared by the table and the counters.
 STATUS_STYLE: dict[Action, str] = {
@@ -18,6 +26,33 @@ STATUS_STYLE: dict[Action, str] = {
     Action.UNCHANGED: "bright_black",
     Action.INVALID: "bold red",
 }
+
+
+#: Rich style per final status (apply and results screens).
+OUTCOME_STYLE: dict[Status, str] = {
+    Status.CREATED: "green",
+    Status.UPDATED: "yellow",
+    Status.UNCHANGED: "bright_black",
+    Status.FAILED: "bold red",
+    Status.INVALID: "red",
+    Status.SKIPPED: "magenta",
+    Status.UNKNOWN: "bold magenta",
+}
+
+
+def apply_stats(done: int, total: int, elapsed: float) -> str:
+    """`120/500 rows · 40.0 rows/s · ETA 0:00:10 · 0:00:03 elapsed`."""
+    rate = done / elapsed if elapsed > 0 else 0.0
+    parts = [f"{done}/{total} rows", f"{rate:.1f} rows/s"]
+    if rate > 0 and total > done:
+        parts.append(f"ETA {_clock(round((total - done) / rate))}")
+    parts.append(f"{_clock(round(elapsed))} elapsed")
+    return " · ".join(parts)
+
+
+def _clock(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
 
 
 def summary(change: Change) -> str:

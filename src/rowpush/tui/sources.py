@@ -5,18 +5,31 @@ No Textual here: a `PlanSource` is plain data plus a stream of Changes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
+from rowpush.engine.callbacks import Callbacks
 from rowpush.model import Change
 
 if TYPE_CHECKING:
     from rowpush.config import Connection
+    from rowpush.engine.apply_run import ApplyRun
     from rowpush.engine.results_book import ResultsBook
     from rowpush.engine.runs import Prepared
 
-__all__ = ["ChangeStream", "PlanSource", "ResultsSource", "fixed_changes", "live_plan"]
+__all__ = [
+    "Applier",
+    "ChangeStream",
+    "PlanSource",
+    "ResultsSource",
+    "RunApplier",
+    "apply_plan",
+    "fixed_changes",
+    "live_plan",
+]
 
 #: Called once by the screen's worker; yields the plan row by row.
 ChangeStream = Callable[[], AsyncIterator[Change]]
@@ -35,6 +48,40 @@ class PlanSource:
     base_url: str
     changes: ChangeStream
     sheet: str | None = None
+    applier: Applier | None = None
+    """How to apply the plan; None for a plan that is only looked at (`plan --tui`)."""
+
+
+class Applier(Protocol):
+    """What the plan screen needs to apply what it shows (an `ApplyRun` behind it)."""
+
+    @property
+    def results(self) -> Path:
+        """Where the results workbook goes."""
+        ...
+
+    async def send(
+        self, callbacks: Callbacks, only: Collection[int] | None, stop: asyncio.Event
+    ) -> dict[str, int]:
+        """Apply the planned rows (only those in `only`, if given; the others are skipped)
+        until done or `stop` is set; returns the final counts by status."""
+        ...
+
+
+@dataclass
+class RunApplier:
+    """An `Applier` over an `ApplyRun` whose plan the screen streams."""
+
+    run: ApplyRun
+
+    @property
+    def results(self) -> Path:
+        return self.run.results
+
+    async def send(
+        self, callbacks: Callbacks, only: Collection[int] | None, stop: asyncio.Event
+    ) -> dict[str, int]:
+        return await self.run.send(callbacks, only=only, stop=stop)
 
 
 def fixed_changes(changes: Sequence[Change]) -> ChangeStream:
@@ -66,6 +113,37 @@ def live_plan(prep: Prepared, conn: Connection) -> PlanSource:
         connection=conn.name,
         base_url=target.api.base_url(conn),
         changes=stream,
+    )
+
+
+def apply_plan(
+    prep: Prepared,
+    conn: Connection,
+    results: Path,
+    *,
+    resume: bool = False,
+    retry_of: str | None = None,
+    **options: Any,
+) -> PlanSource:
+    """Plan a sheet into a new (or resumed) apply run, ready to apply from the screen.
+
+    The caller closes `source.applier.run` when the app ends (`RunApplier.run.close()`).
+    """
+    from rowpush.engine.apply_run import ApplyRun
+
+    start = ApplyRun.resume if resume else ApplyRun.create
+    run = start(prep, conn, results, **options)
+    if retry_of:
+        run.journal.set_meta(retry_of=retry_of)
+    target = run.target
+    return PlanSource(
+        file=prep.file,
+        sheet=prep.sheet.name,
+        target=target.name,
+        connection=conn.name,
+        base_url=target.api.base_url(conn),
+        changes=run.plan,
+        applier=RunApplier(run),
     )
 
 

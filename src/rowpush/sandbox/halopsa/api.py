@@ -10,7 +10,7 @@ from rowpush.sandbox.gateway import Gateway
 from rowpush.sandbox.halopsa.errors import rate_limited
 from rowpush.sandbox.halopsa.routes import halo_routes
 from rowpush.sandbox.halopsa.state import KIND_PATHS, HaloState
-from rowpush.sandbox.options import SandboxOptions
+from rowpush.sandbox.options import HALO_300_PER_5_MIN, SandboxOptions
 from rowpush.sandbox.paths import CaseInsensitivePaths
 from rowpush.sandbox.registry import SandboxApi
 
@@ -28,6 +28,7 @@ def build_halopsa(options: SandboxOptions, clock: Clock) -> tuple[dict[str, ASGI
         limiter=state.limiter,
         dice=state.dice,
         too_many=rate_limited,
+        throttle_window=HALO_300_PER_5_MIN,  # the window quoted in real 429 bodies
     )
     return {PREFIX: app}, state
 

@@ -30,6 +30,8 @@ KNOWN_SCOPES = frozenset(
     }
 )  # fmt: skip
 INVALID_CLIENT = "Invalid client credentials."
+HALO_TOKEN_TTL = 3600
+"""Token lifetime without a shared ``token_ttl``: 3600 s (assumed, third-party docs)."""
 
 
 async def issue_token(request: Request, state: HaloState) -> Response:
@@ -58,11 +60,12 @@ async def issue_token(request: Request, state: HaloState) -> Response:
     unknown = [s for s in scopes if s not in KNOWN_SCOPES]
     if unknown and options.halo_check_scopes:
         raise OAuthError(400, "invalid_scope", f"Unknown scope: {' '.join(unknown)}.")
-    token = state.tokens.issue(client_id, frozenset(scopes), options.token_ttl)
+    ttl = options.token_lifetime(HALO_TOKEN_TTL)
+    token = state.tokens.issue(client_id, frozenset(scopes), ttl)
     body = {
         "access_token": token.value,
         "token_type": "Bearer",
-        "expires_in": options.token_ttl,
+        "expires_in": ttl,
         "scope": " ".join(scopes),
     }
     return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

@@ -8,6 +8,8 @@ from typing import Literal
 from rowpush.sandbox.options import SandboxOptions
 
 NAME = "hyalto"
+HYALTO_TOKEN_TTL = 3600
+"""Token lifetime without a ``token_ttl`` anywhere: 1 h (documented by the sample token)."""
 
 DEMO_ACCESS_KEY = "HYAK-sandbox-7c41e09b"
 DEMO_SECRET_KEY = "sandbox-hyalto-secret-Vn3q8Lx2"  # the sandbox's own; not a real secret
@@ -49,7 +51,7 @@ class HyaltoOptions:
     access: dict[str, dict[str, bool]] = field(default_factory=full_access)
     """The key's ``access`` claim: area -> {"C","R","U","D"} flags, read when a token is issued."""
     token_ttl: int | None = None
-    """Token lifetime in seconds; None uses ``SandboxOptions.token_ttl`` (3600, documented)."""
+    """Token lifetime in seconds; None uses ``SandboxOptions.token_ttl``, else 3600 (documented)."""
     accounts: int = 5
     """How many customer accounts to seed (each with 2-4 services)."""
     usage_month: str = "2025-01"

@@ -8,7 +8,12 @@ from typing import Any
 
 from rowpush.sandbox.clock import Clock
 from rowpush.sandbox.faults import FaultDice
-from rowpush.sandbox.hyalto.options import NAME, HyaltoOptions, hyalto_options
+from rowpush.sandbox.hyalto.options import (
+    HYALTO_TOKEN_TTL,
+    NAME,
+    HyaltoOptions,
+    hyalto_options,
+)
 from rowpush.sandbox.hyalto.seed import seed_hyalto
 from rowpush.sandbox.limiter import RollingWindowLimiter
 from rowpush.sandbox.options import SandboxOptions
@@ -50,7 +55,7 @@ class HyaltoState:
     @property
     def token_ttl(self) -> int:
         ttl = self.settings.token_ttl
-        return self.options.token_ttl if ttl is None else ttl
+        return self.options.token_lifetime(HYALTO_TOKEN_TTL) if ttl is None else ttl
 
     def now(self) -> float:
         """Unix seconds, moved by the sandbox clock."""

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from rowpush.sandbox.m3ter.errors import M3terError, OAuthError
+from rowpush.sandbox.m3ter.options import m3ter_token_ttl
 from rowpush.sandbox.m3ter.state import M3terState
 from rowpush.sandbox.m3ter.tokens import IssuedToken, TokenStatus
 from rowpush.sandbox.requestlog import note
@@ -61,11 +62,12 @@ async def issue_token(request: Request, state: M3terState) -> Response:
         )
     if body.get("scope"):
         note(request.scope, "scope accepted, not used")
-    token = state.tokens.issue(opts.org_id, opts.service_user_id, opts.token_ttl)
+    ttl = m3ter_token_ttl(state.options)
+    token = state.tokens.issue(opts.org_id, opts.service_user_id, ttl)
     answer = {
         "token_type": "Bearer",
         "access_token": token.value,
-        "expires_in": opts.token_ttl,
+        "expires_in": ttl,
         "scope": None,
     }
     return JSONResponse(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

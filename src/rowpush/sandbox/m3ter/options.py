@@ -2,9 +2,8 @@
 
 Every behaviour the API notes tag "assumed" (or only seen in a client library) has a
 switch here and a line in ``sandbox/README.md``. The shared ``SandboxOptions`` fields
-(``rate_limit``, ``rate_window``, ``retry_after``, ``fail_rate``, ``latency_ms``, ``seed``)
-apply too; the shared ``token_ttl`` does not (its default is Halo's 1 h): use ``token_ttl``
-here.
+(``rate_limit``, ``rate_window``, ``retry_after``, the fault rates, ``latency_ms``, ``seed``)
+apply too, and so does the shared ``token_ttl`` unless ``token_ttl`` here is set.
 """
 
 from __future__ import annotations
@@ -15,6 +14,8 @@ from typing import Literal
 from rowpush.sandbox.options import RateWindow, SandboxOptions
 
 NAME = "m3ter"
+M3TER_TOKEN_TTL = 18_000
+"""Token lifetime without a ``token_ttl`` anywhere: 5 h (documented)."""
 
 DEMO_ORG_ID = "8f0b6c2e-0000-4000-8000-000000000001"
 DEMO_ACCESS_KEY_ID = "sandbox-m3ter-key"
@@ -47,8 +48,9 @@ class M3terOptions:
     """... and its API Secret (Basic auth password)."""
     service_user_id: str = "service-user-7"
     """The token's ``sub``, shown as ``createdBy``/``lastModifiedBy`` on what it writes."""
-    token_ttl: int = 18_000
-    """Seconds an access token lives (``expires_in``); 18,000 (5 h) is documented."""
+    token_ttl: int | None = None
+    """Seconds an access token lives (``expires_in``); None uses ``SandboxOptions.token_ttl``,
+    else ``M3TER_TOKEN_TTL`` (18,000 s, documented)."""
     accounts: int = 40
     """How many accounts to seed."""
 
@@ -107,7 +109,7 @@ class M3terOptions:
     """Per-organisation window, counted per host (``M3TER_ORG_WINDOW``); None: off."""
 
     def __post_init__(self) -> None:
-        if self.token_ttl < 0:
+        if self.token_ttl is not None and self.token_ttl < 0:
             raise ValueError(f"token_ttl must be 0 or more, got {self.token_ttl}")
         if not 1 <= self.default_page_size <= self.max_page_size:
             raise ValueError("default_page_size must be between 1 and max_page_size")
@@ -122,6 +124,12 @@ class M3terOptions:
         self.ingest_window = M3TER_INGEST_WINDOW
         self.org_window = M3TER_ORG_WINDOW
         return self
+
+
+def m3ter_token_ttl(options: SandboxOptions) -> int:
+    """Seconds an m3ter token lives: m3ter's own ``token_ttl``, the shared one, or 5 h."""
+    own = m3ter_options(options).token_ttl
+    return options.token_lifetime(M3TER_TOKEN_TTL) if own is None else own
 
 
 def m3ter_options(options: SandboxOptions) -> M3terOptions:

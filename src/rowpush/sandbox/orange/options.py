@@ -10,6 +10,8 @@ from typing import Literal
 from rowpush.sandbox.options import SandboxOptions
 
 NAME = "orange"
+ORANGE_TOKEN_TTL = 3600
+"""Token lifetime without a ``token_ttl`` anywhere: 1 h (guide; 3600 s assumed)."""
 
 DEMO_CLIENT_ID = "sandbox-orange-client"
 DEMO_CLIENT_SECRET = "sandbox-orange-secret-Zt4wQ8pK"  # the sandbox's own; not a real secret
@@ -32,7 +34,7 @@ class OrangeOptions:
     contracts: int = 3
     """How many contracts to seed (each with 8-12 users and 7 billing documents)."""
     token_ttl: int | None = None
-    """Token lifetime in seconds; None uses ``SandboxOptions.token_ttl`` (3600, guide)."""
+    """Token lifetime in seconds; None uses ``SandboxOptions.token_ttl``, else 3600 (guide)."""
     accept_body_credentials: bool = True
     """Accept ``client_id``/``client_secret`` as form fields when no Basic header is sent,
     as the v3 guide allows (Basic is its default). Off: only Basic is accepted."""

@@ -11,7 +11,12 @@ from rowpush.sandbox.clock import Clock
 from rowpush.sandbox.faults import FaultDice
 from rowpush.sandbox.limiter import RollingWindowLimiter
 from rowpush.sandbox.options import SandboxOptions
-from rowpush.sandbox.orange.options import NAME, OrangeOptions, orange_options
+from rowpush.sandbox.orange.options import (
+    NAME,
+    ORANGE_TOKEN_TTL,
+    OrangeOptions,
+    orange_options,
+)
 from rowpush.sandbox.orange.seed import StoredDocument, seed_orange
 from rowpush.sandbox.orange.tokenstore import ExpiringTokens
 
@@ -48,7 +53,7 @@ class OrangeState:
     @property
     def token_ttl(self) -> int:
         ttl = self.settings.token_ttl
-        return self.options.token_ttl if ttl is None else ttl
+        return self.options.token_lifetime(ORANGE_TOKEN_TTL) if ttl is None else ttl
 
     def reset(self) -> None:
         """Back to the seed: fresh records, no tokens, empty rate window, fresh dice."""

@@ -23,7 +23,7 @@ from rowpush.sandbox.requestlog import note
 from rowpush.sandbox.tokens import Token
 from rowpush.sandbox.usage_engine.bodies import is_json, media_type, read_body
 from rowpush.sandbox.usage_engine.errors import UEError, too_many_requests, unauthorized
-from rowpush.sandbox.usage_engine.options import UsageEngineOptions, ue_options
+from rowpush.sandbox.usage_engine.options import UE_TOKEN_TTL, UsageEngineOptions, ue_options
 from rowpush.sandbox.usage_engine.state import UsageEngineState
 
 ISSUER = "https://auth.digitalroute.io/"
@@ -65,7 +65,7 @@ async def issue_token(request: Request, state: UsageEngineState) -> Response:
     expected = expected_audience(request, options)
     if options.check_audience and not audience_matches(fields["audience"], expected, options):
         raise UEError(400, f"audience must be {expected}")
-    ttl = state.options.token_ttl
+    ttl = state.options.token_lifetime(UE_TOKEN_TTL)
     value = _jwt(state, fields["client_id"], fields["audience"], ttl)
     state.tokens.issue(fields["client_id"], frozenset(SCOPE.split()), ttl, value=value)
     body = {"access_token": value, "scope": SCOPE, "expires_in": ttl, "token_type": "Bearer"}

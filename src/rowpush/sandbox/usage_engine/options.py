@@ -2,8 +2,8 @@
 
 Every behaviour the API notes tag "assumed" has a switch here and a line in
 ``sandbox/README.md``. The shared ``SandboxOptions`` fields apply too: ``token_ttl``
-(3600 s, documented for Usage Engine), ``rate_limit``/``rate_window`` (every request),
-``retry_after``, ``fail_rate``, ``latency_ms``, ``seed``.
+(None: 3600 s, documented for Usage Engine), ``rate_limit``/``rate_window`` (every
+request), ``retry_after``, the fault rates, ``latency_ms``, ``seed``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from rowpush.sandbox.options import RateWindow, SandboxOptions
 
 NAME = "usage-engine"
 PREFIX = "/usage-engine"
+UE_TOKEN_TTL = 3600
+"""Token lifetime without a shared ``token_ttl``: one hour (documented)."""
 
 DEMO_UE_CLIENT_ID = "sandbox-ue-id"
 DEMO_UE_CLIENT_SECRET = "sandbox-ue-secret-9Kd3vT6w"  # the sandbox's own; not a real secret
