@@ -759,6 +759,7 @@ def sandbox_cmd(
         config = render_config(url, options)
         if config_out is not None:
             config_out.write_text(config, encoding="utf-8")
+            config_out.chmod(0o600)  # it holds (the sandbox's own) secrets
             err(f"Wrote {config_out}.")
         print(config, flush=True)
         err(f"rowpush sandbox listening on {url} (Ctrl+C to stop)")

@@ -1,0 +1,97 @@
+"""The TUI applying for real against the sandbox: a marked subset, and a cancel mid-apply."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_sheets import applied_ids, shifted_tax_codes
+from openpyxl import load_workbook
+from textual.pilot import Pilot
+
+from rowpush.config import load_config
+from rowpush.engine.runs import prepare
+from rowpush.sandbox.server import SandboxServer
+from rowpush.tui.app import build_app
+from rowpush.tui.apply_screen import ApplyScreen
+from rowpush.tui.sources import RunApplier, apply_plan
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def results_rows(path: Path) -> list[dict[str, object]]:
+    table = list(load_workbook(path)["Results"].iter_rows(values_only=True))
+    return [dict(zip(table[0], row, strict=True)) for row in table[1:]]
+
+
+async def planned(pilot: Pilot[Any]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.anyio
+async def test_only_the_marked_rows_are_sent_and_the_others_are_skipped(
+    workdir: Path, sandbox: SandboxServer
+) -> None:
+    sheet = workdir / "c.csv"
+    ids = shifted_tax_codes(sandbox, sheet, 6)
+    source = apply_plan(
+        prepare(sheet, target="halopsa.clients"),
+        load_config().connection("halopsa"),
+        workdir / "r.xlsx",
+    )
+    assert isinstance(source.applier, RunApplier)
+    try:
+        async with build_app(source).run_test(size=(80, 24)) as pilot:
+            await planned(pilot)
+            await pilot.press("space", "down", "space")  # rows 2 and 4
+            await pilot.press("A", "s")
+            await planned(pilot)
+            assert isinstance(pilot.app.screen, ApplyScreen)
+            assert "Done: 2 updated, 4 skipped" in str(pilot.app.screen.query_one("#done").render())
+    finally:
+        source.applier.run.close()
+    assert applied_ids(sandbox) == [ids[0], ids[2]]
+    statuses = [r["_status"] for r in results_rows(workdir / "r.xlsx")]
+    assert statuses == ["updated", "skipped", "updated", "skipped", "skipped", "skipped"]
+    assert not (workdir / "r.xlsx.journal").exists()  # every row has its outcome
+
+
+@pytest.mark.anyio
+@pytest.mark.sandbox_options(latency_ms=100)
+async def test_cancel_mid_apply_records_every_row_and_sends_nothing_new(
+    workdir: Path, sandbox: SandboxServer
+) -> None:
+    sheet = workdir / "c.csv"
+    ids = shifted_tax_codes(sandbox, sheet, 30)
+    source = apply_plan(
+        prepare(sheet, target="halopsa.clients"),
+        load_config().connection("halopsa"),
+        workdir / "r.xlsx",
+        batch_size=1,
+        concurrency=1,
+    )
+    assert isinstance(source.applier, RunApplier)
+    try:
+        async with build_app(source).run_test(size=(80, 24)) as pilot:
+            await planned(pilot)
+            await pilot.press("A", "y")
+            while len(applied_ids(sandbox)) < 3:
+                await pilot.pause(0.05)
+            await pilot.press("escape")
+            await planned(pilot)
+            done = str(pilot.app.screen.query_one("#done").render())
+            assert done.startswith("Cancelled:")
+    finally:
+        source.applier.run.close()
+    landed = applied_ids(sandbox)
+    assert 3 <= len(landed) < len(ids)
+    rows = results_rows(workdir / "r.xlsx")
+    assert len(rows) == len(ids)
+    updated = [r["id"] for r in rows if r["_status"] == "updated"]
+    assert updated == landed  # what the workbook claims is exactly what happened
+    assert {r["_status"] for r in rows} == {"updated", "skipped"}
