@@ -16,11 +16,13 @@ from rowpush.sandbox.server import SandboxServer
 PROBE = """
 import json, sys
 from rowpush.cli import main
+code = 0
 try:
     main(sys.argv[1:])
 except SystemExit as exc:
     code = exc.code
-print(json.dumps({"code": code, "textual": sorted(m for m in sys.modules if m.split('.')[0] == 'textual')}))
+loaded = sorted(m for m in sys.modules if m.split(".")[0] == "textual")
+print(json.dumps({"code": code, "textual": loaded}))
 """
 
 
