@@ -402,7 +402,8 @@ def _apply_tui(prep: Prepared, conn: Connection, out: Path, resume: bool, *optio
         err("Nothing was applied.")
         return 0
     print(f"Results: {out}")
-    return 1 if any(run.final.get(s) for s in ("failed", "skipped", "unknown")) else 0
+    # rows left out by the user's choice (a subset, a cancel) are `skipped`, not failures
+    return 1 if any(run.final.get(s) for s in ("failed", "unknown")) else 0
 
 
 def _run_apply(

@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from rowpush.engine.callbacks import Callbacks
 from rowpush.model import Action, Change, Outcome, RowError, Status
 from rowpush.tui.app import RowpushApp, build_app
 from rowpush.tui.apply_screen import ApplyScreen
 from rowpush.tui.dialogs import ConfirmApply, HelpScreen
+from rowpush.tui.row_table import RowTable
 from rowpush.tui.sources import PlanSource, fixed_changes
 
 CHANGES = [
@@ -112,8 +113,8 @@ def text_of(pilot: Pilot[Any], selector: str) -> str:
 
 
 def table_rows(pilot: Pilot[Any]) -> list[str]:
-    table: DataTable[Any] = pilot.app.screen.query_one("#rows", DataTable)
-    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+    table = pilot.app.screen.query_one("#rows", RowTable)
+    return [table.row_text(i)[0] for i in range(table.count)]
 
 
 @pytest.mark.anyio

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from rowpush.model import Action, Change, RowError
 from rowpush.tui.app import RowpushApp, build_app
+from rowpush.tui.row_table import RowTable
 from rowpush.tui.sources import PlanSource, fixed_changes
 
 CHANGES = [
@@ -66,8 +67,8 @@ def text_of(pilot: Pilot[Any], selector: str) -> str:
 
 
 def table_rows(pilot: Pilot[Any]) -> list[str]:
-    table: DataTable[Any] = pilot.app.screen.query_one("#rows", DataTable)
-    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+    table = pilot.app.screen.query_one("#rows", RowTable)
+    return [table.row_text(i)[0] for i in range(table.count)]
 
 
 @pytest.mark.anyio
@@ -114,8 +115,8 @@ async def test_next_invalid_jumps_to_the_invalid_row_and_shows_its_column() -> N
     async with make_app().run_test(size=(100, 30)) as pilot:
         await loaded(pilot)
         await pilot.press("j")
-        table: DataTable[Any] = pilot.app.screen.query_one("#rows", DataTable)
-        assert table.cursor_row == 4
+        table = pilot.app.screen.query_one("#rows", RowTable)
+        assert table.cursor == 4
         detail = text_of(pilot, "#detail")
         assert 'column C (price) value "abc": not a number' in detail
         assert "expected: a number such as 9.50" in detail

@@ -56,7 +56,7 @@ class ApplyScreen(Screen[None]):
 
     DEFAULT_CSS = """
     ApplyScreen #header { height: auto; padding: 0 1; background: $primary-background; }
-    ApplyScreen #bar { margin: 1 1 0 1; }
+    ApplyScreen #progress { margin: 1 1 0 1; }
     ApplyScreen #stats, ApplyScreen #outcomes, ApplyScreen #limit { height: 1; padding: 0 1; }
     ApplyScreen #limit { color: $warning; }
     ApplyScreen #failures { height: 1fr; padding: 0 1; border-top: solid $error; }
@@ -103,7 +103,7 @@ class ApplyScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(self.heading, id="header", markup=False)
-        yield ProgressBar(id="bar", show_eta=False)
+        yield ProgressBar(id="progress", show_eta=False)
         yield Static("", id="stats")
         yield Static("", id="outcomes")
         yield Static("", id="limit")
@@ -152,7 +152,7 @@ class ApplyScreen(Screen[None]):
             return
         now = self.ended if self.ended is not None else self.clock()
         elapsed = now - (now if self.started is None else self.started)
-        bar = self.query_one("#bar", ProgressBar)
+        bar = self.query_one("#progress", ProgressBar)
         bar.update(total=max(self.total, 1), progress=self.done)
         self.query_one("#stats", Static).update(apply_stats(self.done, self.total, elapsed))
         parts = [

@@ -15,19 +15,19 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.coordinate import Coordinate
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from rowpush.errors import RowpushError
 from rowpush.model import Action, Change
 from rowpush.tui.dialogs import Choice, ConfirmApply, HelpScreen
 from rowpush.tui.render import STATUS_STYLE, count_actions, detail_lines, summary
+from rowpush.tui.row_table import RowTable
 from rowpush.tui.sources import PlanSource
 
 __all__ = ["PlanScreen"]
 
-SUMMARY_WIDTH = 60
+COLUMNS = [("Row", 8), ("Key", 10), ("Status", 9), ("Change", 0)]
 FLUSH_ROWS = 500
 """Rows drawn at once while the plan streams in (fewer redraws for long sheets)."""
 FLUSH_SECONDS = 0.2
@@ -40,10 +40,6 @@ LABELS = {
 FILTER_KEYS = {Action.CREATE: "c", Action.UPDATE: "u", Action.UNCHANGED: "n", Action.INVALID: "i"}
 MARK = "●"
 SENT = (Action.CREATE, Action.UPDATE)
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class PlanScreen(Screen[None]):
@@ -125,9 +121,7 @@ class PlanScreen(Screen[None]):
             for action in Action:
                 yield Static(id=f"count-{action.value}", classes="counter")
             yield Static("planning…", id="progress")
-        table: DataTable[Text] = DataTable(id="rows", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Row", "Key", "Status", "Change")
-        yield table
+        yield RowTable(COLUMNS, lambda pos: self._cells(self.listed[pos]), id="rows")
         yield Static("", id="detail", markup=False)
         yield Input(placeholder="search: key, name or change; enter keeps it", id="search")
         yield Footer()
@@ -183,17 +177,16 @@ class PlanScreen(Screen[None]):
             Text(f"{mark}{change.row}"),
             Text(key, style=style),
             Text(LABELS[change.action], style=style),
-            Text(_clip(summary(change), SUMMARY_WIDTH), style=style),
+            Text(summary(change), style=style),
         )
 
     def _add_rows(self, indexes: Iterable[int]) -> None:
         new = list(indexes)
         if not new:
             return
-        table = self.query_one("#rows", DataTable)
-        table.add_rows(self._cells(i) for i in new)
         first = not self.listed
         self.listed.extend(new)
+        self.query_one("#rows", RowTable).set_count(len(self.listed))
         if first:
             self._show_detail(new[0])
 
@@ -219,16 +212,13 @@ class PlanScreen(Screen[None]):
         detail.update("\n".join(lines))
 
     def _relist(self) -> None:
-        table = self.query_one("#rows", DataTable)
-        table.clear()
-        self.listed = []
-        self._add_rows(i for i in range(len(self.changes)) if self._matches(i))
-        if not self.listed:
-            self._show_detail(None)
+        self.listed = [i for i in range(len(self.changes)) if self._matches(i)]
+        self.query_one("#rows", RowTable).set_count(len(self.listed), keep_cursor=False)
+        self._show_detail(self.listed[0] if self.listed else None)
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if 0 <= event.cursor_row < len(self.listed):
-            self._show_detail(self.listed[event.cursor_row])
+    def on_row_table_highlighted(self, event: RowTable.Highlighted) -> None:
+        if 0 <= event.position < len(self.listed):
+            self._show_detail(self.listed[event.position])
 
     # -- filters and search -----------------------------------------------------------
 
@@ -239,12 +229,12 @@ class PlanScreen(Screen[None]):
         self._relist()
 
     def action_next_invalid(self) -> None:
-        table = self.query_one("#rows", DataTable)
+        table = self.query_one("#rows", RowTable)
         n = len(self.listed)
         for step in range(1, n + 1):
-            pos = (table.cursor_row + step) % n
+            pos = (table.cursor + step) % n
             if self.changes[self.listed[pos]].action is Action.INVALID:
-                table.move_cursor(row=pos)
+                table.move_cursor(pos)
                 return
         self.notify("No invalid rows in this view.")
 
@@ -258,17 +248,20 @@ class PlanScreen(Screen[None]):
         self._relist()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_one("#rows", DataTable).focus()
+        self.query_one("#rows", RowTable).focus()
 
     def action_close_search(self) -> None:
         search = self.query_one("#search", Input)
         if search.has_class("open"):
             search.value = ""  # clears the filter through on_input_changed
             search.remove_class("open")
-            self.query_one("#rows", DataTable).focus()
+            self.query_one("#rows", RowTable).focus()
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen("rowpush — plan screen keys", self.KEYS_HELP))
+        keys = self.KEYS_HELP
+        if self.plan.applier is None:  # `plan --tui` only looks
+            keys = [(k, text) for k, text in keys if k not in ("space", "A")]
+        self.app.push_screen(HelpScreen("rowpush — plan screen keys", keys))
 
     # -- marking and applying ---------------------------------------------------------
 
@@ -280,18 +273,18 @@ class PlanScreen(Screen[None]):
         return True
 
     def action_mark(self) -> None:
-        table = self.query_one("#rows", DataTable)
+        table = self.query_one("#rows", RowTable)
         if not self.listed:
             return
-        pos = table.cursor_row
+        pos = table.cursor
         index = self.listed[pos]
         if self.changes[index].action not in SENT:
             self.notify("Only rows to create or update can be marked: the others send nothing.")
             return
         self.marked.symmetric_difference_update({index})
-        table.update_cell_at(Coordinate(pos, 0), self._cells(index)[0])
+        table.refresh_row(pos)
         self._show_detail(index)
-        table.move_cursor(row=min(pos + 1, len(self.listed) - 1))
+        table.move_cursor(pos + 1)
 
     def _subset(self) -> tuple[list[int], str] | None:
         """The rows a partial apply would send, and how the modal names them."""
