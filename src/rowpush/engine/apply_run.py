@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -222,6 +222,7 @@ class ApplyRun:
         final status."""
         from rowpush.engine.apply import apply_changes
         from rowpush.engine.runs import connect
+        from rowpush.http.client import redactor_of
 
         cb = cb or Callbacks()
         if only is not None:
@@ -230,7 +231,11 @@ class ApplyRun:
         self.journal.set_meta(sent="1")
         self.sent_any = True
 
+        scrub: Callable[[str], str] = str
+
         def record(outcomes: Sequence[Outcome]) -> None:
+            # an API's error text may quote a credential: none reaches the journal
+            outcomes = [replace(o, message=scrub(o.message)) if o.message else o for o in outcomes]
             self.journal.record(outcomes)
             cb.outcomes(outcomes)
 
@@ -243,6 +248,7 @@ class ApplyRun:
                 transport=self.transport,
                 on_event=cb.retry_event,
             ) as client:
+                scrub = redactor_of(client)
                 for round_no in range(SETTLE_ROUNDS + 1):
                     if self.journal.unsettled():
                         await self._settle(client, record, last=round_no == SETTLE_ROUNDS)
@@ -344,7 +350,12 @@ def read_unfinished(path: Path) -> Unfinished | None:
 
 
 def find_unfinished(input_file: Path, folder: Path) -> list[Unfinished]:
-    """Unfinished runs of `input_file` whose journals are in `folder`."""
+    """Unfinished runs of `input_file` whose journals are in `folder`.
+
+    A run stopped after its last outcome but before it wrote its results and dropped
+    its journal counts too (0 rows left): continuing it writes the results, where
+    starting anew would create its new records a second time.
+    """
     from rowpush.engine.journal import Journal
 
     wanted = str(input_file.resolve())
@@ -357,7 +368,7 @@ def find_unfinished(input_file: Path, folder: Path) -> list[Unfinished]:
         except Exception:  # not a journal of ours: not our business
             continue
         run = read_unfinished(path)
-        if run is not None and run.left:
+        if run is not None:
             found.append(run)
     return found
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from rowpush.engine.callbacks import Callbacks
 from rowpush.engine.validate import HeaderMap, ValidRow, map_headers, validate_rows
-from rowpush.errors import AuthFailed, BadInput, ConnectionFailed, SheetError
+from rowpush.errors import AuthFailed, BadInput, ConnectionFailed, RowpushError, SheetError
 from rowpush.model import Action, Change, RowError
 from rowpush.targets.base import ExportOptions
 from rowpush.targets.registry import get_target
@@ -110,6 +110,7 @@ async def connect(
     from rowpush.errors import ConfigError
     from rowpush.http.client import build_client
     from rowpush.http.rate import Rate
+    from rowpush.http.redact import Redactor
     from rowpush.http.retry import RetryPolicy
 
     if conn.api != target.api.name:
@@ -127,8 +128,10 @@ async def connect(
     policy = RetryPolicy(is_throttled=target.api.is_throttled)
     if statuses is not None:
         policy = RetryPolicy(retry_statuses=statuses, is_throttled=target.api.is_throttled)
+    scrub = Redactor(conn.secrets())
     client = build_client(
         base_url,
+        redactor=scrub,
         auth=target.api.auth(conn),
         rate=parsed,
         adaptive=not (rate or conn.rate),  # the API's default adapts; a chosen rate stays
@@ -140,22 +143,24 @@ async def connect(
         transport=transport,
         on_event=on_event,
     )
+    # an API's error text may quote what it was sent: every message leaves scrubbed
     try:
         async with client:
             yield client
     except httpx.TransportError as exc:
         raise ConnectionFailed(
-            f"Cannot reach connection '{conn.name}' at {base_url}: {exc or type(exc).__name__}.",
+            scrub(
+                f"Cannot reach connection '{conn.name}' at {base_url}: {exc or type(exc).__name__}."
+            ),
             hint="Check base_url in rowpush.toml and your network.",
         ) from None
-    except AuthFailed as exc:
-        raise AuthFailed(
-            f"Connection '{conn.name}' ({base_url}): {exc.message}", hint=exc.hint
+    except (AuthFailed, ConnectionFailed) as exc:
+        raise type(exc)(
+            scrub(f"Connection '{conn.name}' ({base_url}): {exc.message}"),
+            hint=scrub(exc.hint or "") or None,
         ) from None
-    except ConnectionFailed as exc:
-        raise ConnectionFailed(
-            f"Connection '{conn.name}' ({base_url}): {exc.message}", hint=exc.hint
-        ) from None
+    except RowpushError as exc:
+        raise type(exc)(scrub(exc.message), hint=scrub(exc.hint or "") or None) from None
 
 
 def ensure_writable(target: type[Target]) -> None:

@@ -14,15 +14,17 @@ from rowpush.errors import ConfigError
 from rowpush.http.auth import ClientCredentials
 from rowpush.http.limiter import Clock, RateLimiter, Sleep
 from rowpush.http.rate import Rate
+from rowpush.http.redact import Redactor
 from rowpush.http.retry import RetryPolicy
 from rowpush.http.transport import OnEvent, PoliteTransport
 
-__all__ = ["USER_AGENT", "build_client", "limiter_of"]
+__all__ = ["USER_AGENT", "build_client", "limiter_of", "redactor_of"]
 
 USER_AGENT = f"rowpush/{__version__}"
 
 _LIMITERS: weakref.WeakKeyDictionary[httpx.AsyncClient, RateLimiter] = weakref.WeakKeyDictionary()
 """The limiter of each client `build_client` made, for `limiter_of`."""
+_REDACTORS: weakref.WeakKeyDictionary[httpx.AsyncClient, Redactor] = weakref.WeakKeyDictionary()
 
 
 def build_client(
@@ -41,6 +43,7 @@ def build_client(
     on_event: OnEvent | None = None,
     sleep: Sleep = asyncio.sleep,
     clock: Clock = time.monotonic,
+    redactor: Redactor | None = None,
 ) -> httpx.AsyncClient:
     """A client for one connection: keep-alive, rate limited, retried, authenticated.
 
@@ -62,6 +65,8 @@ def build_client(
     - Every request carries `User-Agent: rowpush/<version>` unless `headers` says
       otherwise; `timeout` applies to each attempt (connect, read, write, pool),
       not to the waits between attempts. `sleep` and `clock` are for fake clocks.
+    - `redactor` learns every credential the client sends (`redactor_of(client)`
+      gives it back), so that API messages quoting one can be cleaned.
     - A `ClientCredentials` auth is bound to the client: its token requests go
       through it (limited and retried too).
     """
@@ -85,8 +90,14 @@ def build_client(
             ),
             proxy=_environment_proxy(url),
         )
+    redactor = redactor if redactor is not None else Redactor()
     polite = PoliteTransport(
-        transport, limiter=limiter, policy=policy, on_event=on_event, sleep=sleep
+        transport,
+        limiter=limiter,
+        policy=policy,
+        on_event=on_event,
+        sleep=sleep,
+        redactor=redactor,
     )
     client = httpx.AsyncClient(
         base_url=url,
@@ -98,6 +109,7 @@ def build_client(
     if isinstance(auth, ClientCredentials):
         auth.bind(client)
     _LIMITERS[client] = limiter
+    _REDACTORS[client] = redactor
     return client
 
 
@@ -105,6 +117,11 @@ def limiter_of(client: httpx.AsyncClient) -> RateLimiter | None:
     """The limiter of a client made by `build_client` (None for any other client),
     so that a progress display can read its `state`."""
     return _LIMITERS.get(client)
+
+
+def redactor_of(client: httpx.AsyncClient) -> Redactor:
+    """The redactor of a client made by `build_client` (an empty one for any other)."""
+    return _REDACTORS.get(client) or Redactor()
 
 
 def _environment_proxy(url: httpx.URL) -> str | None:

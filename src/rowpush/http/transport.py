@@ -15,6 +15,7 @@ from typing import Literal
 import httpx
 
 from rowpush.http.limiter import Clock, RateLimiter, Sleep
+from rowpush.http.redact import Redactor
 from rowpush.http.retry import (
     RetryPolicy,
     Verdict,
@@ -75,8 +76,11 @@ class PoliteTransport(httpx.AsyncBaseTransport):
         on_event: OnEvent | None = None,
         sleep: Sleep = asyncio.sleep,
         wall_clock: Clock = time.time,
+        redactor: Redactor | None = None,
     ) -> None:
         self.inner = inner
+        self.redactor = redactor
+        """Learns each credential sent, so that messages can be cleaned of it."""
         self.limiter = limiter if limiter is not None else RateLimiter(None)
         self.policy = policy if policy is not None else RetryPolicy()
         self.on_event = on_event
@@ -84,6 +88,8 @@ class PoliteTransport(httpx.AsyncBaseTransport):
         self._wall_clock = wall_clock
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.redactor is not None:
+            self.redactor.learn(request)
         policy = self.policy
         idempotent = is_idempotent(request)
         if policy.max_attempts > 1:
