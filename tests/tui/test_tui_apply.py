@@ -260,7 +260,7 @@ async def test_a_plan_without_applier_offers_no_apply() -> None:
 
 
 def test_row_detail_snapshot(snap_compare: Any) -> None:
-    """A reviewer should see: row 3 highlighted in the table and the detail pane
+    """A reviewer should see: row 3 highlighted (blue bar) in the table and the detail pane
     "Row 3 · update · key 101 · Bolt" with "item_tax_code: 1 → 2" below it; the counters
     with their keys underlined (a all 6, c create 1, u update 3, n unchanged 1, i invalid 1);
     the footer with j Next invalid, / Search, space Mark, A Apply…, ? Help and q Quit."""

@@ -123,6 +123,21 @@ async def test_next_invalid_jumps_to_the_invalid_row_and_shows_its_column() -> N
 
 
 @pytest.mark.anyio
+async def test_ctrl_end_ctrl_home_and_a_click_move_the_cursor() -> None:
+    async with make_app().run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        table = pilot.app.screen.query_one("#rows", RowTable)
+        await pilot.press("ctrl+end")
+        assert table.cursor == 4
+        assert "Row 6" in text_of(pilot, "#detail")
+        await pilot.press("ctrl+home")
+        assert table.cursor == 0
+        await pilot.click("#rows", offset=(3, 3))  # line 0 is the header: the third row
+        assert table.cursor == 2
+        assert text_of(pilot, "#detail").startswith("Row 4")
+
+
+@pytest.mark.anyio
 async def test_q_quits() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -155,8 +170,9 @@ async def test_rows_show_while_the_plan_is_still_loading() -> None:
 def test_plan_screen_snapshot(snap_compare: Any) -> None:
     """A reviewer should see: the header naming items.xlsx [Items] → halo_items on 'sandbox'
     with its URL; counters all 5 / create 1 / update 2 / unchanged 1 / invalid 1 and
-    "5 rows planned"; five rows coloured by status (green create, yellow updates, grey
-    unchanged, red invalid) with one-line summaries such as "item_tax_code: 1 → 2"; the
+    "5 rows planned"; a table like the results screen's (bold header, zebra stripes) of five
+    rows coloured by status (green create, yellow updates, grey unchanged, red invalid) with
+    one-line summaries such as "item_tax_code: 1 → 2", the cursor (blue bar) on row 6; the
     detail pane for the invalid row 6 naming column C (price), value "abc" and the problem;
     the counters with their filter keys underlined (a, c, u, n, i); and the footer listing
     j Next invalid, / Search, ? Help and q Quit (no Mark or Apply: `plan --tui` only looks)."""

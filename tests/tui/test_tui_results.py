@@ -20,8 +20,9 @@ from rowpush.sheets.reader import open_sheet
 from rowpush.sheets.writer import write_table
 from rowpush.tui.app import RowpushApp, build_app
 from rowpush.tui.plan_screen import PlanScreen
-from rowpush.tui.results_render import detail_lines, fit, summary_lines
-from rowpush.tui.results_screen import ConnectionPicker, ResultsScreen, ResultsTable
+from rowpush.tui.results_render import detail_lines, summary_lines
+from rowpush.tui.results_screen import ConnectionPicker, ResultsScreen
+from rowpush.tui.row_table import RowTable
 from rowpush.tui.sources import PlanSource, ResultsSource, fixed_changes
 
 AT = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -137,14 +138,14 @@ def text_of(pilot: Pilot[Any], selector: str) -> str:
 
 
 def table_rows(pilot: Pilot[Any]) -> list[str]:
-    """The source row numbers the table lists, in order."""
-    table = pilot.app.screen.query_one("#rows", ResultsTable)
-    return [str(table.results[i].row) for i in table.listed]
+    """The source row numbers the table lists, in order (its first cell, as drawn)."""
+    table = pilot.app.screen.query_one("#rows", RowTable)
+    return [table.row_text(i)[0] for i in range(table.count)]
 
 
 def screen_line(pilot: Pilot[Any], y: int) -> str:
     """Line `y` of the table as drawn (0 is its header)."""
-    return pilot.app.screen.query_one("#rows", ResultsTable).render_line(y).text
+    return pilot.app.screen.query_one("#rows", RowTable).render_line(y).text
 
 
 def notes(app: RowpushApp) -> list[str]:
@@ -378,7 +379,7 @@ async def test_thousands_of_rows_load_in_batches_filter_and_scroll(tmp_path: Pat
         assert text_of(pilot, "#detail").startswith("Row 4 · failed · HTTP 400")
         await pilot.press("end")
         assert text_of(pilot, "#detail").startswith("Row 4501 · failed · HTTP 400")
-        last = pilot.app.screen.query_one("#rows", ResultsTable).scrollable_content_region.height
+        last = pilot.app.screen.query_one("#rows", RowTable).scrollable_content_region.height
         assert screen_line(pilot, last - 1).startswith(" 4501 ")  # scrolled to the bottom
         await pilot.press("pageup")
         assert text_of(pilot, "#detail").startswith("Row 4471 · failed")  # 10 rows up
@@ -404,12 +405,6 @@ def test_detail_lines_show_the_outcome_then_each_input_column() -> None:
         "name: (blank)",
         "notes: two ⏎ lines",
     ]
-
-
-def test_fit_pads_or_cuts_to_terminal_cells() -> None:
-    assert fit("ok", 4) == "ok  "
-    assert fit("too long", 5) == "too …"
-    assert fit("日本語テキスト", 6) == "日本 …"  # wide characters count two cells
 
 
 def test_summary_lines_align_fields_and_keep_blank_rows() -> None:

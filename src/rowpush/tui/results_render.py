@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from rich.cells import cell_len, set_cell_size
-
 from rowpush.engine.results_book import RETRY_STATUSES, ResultRow
 from rowpush.model import CellValue, Status
 
@@ -54,15 +52,6 @@ FILTER_KEYS: dict[str, str] = {
 def one_line(text: str) -> str:
     """Line breaks and runs of spaces folded to one space (for a table cell)."""
     return " ".join(text.split())
-
-
-def fit(text: str, width: int) -> str:
-    """`text` made exactly `width` terminal cells wide: padded, or cut with an ellipsis."""
-    if width <= 0:
-        return ""
-    if cell_len(text) <= width:
-        return set_cell_size(text, width)
-    return set_cell_size(text, width - 1) + "…"
 
 
 def cell_text(value: CellValue) -> str:

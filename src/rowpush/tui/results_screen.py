@@ -11,18 +11,13 @@ from array import array
 from collections.abc import Sequence
 from typing import ClassVar
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.geometry import Size
-from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.scroll_view import ScrollView
-from textual.strip import Strip
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
@@ -35,7 +30,6 @@ from rowpush.tui.results_render import (
     FILTER_KEYS,
     STATUS_STYLE,
     detail_lines,
-    fit,
     nothing_to_retry,
     one_line,
     pick_connection_question,
@@ -43,9 +37,10 @@ from rowpush.tui.results_render import (
     summary_lines,
     tally,
 )
+from rowpush.tui.row_table import Column, RowTable
 from rowpush.tui.sources import ResultsSource
 
-__all__ = ["ConnectionPicker", "ResultsScreen", "ResultsTable"]
+__all__ = ["ConnectionPicker", "ResultsScreen"]
 
 #: At this width and wider the Summary panel sits beside the table from the start.
 WIDE = 120
@@ -59,190 +54,6 @@ FILTER_GROUP = Binding.Group("Filter")
 #: Rows read before the first paint, then per batch: small first so the screen fills at once.
 FIRST_BATCH = 200
 BATCH = 5_000
-
-
-class ResultsTable(ScrollView, can_focus=True):
-    """The rows of a results workbook (row, remote id, status, HTTP code, message), drawn
-    one screen line at a time with Textual's line API; it looks and moves like a DataTable.
-
-    Why not a DataTable: it measures every cell and walks every row again as rows
-    arrive (30 s and second-long stalls for 100,000 rows); this draws only the lines in
-    view, so adding or filtering rows costs little more than a list append.
-    It holds the one list of `ResultRow`s; a filter is a list of indexes into it.
-    """
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "results-table--header",
-        "results-table--cursor",
-        "results-table--even-row",
-    }
-
-    # The DataTable's own look (header, zebra stripes, cursor), so both screens match.
-    DEFAULT_CSS = """
-    ResultsTable {
-        background: $surface;
-        color: $foreground;
-        overflow-x: hidden;
-        &:focus {
-            background-tint: $foreground 5%;
-            & > .results-table--cursor {
-                background: $block-cursor-background;
-                color: $block-cursor-foreground;
-                text-style: $block-cursor-text-style;
-            }
-            & > .results-table--header { background-tint: $foreground 5%; }
-        }
-        &:dark { & > .results-table--even-row { background: $surface-darken-1 40%; } }
-        & > .results-table--header { text-style: bold; background: $panel; color: $foreground; }
-        & > .results-table--even-row { background: $surface-lighten-1 50%; }
-        & > .results-table--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-    }
-    """
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "move(-1)", "Cursor up", show=False),
-        Binding("down", "move(1)", "Cursor down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home,ctrl+home", "first", "First row", show=False),
-        Binding("end,ctrl+end", "last", "Last row", show=False),
-    ]
-
-    class Highlighted(Message):
-        """The cursor is on another row (`index` into `results`), or on none."""
-
-        def __init__(self, index: int | None) -> None:
-            super().__init__()
-            self.index = index
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.results: list[ResultRow] = []
-        """Every row read so far, in workbook order: the one copy kept in memory."""
-        self.shown: Status | None = None
-        """The status filter; None shows every row."""
-        self.listed: array[int] = array("q")
-        """Indexes into `results` of the rows shown, in order."""
-        self.cursor = 0
-        """Position of the highlighted row in `listed`."""
-        self._widths = [len("Row"), len("Remote id"), STATUS_WIDTH, HTTP_WIDTH]
-        self._status_styles = {s: Style.parse(STATUS_STYLE[s]) for s in Status}
-
-    @property
-    def current(self) -> ResultRow | None:
-        """The highlighted row."""
-        return self.results[self.listed[self.cursor]] if self.listed else None
-
-    def add(self, batch: Sequence[ResultRow]) -> None:
-        """Append rows read from the workbook; those that pass the filter show at once."""
-        was_empty = not self.listed
-        start = len(self.results)
-        self.results.extend(batch)
-        row_width, id_width = self._widths[:2]
-        for index, result in enumerate(batch, start):
-            if self.shown in (None, result.status):
-                self.listed.append(index)
-            # Widths follow every row, not only the shown ones: columns stay put across filters.
-            row_width = max(row_width, len(str(result.row)))
-            if result.remote_id:
-                id_width = max(id_width, min(REMOTE_ID_WIDTH, len(result.remote_id)))
-        self._widths[:2] = row_width, id_width
-        self._lines_changed()
-        if was_empty and self.listed:
-            self.post_message(self.Highlighted(self.listed[0]))
-
-    def show(self, status: Status | None) -> None:
-        """Show only the rows of one status (None: every row); the cursor goes to the top."""
-        self.shown = status
-        self.listed = array(
-            "q", (i for i, r in enumerate(self.results) if status in (None, r.status))
-        )
-        self.cursor = 0
-        self.scroll_to(y=0, animate=False)
-        self._lines_changed()
-        self.post_message(self.Highlighted(self.listed[0] if self.listed else None))
-
-    def _lines_changed(self) -> None:
-        self.virtual_size = Size(0, len(self.listed) + 1)  # + the header line
-        self.refresh()
-
-    # -- drawing -------------------------------------------------------------------
-
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        base = self.rich_style
-        if y == 0:
-            style = base + self.get_component_rich_style("results-table--header")
-            labels = ("Row", "Remote id", "Status", "HTTP", "Message")
-            return self._strip(labels, style, None, width)
-        pos = self.scroll_offset.y + y - 1
-        if pos >= len(self.listed):
-            return Strip.blank(width, base)
-        if pos == self.cursor:
-            style = base + self.get_component_rich_style("results-table--cursor")
-        elif pos % 2 == 0:
-            style = base + self.get_component_rich_style("results-table--even-row")
-        else:
-            style = base
-        result = self.results[self.listed[pos]]
-        cells = (
-            str(result.row),
-            result.remote_id or "",
-            result.status.value,
-            "" if result.http_status is None else str(result.http_status),
-            one_line(result.message),
-        )
-        return self._strip(cells, style, self._status_styles[result.status], width)
-
-    def _strip(
-        self, cells: Sequence[str], style: Style, status_style: Style | None, width: int
-    ) -> Strip:
-        widths = [*self._widths, width - sum(w + 2 for w in self._widths) - 2]
-        segments: list[Segment] = []
-        for column, (text, cell_width) in enumerate(zip(cells, widths, strict=True)):
-            cell_style = style + status_style if column == 2 and status_style else style
-            segments.append(Segment(f" {fit(text, cell_width)} ", cell_style))
-        return Strip(segments).adjust_cell_length(width, style)
-
-    # -- moving --------------------------------------------------------------------
-
-    def move_cursor(self, pos: int) -> None:
-        if not self.listed:
-            return
-        pos = max(0, min(pos, len(self.listed) - 1))
-        visible = max(1, self.scrollable_content_region.height - 1)
-        top = self.scroll_offset.y
-        if pos < top:
-            self.scroll_to(y=pos, animate=False)
-        elif pos >= top + visible:
-            self.scroll_to(y=pos - visible + 1, animate=False)
-        if pos != self.cursor:
-            self.cursor = pos
-            self.refresh()
-            self.post_message(self.Highlighted(self.listed[pos]))
-
-    def action_move(self, step: int) -> None:
-        self.move_cursor(self.cursor + step)
-
-    def action_page(self, direction: int) -> None:
-        self.move_cursor(
-            self.cursor + direction * max(1, self.scrollable_content_region.height - 1)
-        )
-
-    def action_first(self) -> None:
-        self.move_cursor(0)
-
-    def action_last(self) -> None:
-        self.move_cursor(len(self.listed) - 1)
-
-    def on_click(self, event: events.Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is not None and offset.y > 0:
-            self.move_cursor(self.scroll_offset.y + offset.y - 1)
 
 
 class ResultsScreen(Screen[None]):
@@ -286,10 +97,19 @@ class ResultsScreen(Screen[None]):
         self.counts: dict[Status, int] = dict.fromkeys(Status, 0)
         self.reading = True
         """The workbook is still being read. (Not `loading`: Screen has that reactive.)"""
+        self.results: list[ResultRow] = []
+        """Every row read so far, in workbook order: the one copy kept in memory."""
+        self.shown: Status | None = None
+        """The status filter; None shows every row."""
+        self.listed: array[int] = array("q")
+        """Indexes into `results` of the table's rows, in order (8 bytes a row)."""
+        self._row_width = len("Row")
+        self._id_width = len("Remote id")
+        self._status_styles = {s: Style.parse(STATUS_STYLE[s]) for s in Status}
 
     @property
-    def table(self) -> ResultsTable:
-        return self.query_one("#rows", ResultsTable)
+    def table(self) -> RowTable:
+        return self.query_one("#rows", RowTable)
 
     # -- drawing -------------------------------------------------------------------
 
@@ -306,7 +126,7 @@ class ResultsScreen(Screen[None]):
         yield Static(id="counters")
         with Horizontal(id="body"):
             with Vertical(id="main"):
-                yield ResultsTable(id="rows")
+                yield RowTable(self._columns(), self._cells, id="rows")
                 with VerticalScroll(id="detail-pane"):
                     yield Static("", id="detail", markup=False)
             with VerticalScroll(id="summary"):
@@ -323,11 +143,29 @@ class ResultsScreen(Screen[None]):
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < WIDE, "-narrow")
 
+    def _columns(self) -> list[Column]:
+        return [
+            ("Row", self._row_width),
+            ("Remote id", self._id_width),
+            ("Status", STATUS_WIDTH),
+            ("HTTP", HTTP_WIDTH),
+            ("Message", 0),
+        ]
+
+    def _cells(self, position: int) -> tuple[Text, Text, Text, Text, Text]:
+        result = self.results[self.listed[position]]
+        return (
+            Text(str(result.row)),
+            Text(result.remote_id or ""),
+            Text(result.status.value, style=self._status_styles[result.status]),
+            Text("" if result.http_status is None else str(result.http_status)),
+            Text(one_line(result.message)),
+        )
+
     def _show_counts(self) -> None:
         line = Text()
-        shown = self.table.shown
-        active = "all" if shown is None else shown.value
-        entries = [("all", f"all {len(self.table.results)}", "")]
+        active = "all" if self.shown is None else self.shown.value
+        entries = [("all", f"all {len(self.results)}", "")]
         entries += [(s.value, f"{s.value} {self.counts[s]}", STATUS_STYLE[s]) for s in Status]
         for name, label, style in entries:
             if line:
@@ -346,14 +184,18 @@ class ResultsScreen(Screen[None]):
             text.append(f"{self.source.book.path.name} has no Summary sheet.")
         self.query_one("#summary-text", Static).update(text)
 
-    def on_results_table_highlighted(self, event: ResultsTable.Highlighted) -> None:
+    def _show_detail(self, index: int | None) -> None:
         detail = self.query_one("#detail", Static)
-        if event.index is None:
+        if index is None:
             detail.update("" if self.reading else "No rows to show.")
         else:  # formatted here, for this row only
-            detail.update("\n".join(detail_lines(self.table.results[event.index])))
+            detail.update("\n".join(detail_lines(self.results[index])))
 
-    # -- loading: a thread reads the workbook, the table takes rows batch by batch ----
+    def on_row_table_highlighted(self, event: RowTable.Highlighted) -> None:
+        if 0 <= event.position < len(self.listed):
+            self._show_detail(self.listed[event.position])
+
+    # -- loading: a thread reads the workbook, the screen takes rows batch by batch ---
 
     @work(thread=True, group="load", name="results")
     def _load(self) -> None:
@@ -378,10 +220,21 @@ class ResultsScreen(Screen[None]):
                 self.app.call_from_thread(self._read, exc.message)
 
     def _add_batch(self, batch: Sequence[ResultRow]) -> None:
-        self.table.add(batch)
+        """Keep rows read from the workbook; those that pass the filter show at once."""
+        start = len(self.results)
+        self.results.extend(batch)
+        for index, result in enumerate(batch, start):
+            if self.shown in (None, result.status):
+                self.listed.append(index)
+            # Widths follow every row, not only the shown ones: columns stay put across filters.
+            self._row_width = max(self._row_width, len(str(result.row)))
+            if result.remote_id:
+                self._id_width = max(self._id_width, min(REMOTE_ID_WIDTH, len(result.remote_id)))
+        self.table.set_columns(self._columns())
+        self.table.set_count(len(self.listed))
         tally(self.counts, batch)
         self._show_counts()
-        self.query_one("#progress", Static).update(f"reading… {len(self.table.results)} rows")
+        self.query_one("#progress", Static).update(f"reading… {len(self.results)} rows")
 
     def _read(self, error: str | None) -> None:
         self.reading = False
@@ -390,14 +243,21 @@ class ResultsScreen(Screen[None]):
             progress.add_class("error")
             progress.update(f"error: {error}")
         else:
-            progress.update(f"{len(self.table.results)} rows")
-        if not self.table.listed:
-            self.query_one("#detail", Static).update("No rows to show.")
+            progress.update(f"{len(self.results)} rows")
+        if not self.listed:
+            self._show_detail(None)
 
     # -- actions -------------------------------------------------------------------
 
     def action_filter(self, status: str) -> None:
-        self.table.show(None if status == "all" else Status(status))
+        """Show only the rows of one status ("all": every row); the cursor goes to the top."""
+        shown = self.shown = None if status == "all" else Status(status)
+        self.listed = array(
+            "q", (i for i, r in enumerate(self.results) if shown in (None, r.status))
+        )
+        self.table.set_count(len(self.listed), keep_cursor=False)
+        if not self.listed:
+            self._show_detail(None)
         self._show_counts()
 
     def action_toggle_summary(self) -> None:
