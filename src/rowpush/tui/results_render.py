@@ -16,7 +16,6 @@ __all__ = [
     "STATUS_STYLE",
     "cell_text",
     "detail_lines",
-    "fit",
     "nothing_to_retry",
     "one_line",
     "pick_connection_question",
