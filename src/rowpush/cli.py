@@ -526,15 +526,28 @@ def _show_tui(book: Any) -> None:
     except RowpushError:
         names = []
 
+    runs: list[Any] = []  # each retry's ApplyRun, closed (journal dropped if done) at the end
+
     def retry(name: str) -> Any:
         from rowpush.engine.runs import prepare_retry
-        from rowpush.tui.sources import apply_plan
+        from rowpush.tui.sources import RunApplier, apply_plan
 
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         out = book.path.with_name(f"{book.path.stem}-retry-{stamp}.xlsx")
-        return apply_plan(prepare_retry(book.path), _connection(name), out, retry_of=book.path.name)
+        source = apply_plan(
+            prepare_retry(book.path), _connection(name), out, retry_of=book.path.name
+        )
+        if isinstance(source.applier, RunApplier):
+            runs.append(source.applier.run)
+        return source
 
-    build_app(ResultsSource(book, retry=retry, connections=names)).run()
+    try:
+        build_app(ResultsSource(book, retry=retry, connections=names)).run()
+    finally:
+        for run in runs:
+            run.close()
+            if run.final is not None:
+                print(f"Retry results: {run.results}")
 
 
 results_app = typer.Typer(help="Work with results workbooks and their journals.")
