@@ -92,7 +92,14 @@ class Connection:
 
     @property
     def verify(self) -> bool:
-        return bool(self.get("verify", True))
+        """TLS certificate verification; only a TOML boolean can turn it off."""
+        value = self.get("verify", True)
+        if not isinstance(value, bool):
+            raise ConfigError(
+                f"Connection '{self.name}' in {self.source}: verify must be true or false "
+                f"(without quotes), not {value!r}."
+            )
+        return value
 
     @property
     def rate(self) -> str | None:

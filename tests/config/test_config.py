@@ -192,3 +192,14 @@ def test_a_config_without_a_file_has_no_file_warning() -> None:
         {"connections": {"x": {"api": "halopsa", "client_secret": "literal"}}}, source="<test>"
     )
     assert config.warnings_for("x") == []
+
+
+def test_verify_must_be_a_boolean_not_a_string() -> None:
+    from rowpush.config import parse_config
+    from rowpush.errors import ConfigError
+
+    config = parse_config(
+        {"connections": {"h": {"api": "halopsa", "verify": "false"}}}, source="rowpush.toml"
+    )
+    with pytest.raises(ConfigError, match=r"verify must be true or false \(without quotes\)"):
+        _ = config.connection("h").verify

@@ -30,20 +30,23 @@ it may read connection settings (an org id, a default contract, a timezone).
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import types
 import typing
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel
 
 from rowpush.model import Action, Change, Outcome, Status
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     import httpx
@@ -60,6 +63,7 @@ __all__ = [
     "Lookup",
     "Target",
     "field_choices",
+    "gather_all",
     "now",
     "outcome_for",
     "refusal",
@@ -344,6 +348,22 @@ def refusal(vendor: str, response: httpx.Response, what: str, said: str) -> Rowp
     return error(
         f"{vendor} refused to {what}: HTTP {response.status_code} at {response.url.path}: {said}"
     )
+
+
+async def gather_all(coros: Iterable[Awaitable[T]]) -> list[T]:
+    """Await all, in order; on the first failure the others are cancelled (not left
+    running against a refused token) and that failure is raised as itself."""
+    tasks: list[asyncio.Task[T]] = []
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(_awaited(c)) for c in coros]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [t.result() for t in tasks]
+
+
+async def _awaited(awaitable: Awaitable[T]) -> T:
+    return await awaitable
 
 
 def now() -> datetime:

@@ -9,7 +9,6 @@ without is a create; the answer is one object for one record, an array for more.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any, ClassVar, Literal
 
@@ -23,6 +22,7 @@ from rowpush.targets.base import (
     ExportOptions,
     Lookup,
     Target,
+    gather_all,
     outcome_for,
     refusal,
     same_text,
@@ -149,7 +149,7 @@ class HaloTarget(Target):
     async def _get_many(
         self, client: httpx.AsyncClient, keys: Sequence[Any]
     ) -> dict[Any, dict[str, Any]]:
-        found = await asyncio.gather(*(self._get(client, k) for k in keys))
+        found = await gather_all(self._get(client, k) for k in keys)
         return {k: r for k, r in zip(keys, found, strict=True) if r is not None}
 
     async def _get(self, client: httpx.AsyncClient, key: Any) -> dict[str, Any] | None:
