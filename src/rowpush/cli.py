@@ -837,4 +837,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         err("Interrupted.")
         code = 130
+    except BrokenPipeError:  # `rowpush plan … | head`: the reader had enough
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        code = 141  # as a shell reports SIGPIPE
     sys.exit(code if isinstance(code, int) else 0)
