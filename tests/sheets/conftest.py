@@ -1,75 +1,13 @@
-"""Helpers for the sheets tests: workbooks written by openpyxl, or XLSX packages built by hand.
-
-openpyxl never stores a formula's computed value, so a workbook whose formulas
-carry cached values (as Excel saves them) is built here from its XML parts.
-"""
+"""Fixtures for the sheets tests; the helpers themselves are in sheets_support.py."""
 
 from __future__ import annotations
 
-import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
 
 import openpyxl
 import pytest
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sheets"
-
-_CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
-<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
-<Default Extension="xml" ContentType="application/xml"/>
-<Override PartName="/xl/workbook.xml"
- ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>
-{overrides}
-</Types>"""
-_SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-_ROOT_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
-<Relationship Id="rId1" Target="xl/workbook.xml"
- Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"/>
-</Relationships>"""
-_WORKBOOK = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"
- xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">
-<sheets>{sheets}</sheets></workbook>"""
-_WORKBOOK_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}
-</Relationships>"""
-_WORKSHEET = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
-<sheetData>{rows}</sheetData></worksheet>"""
-_WS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
-
-
-def inline(ref: str, text: str) -> str:
-    """XML of a text cell."""
-    return f'<c r="{ref}" t="inlineStr"><is><t>{escape(text)}</t></is></c>'
-
-
-def build_xlsx(path: Path, sheets: Sequence[tuple[str, str, str]]) -> Path:
-    """Write an XLSX package by hand: (name, state, <sheetData> rows XML) per sheet."""
-    overrides, entries, rels = [], [], []
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for n, (name, state, rows) in enumerate(sheets, start=1):
-            part = f"xl/worksheets/sheet{n}.xml"
-            overrides.append(f'<Override PartName="/{part}" ContentType="{_SHEET_TYPE}"/>')
-            hidden = "" if state == "visible" else f' state="{state}"'
-            entries.append(f'<sheet name={quoteattr(name)} sheetId="{n}"{hidden} r:id="rId{n}"/>')
-            rels.append(
-                f'<Relationship Id="rId{n}" Type="{_WS_REL}" Target="worksheets/sheet{n}.xml"/>'
-            )
-            z.writestr(part, _WORKSHEET.format(rows=rows))
-        z.writestr("[Content_Types].xml", _CONTENT_TYPES.format(overrides="".join(overrides)))
-        z.writestr("_rels/.rels", _ROOT_RELS)
-        z.writestr("xl/workbook.xml", _WORKBOOK.format(sheets="".join(entries)))
-        z.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS.format(rels="".join(rels)))
-    return path
-
-
-Rows = Sequence[Sequence[object]]
-MakeXlsx = Callable[..., Path]
+from sheets_support import MakeXlsx, Rows
 
 
 @pytest.fixture

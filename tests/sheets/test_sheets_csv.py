@@ -6,7 +6,7 @@ import codecs
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from sheets_support import FIXTURES
 
 from rowpush.errors import SheetError
 from rowpush.model import RawRow

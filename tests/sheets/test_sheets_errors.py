@@ -6,7 +6,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import MakeXlsx
+from sheets_support import MakeXlsx
 
 from rowpush.errors import BadInput, SheetError
 from rowpush.sheets import open_sheet, read_meta

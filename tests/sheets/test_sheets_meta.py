@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import openpyxl
-from conftest import MakeXlsx
+from sheets_support import MakeXlsx
 
 from rowpush.sheets import META_SHEET, ColumnSpec, open_sheet, read_meta, write_table
 

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import MakeXlsx, build_xlsx, inline
+from sheets_support import MakeXlsx, build_xlsx, inline
 
 from rowpush.errors import SheetError
 from rowpush.model import RawRow

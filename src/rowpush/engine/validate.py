@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from rowpush.model import RawRow, RowError, column_letter
-from rowpush.sheets.reader import normalize_header
+from rowpush.sheets.reader import normalize_header, text_preview
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from rowpush.targets.base import Target
 
 __all__ = ["HeaderMap", "ValidRow", "map_headers", "normalize_header", "validate_rows"]
+
+#: Unknown columns warned about one by one; more than this get one warning together
+#: (a sheet of 10,000 columns must not print 10,000 lines).
+MAX_COLUMN_WARNINGS = 5
 
 
 @dataclass(frozen=True)
@@ -73,22 +77,28 @@ class ValidRow:
 def map_headers(target: type[Target], headers: list[str], file: str) -> HeaderMap:
     declared = {normalize_header(h): h for h in target.headers()}
     hmap = HeaderMap()
+    unknown: list[tuple[str, str]] = []
     for index, header in enumerate(headers):
         letter = column_letter(index)
         alias = declared.get(normalize_header(header)) or target.extra_field(header.strip())
         if alias is None:
+            unknown.append((letter, header))
+            continue
+        hmap.columns[header] = Column(header, letter, alias)
+    if len(unknown) > MAX_COLUMN_WARNINGS:
+        hmap.warnings.append(_unknown_columns(target, unknown, file))
+    else:
+        for letter, header in unknown:
             hmap.warnings.append(
                 RowError(
-                    f"{file}: column {letter} ({header!r}) is not a column of {target.name}; "
-                    "it is ignored.",
+                    f"{file}: column {letter} ({text_preview(header)}) is not a column of "
+                    f"{target.name}; it is ignored.",
                     column=letter,
                     header=header,
                     warning=True,
                     expected=_suggest(header, list(declared.values())),
                 )
             )
-            continue
-        hmap.columns[header] = Column(header, letter, alias)
     present = {c.alias for c in hmap.columns.values()}
     for required in target.required_columns:
         if required in present:
@@ -104,6 +114,18 @@ def map_headers(target: type[Target], headers: list[str], file: str) -> HeaderMa
             )
         )
     return hmap
+
+
+def _unknown_columns(target: type[Target], unknown: list[tuple[str, str]], file: str) -> RowError:
+    """One warning for many unknown columns: a few named, then how many more."""
+    shown = ", ".join(f"{letter} ({text_preview(header, 20)})" for letter, header in unknown[:3])
+    last_letter, last_header = unknown[-1]
+    return RowError(
+        f"{file}: {len(unknown):,} columns are not columns of {target.name} and are ignored: "
+        f"{shown}, … {last_letter} ({text_preview(last_header, 20)}). Is this sheet for "
+        f"{target.name}? See `rowpush template {target.name}` for its columns.",
+        warning=True,
+    )
 
 
 def _suggest(word: str, choices: list[str]) -> str | None:

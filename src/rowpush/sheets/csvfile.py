@@ -6,6 +6,11 @@ survive until the target's model types them.
 - Encoding: a BOM says UTF-8 or UTF-16; otherwise the file is UTF-8 if it all
   decodes as UTF-8, else Windows-1252 (what Excel writes for "CSV" on Western
   Windows). Deciding needs one pass over the bytes (fast, constant memory).
+  Refused, naming the line: a NUL byte (a text CSV never holds one: it means
+  UTF-16 without a BOM, or a binary file), a byte neither encoding reads, and a
+  file that mixes UTF-8 with Windows-1252 (reading it as either would garble the
+  other; decoding each line its own way would guess). A zip or Office file named
+  .csv is refused as what it is.
 - Delimiter: `,`, `;` or tab, whichever occurs most often, outside quotes, in the
   header line (ties go to `,`, then `;`).
 - A row with more cells than the header row is a `SheetError` naming the row:
@@ -18,8 +23,10 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 
@@ -27,13 +34,41 @@ from rowpush.errors import SheetError
 from rowpush.model import RawRow, column_letter
 from rowpush.sheets.reader import HeaderLayout, Sheet, build_layout
 
-__all__ = ["CHUNK_ROWS", "detect_delimiter", "detect_encoding", "open_csv"]
+__all__ = ["CHUNK_ROWS", "MAX_HEADER_CHARS", "detect_delimiter", "detect_encoding", "open_csv"]
 
 #: Rows pandas parses at a time.
 CHUNK_ROWS = 10_000
+#: Characters read at most for one line before the header row is found: room for
+#: 16,384 columns (Excel's most) of 256 characters each.
+MAX_HEADER_CHARS = 1 << 22
 DELIMITERS = (",", ";", "\t")
 _BLOCK = 1 << 20
 _TOO_MANY = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+_ZIP_MAGIC = b"PK\x03\x04"
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# With errors="surrogateescape", a byte the codec cannot read becomes U+DC80..U+DCFF.
+_ESCAPED = re.compile("[\udc80-\udcff]")
+_NON_ASCII = re.compile("[^\x00-\x7f\udc80-\udcff]")
+_SAVE_AS_UTF8 = "Open it in Excel and save it as 'CSV UTF-8 (Comma delimited)'."
+# A line holding only these is blank, before the header row.
+_BLANK = ' \r\n",;\t'
+
+# A decoder that returns what it decoded and how many bytes that used (it keeps an
+# unfinished character for the next block unless final).
+Decode = Callable[[bytes, str, bool], tuple[str, int]]
+
+
+def _cp1252(data: bytes, errors: str, final: bool) -> tuple[str, int]:
+    return codecs.decode(data, "cp1252", errors), len(data)
+
+
+_DECODERS: dict[str, Decode] = {
+    "utf-8": codecs.utf_8_decode,
+    "utf-16-le": codecs.utf_16_le_decode,
+    "utf-16-be": codecs.utf_16_be_decode,
+    "cp1252": _cp1252,
+}
 
 
 def open_csv(path: Path) -> Sheet:
@@ -46,36 +81,145 @@ def open_csv(path: Path) -> Sheet:
 
 
 def detect_encoding(path: Path) -> str:
-    """The codec name to read `path` with: utf-8-sig, utf-16, utf-8 or cp1252."""
+    """The codec name to read `path` with: utf-8-sig, utf-16, utf-8 or cp1252.
+
+    Raises `SheetError` for a file that is not text in one of them (see the module
+    docstring).
+    """
     with path.open("rb") as f:
-        head = f.read(4)
+        head = f.read(8)
+    _refuse_binary(path, head)
     if head.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-    elif _decodes(path, "utf-8"):
-        return "utf-8"
-    else:
-        encoding = "cp1252"
-    if not _decodes(path, encoding):
+        scan = _scan_text(path, "utf-8", skip=3)
+        _refuse_bad_text(path, scan, "UTF-8, as its first bytes say")
+        return "utf-8-sig"
+    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if head.startswith(bom):
+            scan = _scan_text(path, codec, skip=2)
+            _refuse_bad_text(path, scan, "UTF-16, as its first bytes say")
+            return "utf-16"
+    scan = _scan_text(path, "utf-8")
+    if scan.nul is not None:
         raise SheetError(
-            f"{path}: the text is neither valid UTF-8 nor Windows-1252 (its characters "
-            f"cannot be decoded).",
-            hint="Open it in Excel and save it as 'CSV UTF-8 (Comma delimited)'.",
+            f"{path}: line {scan.nul} holds a NUL byte (character 0), which a text CSV never "
+            f"does: the file is probably UTF-16 text without a byte-order mark, or not a text "
+            f"file at all.",
+            hint=_SAVE_AS_UTF8,
         )
-    return encoding
+    if scan.bad is None:
+        return "utf-8"
+    line, byte = scan.bad
+    if scan.non_ascii is not None:
+        utf8_line, char = scan.non_ascii
+        raise SheetError(
+            f"{path}: the file mixes two text encodings: line {utf8_line} holds UTF-8 text "
+            f"({char!r}) but line {line} holds byte 0x{byte:02X}, which is not UTF-8 (most "
+            f"likely Windows-1252, from an older program). Read either way, one of them "
+            f"would be garbled.",
+            hint=f"Retype the accented characters of line {line} (and any later such line) "
+            f"in an editor that saves UTF-8, or export the data again as 'CSV UTF-8'.",
+        )
+    _refuse_bad_text(path, _scan_text(path, "cp1252"), "UTF-8 or Windows-1252")
+    return "cp1252"
 
 
-def _decodes(path: Path, encoding: str) -> bool:
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    try:
-        with path.open("rb") as f:
-            while block := f.read(_BLOCK):
-                decoder.decode(block)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+def _refuse_binary(path: Path, head: bytes) -> None:
+    if head.startswith(_ZIP_MAGIC):
+        raise SheetError(
+            f"{path}: this is an Excel workbook (or another zip file) with a .csv name.",
+            hint="Rename it to .xlsx, or open it in Excel and save it as "
+            "'CSV UTF-8 (Comma delimited)'.",
+        )
+    if head.startswith(_CFB_MAGIC):
+        raise SheetError(
+            f"{path}: this is an old Excel (.xls) or password-protected workbook with a .csv name.",
+            hint=_SAVE_AS_UTF8,
+        )
+
+
+def _refuse_bad_text(path: Path, scan: _TextScan, expected: str) -> None:
+    if scan.bad is not None:
+        line, byte = scan.bad
+        raise SheetError(
+            f"{path}: line {line} holds byte 0x{byte:02X}, which is not text in {expected} "
+            f"(its characters cannot be decoded).",
+            hint=_SAVE_AS_UTF8,
+        )
+    if scan.nul is not None:
+        raise SheetError(
+            f"{path}: line {scan.nul} holds a NUL character (character 0), which no "
+            f"spreadsheet cell holds: the file is damaged or not a CSV export.",
+            hint=_SAVE_AS_UTF8,
+        )
+
+
+@dataclass
+class _TextScan:
+    """What one pass over a file's bytes found first, by line (1-based)."""
+
+    bad: tuple[int, int] | None = None
+    """Line and value of the first byte the codec cannot decode."""
+    nul: int | None = None
+    """Line of the first NUL character."""
+    non_ascii: tuple[int, str] | None = None
+    """Line and text of the first character beyond ASCII that did decode."""
+
+    @property
+    def complete(self) -> bool:
+        return None not in (self.bad, self.nul, self.non_ascii)
+
+
+def _scan_text(path: Path, codec: str, *, skip: int = 0) -> _TextScan:
+    """Decode `path` block by block (constant memory); stop once everything is found."""
+    decode = _DECODERS[codec]
+    ascii_safe = codec in ("utf-8", "cp1252")  # an ASCII byte is that character
+    scan = _TextScan()
+    line = 1
+    carry = b""
+    with path.open("rb") as f:
+        f.seek(skip)
+        while not scan.complete:
+            block = f.read(_BLOCK)
+            data = carry + block
+            if ascii_safe and data.isascii():
+                # The usual block, at memory speed: only a NUL can be wrong in it.
+                if scan.nul is None and (at := data.find(b"\0")) >= 0:
+                    scan.nul = line + data.count(b"\n", 0, at)
+                line += data.count(b"\n")
+                carry = b""
+            else:
+                escaped = False
+                try:
+                    text, used = decode(data, "strict", not block)
+                except UnicodeDecodeError:
+                    try:
+                        text, used = decode(data, "surrogateescape", not block)
+                        escaped = True
+                    except UnicodeDecodeError as exc:
+                        # UTF-16 escapes no byte below 0x80: note the place, and stop there.
+                        good, _ = decode(data[: exc.start], "strict", True)
+                        scan.bad = (line + good.count("\n"), data[exc.start])
+                        _note(scan, good, line, escaped=False)
+                        break
+                _note(scan, text, line, escaped=escaped)
+                line += text.count("\n")
+                carry = data[used:]
+            if not block:
+                break
+    return scan
+
+
+def _note(scan: _TextScan, text: str, line: int, *, escaped: bool) -> None:
+    """Record in `scan` what `text` (starting on `line`) holds, unless already found.
+
+    `escaped`: the text was decoded with errors="surrogateescape" (some bytes were bad).
+    """
+    if escaped and scan.bad is None and (m := _ESCAPED.search(text)):
+        scan.bad = (line + text.count("\n", 0, m.start()), ord(m.group()) - 0xDC00)
+    if scan.nul is None and (at := text.find("\0")) >= 0:
+        scan.nul = line + text.count("\n", 0, at)
+    if scan.non_ascii is None and not text.isascii() and (m := _NON_ASCII.search(text)):
+        scan.non_ascii = (line + text.count("\n", 0, m.start()), m.group())
 
 
 def detect_delimiter(line: str) -> str:
@@ -93,22 +237,47 @@ def detect_delimiter(line: str) -> str:
 def _read_header(path: Path, encoding: str) -> tuple[str, int, list[str]]:
     """The delimiter, the header's row number and its cells (the first non-blank row)."""
     with path.open(encoding=encoding, newline="") as f:
-        first_line = ""
-        for line in f:
-            if line.strip(' \r\n",;\t'):
-                first_line = line
-                break
+        first_line = next((line for line in _bounded_lines(f, path) if line.strip(_BLANK)), "")
     if not first_line:
-        raise SheetError(
-            f"{path}: no header row (the file holds only blank lines).",
-            hint="Put the column headers in row 1 and one record per row below them.",
-        )
+        raise _no_header(path)
     delimiter = detect_delimiter(first_line)
-    with path.open(encoding=encoding, newline="") as f:
-        for number, record in enumerate(csv.reader(f, delimiter=delimiter), start=1):
-            if any(cell.strip() for cell in record):
-                return delimiter, number, record
-    raise AssertionError("unreachable: a non-blank line was seen")  # pragma: no cover
+    try:
+        with path.open(encoding=encoding, newline="") as f:
+            records = csv.reader(_bounded_lines(f, path), delimiter=delimiter)
+            for number, record in enumerate(records, start=1):
+                if any(cell.strip() for cell in record):
+                    return delimiter, number, record
+    except csv.Error as exc:
+        problem = str(exc)
+        if "field limit" in problem:  # the csv module stops at 131,072 characters a cell
+            problem = f"a cell holds more than {csv.field_size_limit():,} characters"
+        raise SheetError(
+            f"{path}: the header row cannot be read as CSV ({problem}).",
+            hint="Check the first rows in a text editor: a quote opened and never closed "
+            "makes the rest of the file one cell.",
+        ) from exc
+    raise _no_header(path)
+
+
+def _no_header(path: Path) -> SheetError:
+    return SheetError(
+        f"{path}: no header row (the file holds only blank lines).",
+        hint="Put the column headers in row 1 and one record per row below them.",
+    )
+
+
+def _bounded_lines(f: IO[str], path: Path) -> Iterator[str]:
+    """The lines of `f`, refusing one longer than `MAX_HEADER_CHARS` (no header is)."""
+    number = 0
+    while line := f.readline(MAX_HEADER_CHARS + 1):
+        number += 1
+        if len(line) > MAX_HEADER_CHARS:
+            raise SheetError(
+                f"{path}: line {number} is longer than {MAX_HEADER_CHARS:,} characters, far "
+                f"too long for a header row: this does not look like a CSV file.",
+                hint="Check the file in a text editor. " + _SAVE_AS_UTF8,
+            )
+        yield line
 
 
 class CsvRows:
@@ -141,7 +310,9 @@ class CsvRows:
                 chunksize=CHUNK_ROWS,
             ) as chunks:
                 for chunk in chunks:
-                    for cells in chunk.itertuples(index=False, name=None):
+                    # A list per row: three times faster than itertuples, and it does not
+                    # index each column separately (slow for a sheet of 10,000 columns).
+                    for cells in chunk.to_numpy(dtype=object).tolist():
                         number += 1
                         if number <= layout.row:
                             continue
@@ -152,6 +323,15 @@ class CsvRows:
             raise self._parser_error(exc) from exc
 
     def _parser_error(self, exc: pd.errors.ParserError) -> SheetError:
+        quote = _OPEN_QUOTE.search(str(exc))
+        if quote is not None:
+            row = int(quote.group(1)) + 1  # pandas counts from 0
+            return SheetError(
+                f'{self.path}: row {row} opens a quote (") that is never closed, so the rest '
+                f"of the file would be one cell.",
+                hint=f"Close or remove the quote on row {row}; a quote inside a value is "
+                f'written twice ("").',
+            )
         match = _TOO_MANY.search(str(exc))
         if match is None:
             return SheetError(

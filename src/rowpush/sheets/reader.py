@@ -10,7 +10,9 @@ Rules shared by both formats:
 - a blank header cell between named columns, or two headers equal after
   `normalize_header`, is a `SheetError`; blank header cells before the first or
   after the last named column are ignored, but a value under one is a
-  `SheetError` naming the row and column (so that no data is dropped silently).
+  `SheetError` naming the row and column (so that no data is dropped silently);
+- a cell longer than Excel's 32,767 characters is a `SheetError` naming its row
+  and column: Excel would cut it, and so would the results workbook.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from rowpush.errors import SheetError
 from rowpush.model import CellValue, RawRow, column_letter
+from rowpush.sheets.cells import MAX_CELL_CHARS
 
 __all__ = [
     "CSV_SUFFIXES",
@@ -163,7 +166,8 @@ class HeaderLayout:
     def make_row(self, row: int, cells: Sequence[CellValue], where: str) -> RawRow | None:
         """The `RawRow` for one data row's cells, or None when the row is blank.
 
-        Raises `SheetError` for a value in a column that has no header.
+        Raises `SheetError` for a value in a column that has no header, or a cell
+        longer than Excel's `MAX_CELL_CHARS`.
         """
         # Hot path: runs once per row. Named columns are contiguous (build_layout
         # refuses a gap), so cells outside [first, end) are the headerless ones.
@@ -183,9 +187,28 @@ class HeaderLayout:
                     hint=f"Add a header in {letter}{self.row}, or clear the column.",
                 )
         named = list(cells[first:end])
+        try:
+            # C speed for the usual all-text row
+            longest = max(map(len, cast("list[str]", named)), default=0)
+        except TypeError:  # a date cell (XLSX)
+            longest = max((len(c) for c in named if isinstance(c, str)), default=0)
+        if longest > MAX_CELL_CHARS:
+            raise self._too_long(row, named, where)
         if len(named) < len(self.headers):
             named.extend([""] * (len(self.headers) - len(named)))
         return RawRow(row=row, values=dict(zip(self.headers, named, strict=True)))
+
+    def _too_long(self, row: int, named: Sequence[CellValue], where: str) -> SheetError:
+        sizes = [len(c) if isinstance(c, str) else 0 for c in named]
+        i = next(i for i, size in enumerate(sizes) if size > MAX_CELL_CHARS)
+        size = sizes[i]
+        letter, header = self.letters[i], self.headers[i]
+        return SheetError(
+            f"{where}: row {row}, column {letter} ({text_preview(header)}) holds {size:,} "
+            f"characters, more than a cell can (Excel's limit: {MAX_CELL_CHARS:,}), so it "
+            f"would be cut short in Excel and in the results workbook.",
+            hint=f"Shorten the value in {letter}{row}, or split it across columns.",
+        )
 
 
 def build_layout(
@@ -198,6 +221,15 @@ def build_layout(
     """
     trimmed = [c.strip().lstrip("\ufeff").strip() for c in cells]
     named = [i for i, c in enumerate(trimmed) if c]
+    for i in named:
+        if len(trimmed[i]) > MAX_CELL_CHARS:
+            letter = column_letter(col_offset + i)
+            raise SheetError(
+                f"{where}: the header of column {letter} ({text_preview(trimmed[i])}) holds "
+                f"{len(trimmed[i]):,} characters, more than a cell can (Excel's limit: "
+                f"{MAX_CELL_CHARS:,}).",
+                hint=f"Type a short header in {letter}{row}; is row {row} really the header row?",
+            )
     if not named:
         raise SheetError(
             f"{where}: no header row (every cell of row {row} is blank).",
@@ -219,8 +251,8 @@ def build_layout(
             j = seen[key]
             a, b = column_letter(col_offset + j), column_letter(col_offset + i)
             raise SheetError(
-                f"{where}: columns {a} ({trimmed[j]!r}) and {b} ({trimmed[i]!r}) have the "
-                f"same header.",
+                f"{where}: columns {a} ({text_preview(trimmed[j])}) and {b} "
+                f"({text_preview(trimmed[i])}) have the same header.",
                 hint="Rename or delete one of them: each header must be unique.",
             )
         seen[key] = i

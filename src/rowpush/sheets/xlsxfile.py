@@ -6,22 +6,26 @@ What calamine gives, and what a `RawRow` holds instead:
   digits ("12.5"); booleans → "TRUE"/"FALSE";
 - a date cell → `date` when its time part is zero, else `datetime`; a time of day
   (serial < 1) → "HH:MM:SS"; a duration ([h]:mm:ss) → "H:MM:SS";
-- a formula → its cached value (the one Excel saved);
+- a formula → its cached value (the one Excel saved); a formula never calculated
+  is refused (see `xlsxpackage`);
+- merged cells within the table are refused: calamine gives the value to the first
+  cell only, and the others would read as blank, which leaves fields unchanged;
 - an error (#N/A, #DIV/0!, …) → "" from calamine, which would pass for a blank
   cell; so the sheet's XML is scanned for error cells (cheap when there are
   none) and their text is put back.
 
 Memory: calamine holds the whole sheet in compact Rust structures while it is
 read (about 30 bytes a cell plus its text); Python objects are made one row at a
-time. python-calamine offers no cell-by-cell reader to do better.
+time. python-calamine offers no cell-by-cell reader to do better. Before calamine
+opens a workbook or loads a sheet, `xlsxpackage` checks that doing so is safe
+(no zip bomb, no grid of billions of cells).
 """
 
 from __future__ import annotations
 
-import posixpath
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO
@@ -37,10 +41,11 @@ from python_calamine import (
 )
 
 from rowpush.errors import SheetError
-from rowpush.model import CellValue, RawRow
+from rowpush.model import CellValue, RawRow, column_letter
 from rowpush.sheets.cells import text_of
 from rowpush.sheets.meta import META_SHEET
 from rowpush.sheets.reader import HeaderLayout, Sheet, build_layout
+from rowpush.sheets.xlsxpackage import SheetScan, open_package, scan_sheet
 
 __all__ = ["check_workbook_file", "open_xlsx", "read_meta_xlsx"]
 
@@ -48,11 +53,7 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
 _XLS_STREAMS = ("Workbook".encode("utf-16-le"), "Book".encode("utf-16-le"))
-# Starts with a literal so the scan runs at memory speed; a false hit (`xt="e"`)
-# only costs a full parse, which then finds nothing.
-_ERROR_MARK = re.compile(rb"""t\s*=\s*["']e["']""")
-_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
-_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_CELL_REF = re.compile(r"([A-Za-z]+)(\d+)", re.ASCII)
 
 
 def open_xlsx(path: Path, sheet: str | None) -> Sheet:
@@ -61,10 +62,11 @@ def open_xlsx(path: Path, sheet: str | None) -> Sheet:
     with _load_workbook(path) as book:
         meta = _meta_from(book, path)
         name = _choose_sheet(book, path, sheet)
-        data = _load_sheet(book, path, name)
+        data, scan = _load_sheet(book, path, name)
     where = f"{path} (sheet {name!r})"
     layout = _read_layout(data, where)
-    source = XlsxRows(path, name, layout, data)
+    _refuse_merged(data, layout, where)
+    source = XlsxRows(path, name, layout, data, scan)
     return Sheet(path, name=name, layout=layout, target=meta.get("target") or None, source=source)
 
 
@@ -118,7 +120,13 @@ def _corrupt(path: Path, exc: BaseException) -> SheetError:
     )
 
 
+def _is_panic(exc: BaseException) -> bool:
+    # pyo3 turns a Rust panic into PanicException: a BaseException, not importable by name.
+    return type(exc).__name__ == "PanicException"
+
+
 def _load_workbook(path: Path) -> CalamineWorkbook:
+    open_package(path).close()  # refuses a zip bomb before calamine inflates anything
     try:
         return CalamineWorkbook.from_path(str(path))
     except PasswordError as exc:
@@ -128,13 +136,42 @@ def _load_workbook(path: Path) -> CalamineWorkbook:
         ) from exc
     except (CalamineError, OSError, ValueError) as exc:
         raise _corrupt(path, exc) from exc
+    except BaseException as exc:
+        if _is_panic(exc):
+            raise _corrupt(path, exc) from None
+        raise
 
 
-def _load_sheet(book: CalamineWorkbook, path: Path, name: str) -> CalamineSheet:
+def _load_sheet(book: CalamineWorkbook, path: Path, name: str) -> tuple[CalamineSheet, SheetScan]:
+    scan = scan_sheet(path, name)  # refuses a grid too big for memory before calamine builds it
     try:
-        return book.get_sheet_by_name(name)
+        return book.get_sheet_by_name(name), scan
     except (CalamineError, ValueError) as exc:
         raise _corrupt(path, exc) from exc
+    except BaseException as exc:
+        if _is_panic(exc):
+            raise _corrupt(path, exc) from None
+        raise
+
+
+def _calamine_rows(data: CalamineSheet, where: str) -> Iterator[Sequence[object]]:
+    """The sheet's rows as calamine gives them; a cell it cannot convert is a SheetError."""
+    rows = data.iter_rows()
+    index = 0
+    while True:
+        try:
+            raw = next(rows)
+        except StopIteration:
+            return
+        except (CalamineError, ValueError, OverflowError) as exc:
+            # e.g. a huge number formatted as a duration: no Python timedelta holds it
+            raise _unreadable_row(where, index + 1, exc) from exc
+        except BaseException as exc:
+            if _is_panic(exc):
+                raise _unreadable_row(where, index + 1, exc) from None
+            raise
+        yield raw
+        index += 1
 
 
 def _choose_sheet(book: CalamineWorkbook, path: Path, wanted: str | None) -> str:
@@ -163,14 +200,22 @@ def _choose_sheet(book: CalamineWorkbook, path: Path, wanted: str | None) -> str
     )
 
 
+def _unreadable_row(where: str, row: int, exc: BaseException) -> SheetError:
+    return SheetError(
+        f"{where}: row {row} holds a cell that cannot be read ({exc}).",
+        hint="Check that row's date, time and duration cells in Excel: a number formatted "
+        "as a date or duration may be far out of range.",
+    )
+
+
 def _meta_from(book: CalamineWorkbook, path: Path) -> dict[str, str]:
     if META_SHEET not in book.sheet_names:
         return {}
-    data = _load_sheet(book, path, META_SHEET)
+    data, _ = _load_sheet(book, path, META_SHEET)
     meta: dict[str, str] = {}
     if data.start is None:
         return meta
-    for cells in data.iter_rows():
+    for cells in _calamine_rows(data, f"{path} (sheet {META_SHEET!r})"):
         if not cells:
             continue
         key = text_of(cells[0]).strip()
@@ -186,7 +231,7 @@ def _read_layout(data: CalamineSheet, where: str) -> HeaderLayout:
             f"{where}: no header row (the sheet is empty).",
             hint="Put the column headers in row 1 and one record per row below them.",
         )
-    for index, cells in enumerate(data.iter_rows()):
+    for index, cells in enumerate(_calamine_rows(data, where)):
         texts = [text_of(c) for c in cells]
         if any(t.strip() for t in texts):
             return build_layout(texts, row=index + 1, where=where, col_offset=start[1])
@@ -194,6 +239,29 @@ def _read_layout(data: CalamineSheet, where: str) -> HeaderLayout:
         f"{where}: no header row (every cell is blank or an error).",
         hint="Put the column headers in row 1 and one record per row below them.",
     )
+
+
+def _refuse_merged(data: CalamineSheet, layout: HeaderLayout, where: str) -> None:
+    """Refuse merged cells in the header row or under it, within the table's columns."""
+    first = layout.col_offset + layout.positions[0]
+    last = layout.col_offset + layout.positions[-1]
+    for (r0, c0), (r1, c1) in data.merged_cell_ranges or ():
+        if r1 + 1 < layout.row or c1 < first or c0 > last:
+            continue  # a title above the table, or a note beside it: harmless
+        cells = f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}"
+        if r0 + 1 <= layout.row:
+            raise SheetError(
+                f"{where}: cells {cells} are merged in the header row; each column needs a "
+                f"header cell of its own.",
+                hint=f"Unmerge {cells} (Home > Merge & Center) and type a header in each column.",
+            )
+        raise SheetError(
+            f"{where}: cells {cells} are merged. A merged value belongs to its first cell "
+            f"only ({column_letter(c0)}{r0 + 1}); the others would read as blank and leave "
+            f"their fields unchanged.",
+            hint=f"Unmerge {cells} (Home > Merge & Center) and fill each cell that needs the "
+            f"value.",
+        )
 
 
 def cell_value(value: object) -> CellValue:
@@ -212,11 +280,14 @@ class XlsxRows:
     load it again rather than keep the whole sheet in memory between reads.
     """
 
-    def __init__(self, path: Path, name: str, layout: HeaderLayout, data: CalamineSheet) -> None:
+    def __init__(
+        self, path: Path, name: str, layout: HeaderLayout, data: CalamineSheet, scan: SheetScan
+    ) -> None:
         self.path = path
         self.name = name
         self.layout = layout
         self._loaded: CalamineSheet | None = data
+        self._scan = scan
         self._errors: dict[int, dict[int, str]] | None = None
 
     def rows(self) -> Iterator[RawRow]:
@@ -224,7 +295,7 @@ class XlsxRows:
         if data is None:
             check_workbook_file(self.path)
             with _load_workbook(self.path) as book:
-                data = _load_sheet(book, self.path, self.name)
+                data, self._scan = _load_sheet(book, self.path, self.name)
         return self._iter(data)
 
     def _iter(self, data: CalamineSheet) -> Iterator[RawRow]:
@@ -232,14 +303,15 @@ class XlsxRows:
         if start is None:
             return
         if self._errors is None:
-            self._errors = error_cells(self.path, self.name)
+            scan = self._scan
+            self._errors = error_cells(self.path, scan.part) if scan.has_error_cells else {}
         errors = self._errors
         layout = self.layout
         where = f"{self.path} (sheet {self.name!r})"
         col_offset = start[1]
         # iter_rows yields blank rows for the rows above the data, so index + 1
         # is the row number the user sees.
-        for index, raw in enumerate(data.iter_rows()):
+        for index, raw in enumerate(_calamine_rows(data, where)):
             if index < layout.row:
                 continue
             cells = [cell_value(v) for v in raw]
@@ -252,70 +324,39 @@ class XlsxRows:
                 yield row
 
 
-def error_cells(path: Path, sheet: str) -> dict[int, dict[int, str]]:
-    """Error cells of one sheet: 0-based row → 0-based column → text ("#N/A").
+def error_cells(path: Path, part: str | None) -> dict[int, dict[int, str]]:
+    """Error cells of one sheet part: 0-based row → 0-based column → text ("#N/A").
 
-    Reads the sheet's XML once, looking for the `t="e"` mark; only when one is
-    found is the XML parsed.
+    Parses the part's XML; called only when `scan_sheet` saw the `t="e"` mark.
     """
+    if part is None:
+        return {}
     try:
-        with zipfile.ZipFile(path) as z:
-            part = _sheet_part(z, sheet)
-            if part is None:
-                return {}
-            with z.open(part) as f:
-                if not _has_error_mark(f):
-                    return {}
-            with z.open(part) as f:
-                return _collect_errors(f)
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError):
+        with zipfile.ZipFile(path) as z, z.open(part) as f:
+            return _collect_errors(f)
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError, ValueError):
         return {}  # calamine read the sheet; the extra scan is best-effort
-
-
-def _sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
-    book = ElementTree.fromstring(z.read("xl/workbook.xml"))
-    rid = None
-    for el in book.iter():
-        if _local(el.tag) == "sheet" and el.get("name") == sheet:
-            rid = el.get(f"{{{_NS_REL}}}id")
-            break
-    if rid is None:
-        return None
-    rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-    for el in rels.iter():
-        if _local(el.tag) == "Relationship" and el.get("Id") == rid:
-            target = el.get("Target", "")
-            if target.startswith("/"):
-                return target.lstrip("/")
-            return posixpath.normpath(posixpath.join("xl", target))
-    return None
-
-
-def _has_error_mark(f: IO[bytes]) -> bool:
-    tail = b""
-    while block := f.read(1 << 20):
-        if _ERROR_MARK.search(tail + block):
-            return True
-        tail = block[-16:]
-    return False
 
 
 def _collect_errors(f: IO[bytes]) -> dict[int, dict[int, str]]:
     found: dict[int, dict[int, str]] = {}
     row = -1
     col = -1
+    parent: ElementTree.Element | None = None
     for event, el in ElementTree.iterparse(f, events=("start", "end")):
         tag = _local(el.tag)
         if event == "start":
-            if tag == "row":
-                r = el.get("r")
-                row = int(r) - 1 if r else row + 1
+            if tag == "sheetData":
+                parent = el
+            elif tag == "row":
+                r = el.get("r", "")
+                row = int(r) - 1 if r.isascii() and r.isdigit() else row + 1
                 col = -1
             elif tag == "c":
                 ref = _CELL_REF.fullmatch(el.get("r", ""))
                 if ref:
                     row = int(ref.group(2)) - 1
-                    col = _column_index(ref.group(1))
+                    col = _column_index(ref.group(1).upper())
                 else:
                     col += 1
             continue
@@ -323,8 +364,8 @@ def _collect_errors(f: IO[bytes]) -> dict[int, dict[int, str]]:
             text = next((v.text for v in el if _local(v.tag) == "v"), None)
             if text:
                 found.setdefault(row, {})[col] = text
-        if tag == "row":
-            el.clear()
+        if tag == "row" and parent is not None:
+            parent.clear()  # rows already read are not needed: memory stays flat
     return found
 
 
