@@ -57,6 +57,13 @@ def csv_safe(text: str) -> str:
     return "'" + text if is_formula_like(text) else text
 
 
+def csv_unescape(text: str) -> str:
+    """`csv_safe` undone: a CSV rowpush wrote reads back as the values it holds."""
+    if text.startswith("'") and is_formula_like(text[1:]):
+        return text[1:]
+    return text
+
+
 def needs_text_cell(text: str) -> bool:
     """True when an XLSX writer must mark this string as text explicitly.
 

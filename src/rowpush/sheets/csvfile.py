@@ -32,6 +32,7 @@ import pandas as pd
 
 from rowpush.errors import SheetError
 from rowpush.model import RawRow, column_letter
+from rowpush.sheets.cells import csv_unescape
 from rowpush.sheets.reader import HeaderLayout, Sheet, build_layout
 
 __all__ = ["CHUNK_ROWS", "MAX_HEADER_CHARS", "detect_delimiter", "detect_encoding", "open_csv"]
@@ -316,6 +317,8 @@ class CsvRows:
                         number += 1
                         if number <= layout.row:
                             continue
+                        if any(c[:1] == "'" for c in cells):  # the `'` csv_safe added
+                            cells = [csv_unescape(c) for c in cells]
                         row = layout.make_row(number, cells, where)
                         if row is not None:
                             yield row
