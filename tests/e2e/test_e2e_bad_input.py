@@ -3,6 +3,7 @@ never a traceback; nothing is sent."""
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 from typing import Any
@@ -173,3 +174,20 @@ def test_help_for_every_command(rowpush: Any, verb: str) -> None:
     result = rowpush(verb, "--help")
     assert result.code == 0
     assert "Usage" in result.out
+
+
+def test_errors_name_the_sheets_own_column_letter_when_the_table_starts_further_right(
+    tmp_path: Path, rowpush
+) -> None:  # type: ignore[no-untyped-def]
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet["C1"], sheet["D1"] = "id", "item_tax_code"
+    sheet["C2"], sheet["D2"] = "12", "abc"
+    path = tmp_path / "shifted.xlsx"
+    book.save(path)
+    result = rowpush("validate", str(path), "-t", "halopsa.clients")
+    assert result.code == 2
+    assert re.search(r"^2\s+D\s+item_tax_code\s+abc", result.err, re.MULTILINE), result.err

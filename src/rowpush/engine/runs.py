@@ -75,7 +75,7 @@ def prepare(path: Path, *, target: str | None = None, sheet: str | None = None) 
             "`rowpush template` or `rowpush export` record it themselves.",
         )
     target_cls = get_target(name)
-    hmap = map_headers(target_cls, opened.headers, path.name)
+    hmap = map_headers(target_cls, opened.headers, path.name, opened.letters)
     if hmap.errors:
         raise SheetError("\n".join(e.message for e in hmap.errors))
     return Prepared(path, opened, target_cls, hmap)
@@ -88,7 +88,7 @@ def prepare_retry(results: Path) -> Prepared:
     book = open_results(results)
     target_cls = get_target(book.target)
     sheet = book.input_sheet()
-    hmap = map_headers(target_cls, sheet.headers, results.name)
+    hmap = map_headers(target_cls, sheet.headers, results.name, sheet.letters)
     if hmap.errors:
         raise SheetError("\n".join(e.message for e in hmap.errors))
     return Prepared(results, sheet, target_cls, hmap)

@@ -10,7 +10,7 @@ row after the first.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -74,12 +74,19 @@ class ValidRow:
         return self.model.model_dump(exclude_unset=True)
 
 
-def map_headers(target: type[Target], headers: list[str], file: str) -> HeaderMap:
+def map_headers(
+    target: type[Target],
+    headers: list[str],
+    file: str,
+    letters: Mapping[str, str] | None = None,
+) -> HeaderMap:
+    """Match a sheet's headers to the target's fields. `letters` gives each header's
+    column letter as the sheet has it (a table need not start in column A)."""
     declared = {normalize_header(h): h for h in target.headers()}
     hmap = HeaderMap()
     unknown: list[tuple[str, str]] = []
     for index, header in enumerate(headers):
-        letter = column_letter(index)
+        letter = (letters or {}).get(header) or column_letter(index)
         alias = declared.get(normalize_header(header)) or target.extra_field(header.strip())
         if alias is None:
             unknown.append((letter, header))
