@@ -45,6 +45,7 @@ TargetOpt = Annotated[
     str | None,
     typer.Option("--target", "-t", help="Target (needed for CSV; XLSX templates record it)."),
 ]
+MAX_ERRORS_SHOWN = 1000
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 SheetOpt = Annotated[
     str | None, typer.Option("--sheet", help="XLSX sheet to read (default: first visible).")
@@ -168,15 +169,19 @@ def export_cmd(
 def validate_cmd(file: FileArg, target: TargetOpt = None, sheet: SheetOpt = None) -> None:
     """Check every row against the target's rules; exit 2 if any row is invalid."""
     prep = _prepare(file, target, sheet)
-    errors: list[RowError] = []
-    count = 0
+    shown: list[RowError] = []  # the first ones: a million errors would not help anyone
+    count = total = bad_rows = 0
     for row in prep.rows():
         count += 1
-        errors.extend(row.errors)
-    if errors:
-        bad_rows = len({e.row for e in errors})
-        err(f"{file.name}: {len(errors)} error(s) in {bad_rows} of {count} row(s).")
-        print_errors(errors)
+        if row.errors:
+            bad_rows += 1
+            total += len(row.errors)
+            shown.extend(row.errors[: MAX_ERRORS_SHOWN - len(shown)])
+    if total:
+        err(f"{file.name}: {total} error(s) in {bad_rows} of {count} row(s).")
+        print_errors(shown)
+        if total > len(shown):
+            err(f"… and {total - len(shown)} more; fix these first, then validate again.")
         raise typer.Exit(2)
     print(f"{file.name}: {count} row(s) valid for {prep.target.name}.")
 

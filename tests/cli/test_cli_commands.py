@@ -61,3 +61,20 @@ def test_usage_errors_exit_2_without_a_traceback(
     assert done.value.code == 2
     assert says in err
     assert "Traceback" not in err
+
+
+def test_validate_shows_the_first_errors_and_counts_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rowpush.cli import MAX_ERRORS_SHOWN, main
+
+    sheet = tmp_path / "many.csv"
+    rows = [f"{i},x" for i in range(1, MAX_ERRORS_SHOWN + 6)]
+    sheet.write_text("id,item_tax_code\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exited:
+        main(["validate", str(sheet), "-t", "halopsa.clients"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{MAX_ERRORS_SHOWN + 5} error(s) in {MAX_ERRORS_SHOWN + 5} of" in err
+    assert "… and 5 more; fix these first" in err
+    assert err.count("expected a whole number") == MAX_ERRORS_SHOWN
