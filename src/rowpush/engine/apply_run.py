@@ -249,9 +249,11 @@ class ApplyRun:
                 on_event=cb.retry_event,
             ) as client:
                 scrub = redactor_of(client)
-                for round_no in range(SETTLE_ROUNDS + 1):
+                # the first send, then up to SETTLE_ROUNDS more of the rows whose answer
+                # was lost; only after the last may a row be failed without being resent
+                for _ in range(SETTLE_ROUNDS + 1):
                     if self.journal.unsettled():
-                        await self._settle(client, record, last=round_no == SETTLE_ROUNDS)
+                        await self._settle(client, record, last=False)
                     if stop is not None and stop.is_set():
                         break
                     await apply_changes(
@@ -277,8 +279,12 @@ class ApplyRun:
 
         unclear = self.journal.unsettled()
         members = self.journal.members(unclear)
-        await self.target.load_reference(client)
-        found = await settle(self.target, client, self.prep, unclear, members)
+        # A target of its own, as a resumed run has: the run's may keep what it read
+        # while planning (Halo keeps the list it paged), and settling must see the
+        # records as they are now, or a change that landed looks still to be made.
+        target = self.prep.target(self.conn)
+        await target.load_reference(client)
+        found = await settle(target, client, self.prep, unclear, members)
         settled = [*found.landed, *found.failed]
         if found.resend and last:
             settled += [

@@ -24,6 +24,7 @@ from rowpush.errors import ConnectionFailed
 __all__ = [
     "IDEMPOTENT",
     "NOT_IDEMPOTENT",
+    "STREAMED",
     "RetryPolicy",
     "Verdict",
     "classify",
@@ -39,6 +40,11 @@ may have reached the server (a create without a client-chosen id). Default True.
 
 NOT_IDEMPOTENT: dict[str, object] = {IDEMPOTENT: False}
 """Pass as `extensions=NOT_IDEMPOTENT` to `client.post(...)`."""
+
+STREAMED = "rowpush.streamed"
+"""Request extension: True leaves the body to the caller, unread (a file download read
+in chunks). Otherwise the transport reads the body within its retries, so that an
+answer cut off mid-body is retried like any failed attempt."""
 
 RETRY_STATUSES = frozenset({408, 409, 500, 502, 503, 504})
 

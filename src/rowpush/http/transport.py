@@ -17,6 +17,7 @@ import httpx
 from rowpush.http.limiter import Clock, RateLimiter, Sleep
 from rowpush.http.redact import Redactor
 from rowpush.http.retry import (
+    STREAMED,
     RetryPolicy,
     Verdict,
     classify,
@@ -100,6 +101,8 @@ class PoliteTransport(httpx.AsyncBaseTransport):
             ticket = await self.limiter.acquire()
             try:
                 response = await self.inner.handle_async_request(request)
+                if not request.extensions.get(STREAMED):
+                    await response.aread()  # a body cut short is a failed attempt, retried
             except Exception as exc:
                 verdict = classify(exc, idempotent=idempotent, policy=policy)
                 if verdict is Verdict.FINAL:

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from rowpush.config import Connection
 from rowpush.errors import BadInput, ConnectionFailed
-from rowpush.http.retry import NOT_IDEMPOTENT  # creates: never sent twice
+from rowpush.http.retry import NOT_IDEMPOTENT, STREAMED  # creates: never sent twice
 from rowpush.model import Action, Change, Outcome
 from rowpush.targets.base import (
     Api,
@@ -736,7 +736,9 @@ async def download_document(
         )
         headers = {"Accept": "*/*", **(contract_scope(contract_id) if same_host else {})}
         auth: Any = httpx.USE_CLIENT_DEFAULT if same_host else None
-        async with client.stream("GET", url, headers=headers, auth=auth) as response:
+        async with client.stream(
+            "GET", url, headers=headers, auth=auth, extensions={STREAMED: True}
+        ) as response:
             if response.is_redirect and "Location" in response.headers:
                 url = response.url.join(response.headers["Location"])
                 continue
