@@ -464,7 +464,7 @@ def retry_cmd(
 ) -> None:
     """Plan the failed and never-sent rows of a results workbook again and apply them."""
     from rowpush.engine.results_book import open_results
-    from rowpush.engine.runs import prepare_retry
+    from rowpush.engine.runs import default_retry_path, prepare_retry
 
     if not yes and not sys.stdin.isatty():
         raise BadInput(
@@ -480,8 +480,7 @@ def retry_cmd(
         )
     conn = _connection(name)
     prep = prepare_retry(results_file)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = results or results_file.with_name(f"{results_file.stem}-retry-{stamp}.xlsx")
+    out = results or default_retry_path(results_file)
     _check_output(out)
     _run_apply(
         prep,
@@ -534,11 +533,10 @@ def _show_tui(book: Any) -> None:
     runs: list[Any] = []  # each retry's ApplyRun, closed (journal dropped if done) at the end
 
     def retry(name: str) -> Any:
-        from rowpush.engine.runs import prepare_retry
+        from rowpush.engine.runs import default_retry_path, prepare_retry
         from rowpush.tui.sources import RunApplier, apply_plan
 
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = book.path.with_name(f"{book.path.stem}-retry-{stamp}.xlsx")
+        out = default_retry_path(book.path)
         source = apply_plan(
             prepare_retry(book.path), _connection(name), out, retry_of=book.path.name
         )

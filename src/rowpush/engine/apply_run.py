@@ -167,6 +167,24 @@ class ApplyRun:
             journal.clear()
         return run
 
+    @classmethod
+    def open(
+        cls,
+        prep: Prepared,
+        conn: Connection,
+        results: Path,
+        *,
+        resume: bool = False,
+        retry_of: str | None = None,
+        **options: object,
+    ) -> ApplyRun:
+        """`resume` the unfinished run writing `results`, or `create` one; a retry
+        records which results workbook it retries."""
+        run = (cls.resume if resume else cls.create)(prep, conn, results, **options)
+        if retry_of:
+            run.journal.set_meta(retry_of=retry_of)
+        return run
+
     @property
     def planned(self) -> bool:
         return self.journal.meta().get("planned") == "1"

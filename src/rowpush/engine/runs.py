@@ -206,6 +206,12 @@ def default_results_path(input_path: Path) -> Path:
     return Path.cwd() / f"{input_path.stem}-results-{stamp}.xlsx"
 
 
+def default_retry_path(results: Path) -> Path:
+    """Beside the results retried: RESULTS-retry-YYYYmmdd-HHMMSS.xlsx."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return results.with_name(f"{results.stem}-retry-{stamp}.xlsx")
+
+
 async def apply_file(
     prep: Prepared,
     conn: Connection,
@@ -234,10 +240,7 @@ async def apply_file(
         "concurrency": concurrency,
         "transport": transport,
     }
-    start = ApplyRun.resume if resume else ApplyRun.create
-    run = start(prep, conn, results, **options)
-    if retry_of:
-        run.journal.set_meta(retry_of=retry_of)
+    run = ApplyRun.open(prep, conn, results, resume=resume, retry_of=retry_of, **options)
     try:
         resumed = run.planned
         async for change in run.plan(cb):

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rowpush.engine.apply_run import ApplyRun
     from rowpush.engine.results_book import ResultsBook
     from rowpush.engine.runs import Prepared
+    from rowpush.targets.base import Target
 
 __all__ = [
     "Applier",
@@ -106,13 +107,24 @@ def live_plan(prep: Prepared, conn: Connection) -> PlanSource:
             async for change in plan_changes(prep, target, client):
                 yield change
 
+    return _source(prep, conn, target, stream)
+
+
+def _source(
+    prep: Prepared,
+    conn: Connection,
+    target: Target,
+    changes: ChangeStream,
+    applier: Applier | None = None,
+) -> PlanSource:
     return PlanSource(
         file=prep.file,
         sheet=prep.sheet.name,
         target=target.name,
         connection=conn.name,
         base_url=target.api.base_url(conn),
-        changes=stream,
+        changes=changes,
+        applier=applier,
     )
 
 
@@ -131,20 +143,8 @@ def apply_plan(
     """
     from rowpush.engine.apply_run import ApplyRun
 
-    start = ApplyRun.resume if resume else ApplyRun.create
-    run = start(prep, conn, results, **options)
-    if retry_of:
-        run.journal.set_meta(retry_of=retry_of)
-    target = run.target
-    return PlanSource(
-        file=prep.file,
-        sheet=prep.sheet.name,
-        target=target.name,
-        connection=conn.name,
-        base_url=target.api.base_url(conn),
-        changes=run.plan,
-        applier=RunApplier(run),
-    )
+    run = ApplyRun.open(prep, conn, results, resume=resume, retry_of=retry_of, **options)
+    return _source(prep, conn, run.target, run.plan, RunApplier(run))
 
 
 @dataclass(frozen=True, slots=True)
