@@ -286,6 +286,11 @@ class Case:
         """Where `apply` writes its results workbook (a later verb may read it)."""
         return self.dir / "results.xlsx"
 
+    @property
+    def journal(self) -> Path:
+        """The journal `apply` leaves beside its results when it could not finish."""
+        return self.dir / "results.xlsx.journal"
+
     def out(self, name: str) -> str:
         return str(self.dir / f"{self.api.name}-{name}")
 
@@ -296,7 +301,7 @@ class Case:
         return [verb, str(self.sheet), "-t", self.api.target, *rest]
 
 
-Kind = Literal["offline", "online", "writes"]
+Kind = Literal["offline", "online", "writes", "retries"]
 
 
 @dataclass(frozen=True)
@@ -331,6 +336,27 @@ VERBS = [
         "writes",
         lambda c: c.with_sheet("apply", "-c", c.connection, "--yes", "--results", str(c.results)),
     ),
+    # the verbs that read what apply left: skipped where it left nothing
+    Verb("show", "offline", lambda c: ["show", str(c.results)] if c.results.exists() else None),
+    Verb(
+        "results rebuild",
+        "offline",
+        lambda c: (
+            ["results", "rebuild", str(c.journal), "-o", c.out("rebuilt.xlsx")]
+            if c.journal.exists()
+            else None
+        ),
+    ),
+    Verb(
+        "retry",
+        "retries",
+        # an unfinished run is resumed, not retried: only a finished one is
+        lambda c: (
+            ["retry", str(c.results), "--yes", "--results", c.out("retry.xlsx")]
+            if c.results.exists() and not c.journal.exists()
+            else None
+        ),
+    ),
 ]
 
 
@@ -341,10 +367,12 @@ class Scenario:
     name: str
     spy: SpyMode = "off"
     wrong_secrets: bool = False
-    codes: dict[Kind, int] = field(default_factory=lambda: {"offline": 0, "online": 0, "writes": 0})
+    codes: dict[Kind, int] = field(
+        default_factory=lambda: {"offline": 0, "online": 0, "writes": 0, "retries": 0}
+    )
 
 
-FAILS: dict[Kind, int] = {"offline": 0, "online": 3, "writes": 3}
+FAILS: dict[Kind, int] = {"offline": 0, "online": 3, "writes": 3, "retries": 3}
 SCENARIOS = [
     Scenario("right credentials"),
     Scenario("wrong credentials", wrong_secrets=True, codes=FAILS),
@@ -354,10 +382,12 @@ SCENARIOS = [
     Scenario(
         "api echoes headers on writes",
         spy="write-echo",
-        codes={"offline": 0, "online": 0, "writes": 1},
+        codes={"offline": 0, "online": 0, "writes": 1, "retries": 1},
     ),
     Scenario(
-        "token revoked mid-apply", spy="revoke", codes={"offline": 0, "online": 0, "writes": 3}
+        "token revoked mid-apply",
+        spy="revoke",
+        codes={"offline": 0, "online": 0, "writes": 3, "retries": 3},
     ),
 ]
 
