@@ -40,8 +40,15 @@ async def plan_rows(
     rows: Iterable[ValidRow],
     hmap: HeaderMap,
     file: str,
+    *,
+    guard_creates: bool = True,
 ) -> AsyncIterator[Change]:
-    """Plan every row, fetching live state one chunk of keys at a time."""
+    """Plan every row, fetching live state one chunk of keys at a time.
+
+    With `guard_creates`, a create without a key whose record already exists (the
+    target's `existing_creates`) is refused: it would make a second record. Settling a
+    lost answer plans without it, as there the record may be the run's own.
+    """
     if target.group_rows:
         for change in await plan_groups(target, client, rows, hmap, file):
             yield change
@@ -52,8 +59,44 @@ async def plan_rows(
         )
         fields = {name for r in chunk if r.model is not None for name in r.model.model_fields_set}
         live = await target.fetch_live(client, keys, fields) if keys else {}
-        for row in chunk:
-            yield plan_row(target, row, live, hmap, file)
+        planned = [plan_row(target, row, live, hmap, file) for row in chunk]
+        if guard_creates:
+            planned = await _refuse_existing(target, client, planned, hmap, file)
+        for change in planned:
+            yield change
+
+
+async def _refuse_existing(
+    target: Target, client: httpx.AsyncClient, planned: list[Change], hmap: HeaderMap, file: str
+) -> list[Change]:
+    creates = [c for c in planned if c.action is Action.CREATE and c.key is None]
+    existing = await target.existing_creates(client, creates) if creates else {}
+    if not existing:
+        return planned
+    label = target.label or ""
+    header = type(target).Row.model_fields[label].alias or label if label else ""
+    column = hmap.column_of_alias(header) if header else None
+    key_column = hmap.column_of_alias(target.key or "")
+    out = []
+    for change in planned:
+        remote = existing.get(change.row)
+        if remote is None or change.action is not Action.CREATE:
+            out.append(change)
+            continue
+        value = change.payload.get(label)
+        where = f"column {key_column.letter} ({key_column.header})" if key_column else "the key"
+        error = RowError(
+            f"{file}: row {change.row}: a {target.name} record with {label} {value!r} already "
+            f"exists ({target.key} {remote}); this row would create a second one.",
+            row=change.row,
+            column=column.letter if column else None,
+            header=column.header if column else None,
+            value=None if value is None else str(value),
+            expected=f"{remote} in {where} to update that record, or another {label}",
+            problem=f"{label} already exists ({target.key} {remote})",
+        )
+        out.append(Change(change.row, Action.INVALID, None, errors=[error], label=change.label))
+    return out
 
 
 def plan_row(

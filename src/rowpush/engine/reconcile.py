@@ -62,7 +62,7 @@ async def settle(
     wanted = set(unclear) | members
     rows = (r for r in prep.rows() if r.raw.row in wanted)
     seen: set[int] = set()
-    async for fresh in plan_rows(target, client, rows, prep.hmap, prep.file):
+    async for fresh in plan_rows(target, client, rows, prep.hmap, prep.file, guard_creates=False):
         sent = unclear.get(fresh.row)
         if sent is None:
             continue  # a member row: its lead decides

@@ -259,6 +259,14 @@ class Target(ABC):
     async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
         """Send one batch; one Outcome per change, in the batch's order."""
 
+    async def existing_creates(
+        self, client: httpx.AsyncClient, creates: Sequence[Change]
+    ) -> dict[int, str]:
+        """Before a plan offers creates without a key: the rows whose record already
+        exists (row → its remote id), found by a natural key. Sending such a row would
+        make a second record, so plan refuses it. The default knows of none."""
+        return {}
+
     idempotent_creates: ClassVar[bool] = False
     """Sending the same create twice makes one record (measurements carry a uid), so a
     create whose answer was lost is simply sent again."""

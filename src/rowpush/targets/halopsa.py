@@ -9,7 +9,7 @@ without is a create; the answer is one object for one record, an array for more.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -25,7 +25,6 @@ from rowpush.targets.base import (
     gather_all,
     outcome_for,
     refusal,
-    same_text,
 )
 
 __all__ = ["HaloClients", "HaloPSA"]
@@ -82,11 +81,15 @@ class HaloTarget(Target):
     envelope: ClassVar[str]
     """Key of the list in a list response, e.g. "clients"."""
     list_params: ClassVar[dict[str, str]] = {}
+    scope: ClassVar[str | None] = None
+    """The field within which the label names one record (None: the label alone)."""
 
     def __init__(self, conn: Connection | None = None) -> None:
         super().__init__(conn)
         self._index: dict[Any, dict[str, Any]] | None = None
         """Every record of the list answers, by id (read once per run, when worth it)."""
+        self._natural: dict[tuple[str, str], str] | None = None
+        """Every live record's natural key → id, read once when a plan has creates."""
 
     list_fields: ClassVar[frozenset[str]] = frozenset()
     """Row fields a list answer is known to carry. Lists may give summaries: a field
@@ -191,21 +194,59 @@ class HaloTarget(Target):
             for c, record in zip(batch, records, strict=True)
         ]
 
+    def natural_key(self, record: Mapping[str, Any]) -> tuple[str, str] | None:
+        """What names a record for people: its label (client or site name, user email,
+        asset inventory number), within its client where `scope` says so (two clients
+        may each have a "Head Office" site). None without a label."""
+        label = _label_key(record.get(self.label or ""))
+        if not label:
+            return None
+        scope = "" if self.scope is None else str(record.get(self.scope) or "")
+        return scope, label
+
+    async def _full(
+        self, client: httpx.AsyncClient, records: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """`records` with the fields a natural key needs (a summary list may lack them)."""
+        needed = {self.label or "", *([self.scope] if self.scope else [])}
+        if all(needed <= r.keys() for r in records):
+            return records
+        return list((await self._get_many(client, [r["id"] for r in records])).values())
+
+    async def existing_creates(
+        self, client: httpx.AsyncClient, creates: Sequence[Change]
+    ) -> dict[int, str]:
+        """Rows with a blank id whose natural key a live record already has: re-applying
+        a sheet whose new rows still have blank ids would create them all again."""
+        wanted = {c.row: self.natural_key(c.payload) for c in creates}
+        if not any(wanted.values()):
+            return {}
+        if self._natural is None:
+            self._natural = {}
+            async for page in self._pages(client):
+                for record in sorted(await self._full(client, page), key=lambda r: r["id"]):
+                    key = self.natural_key(record)
+                    if key:
+                        self._natural[key] = str(record["id"])  # the newest wins
+        found = {row: self._natural.get(key) for row, key in wanted.items() if key}
+        return {row: remote for row, remote in found.items() if remote is not None}
+
     async def find_created(self, client: httpx.AsyncClient, change: Change) -> Lookup:
-        """By the record's label (client or site name, user email, asset inventory number):
-        the newest record whose label equals the sheet's, if any."""
-        wanted = change.payload.get(self.label or "")
-        if not isinstance(wanted, str) or not wanted.strip():
+        """The newest record with the change's natural key, if any (see `natural_key`)."""
+        wanted = self.natural_key(change.payload)
+        if wanted is None:
             return Lookup(known=False)
         response = await client.get(
-            self.endpoint, params={"search": wanted, "count": "1000", **self.list_params}
+            self.endpoint,
+            params={
+                "search": change.payload[self.label or ""],
+                "count": "1000",
+                **self.list_params,
+            },
         )
         body = _json_or_raise(response, f"search {self.envelope}")
-        label = self.label or ""
         records = [r for r in body.get(self.envelope) or [] if isinstance(r, dict) and "id" in r]
-        if not all(label in r for r in records):  # a summary list: read each match in full
-            records = list((await self._get_many(client, [r["id"] for r in records])).values())
-        same = [r["id"] for r in records if same_text(r.get(label), wanted)]
+        same = [r["id"] for r in await self._full(client, records) if self.natural_key(r) == wanted]
         return Lookup(known=True, remote_id=str(max(same)) if same else None)
 
     def _outcome(self, change: Change, record: dict[str, Any], status: int) -> Outcome:
@@ -226,6 +267,11 @@ class HaloTarget(Target):
         return outcome_for(
             change, ok=True, http_status=status, message=message, remote_id=remote_id
         )
+
+
+def _label_key(value: Any) -> str:
+    """A label as compared for "already exists": trimmed, spaces collapsed, casefolded."""
+    return " ".join(value.split()).casefold() if isinstance(value, str) else ""
 
 
 def _records_of(body: Any, envelope: str) -> list[dict[str, Any]]:
@@ -410,6 +456,7 @@ class HaloSites(HaloTarget):
     name = "halopsa.sites"
     description = "HaloPSA sites (client locations): name, client, phone"
     Row = SiteRow
+    scope = "client_id"  # each client has its own names
     endpoint = "/api/Site"
     envelope = "sites"
     list_params: ClassVar[dict[str, str]] = {"includeinactive": "true"}
@@ -420,6 +467,7 @@ class HaloUsers(HaloTarget):
     description = "HaloPSA end users (contacts): names, email, client and site"
     Row = UserRow
     label = "emailaddress"
+    scope = "client_id"  # each client has its own names
     endpoint = "/api/Users"
     envelope = "users"
     list_params: ClassVar[dict[str, str]] = {"includeinactive": "true"}
@@ -430,5 +478,6 @@ class HaloAssets(HaloTarget):
     description = "HaloPSA assets (devices): type, inventory number, client and site"
     Row = AssetRow
     label = "inventory_number"
+    scope = "client_id"  # each client has its own names
     endpoint = "/api/Asset"
     envelope = "assets"
