@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from openpyxl import load_workbook
+
 from rowpush.sandbox.server import SandboxServer
 
 APPLY_CSV = ("apply", "-t", "halopsa.clients", "-c", "halopsa", "--yes")
@@ -27,3 +29,9 @@ def applied_ids(sandbox: SandboxServer) -> list[int]:
         if request.method == "POST" and request.status == 201 and "/api/" in request.path.lower()
         for record in request.body
     )
+
+
+def results_rows(path: Path) -> list[dict[str, object]]:
+    """The Results sheet of a results workbook: one dict per row, header → value."""
+    table = list(load_workbook(path)["Results"].iter_rows(values_only=True))
+    return [dict(zip(table[0], row, strict=True)) for row in table[1:]]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from e2e_sheets import APPLY_CSV, applied_ids, shifted_tax_codes
+from e2e_sheets import APPLY_CSV, applied_ids, results_rows, shifted_tax_codes
 from openpyxl import load_workbook
 
 from rowpush.config import load_config
@@ -36,11 +36,6 @@ def stopped_run(sheet: Path, results: Path) -> ApplyReport:
             prep, conn, results=results, callbacks=cb, batch_size=2, concurrency=1, stop=cb.stop
         )
     )
-
-
-def results_rows(path: Path) -> list[dict[str, object]]:
-    table = list(load_workbook(path)["Results"].iter_rows(values_only=True))
-    return [dict(zip(table[0], row, strict=True)) for row in table[1:]]
 
 
 def summary_of(path: Path) -> dict[object, object]:

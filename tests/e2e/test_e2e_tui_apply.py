@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_sheets import applied_ids, shifted_tax_codes
-from openpyxl import load_workbook
+from e2e_sheets import applied_ids, results_rows, shifted_tax_codes
 from textual.pilot import Pilot
 
 from rowpush.config import load_config
@@ -21,11 +20,6 @@ from rowpush.tui.sources import RunApplier, apply_plan
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def results_rows(path: Path) -> list[dict[str, object]]:
-    table = list(load_workbook(path)["Results"].iter_rows(values_only=True))
-    return [dict(zip(table[0], row, strict=True)) for row in table[1:]]
 
 
 async def planned(pilot: Pilot[Any]) -> None:

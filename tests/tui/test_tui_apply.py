@@ -13,14 +13,13 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Static
+from tui_support import loaded, table_rows, text_of
 
 from rowpush.engine.callbacks import Callbacks
 from rowpush.model import Action, Change, Outcome, RowError, Status
 from rowpush.tui.app import RowpushApp, build_app
 from rowpush.tui.apply_screen import ApplyScreen
 from rowpush.tui.dialogs import ConfirmApply, HelpScreen
-from rowpush.tui.row_table import RowTable
 from rowpush.tui.sources import PlanSource, fixed_changes
 
 CHANGES = [
@@ -96,25 +95,6 @@ def make_app(applier: FakeApplier, clock: list[float]) -> RowpushApp:
         applier=applier,
     )
     return build_app(source, clock=lambda: clock[0])
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-async def loaded(pilot: Pilot[Any]) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-def text_of(pilot: Pilot[Any], selector: str) -> str:
-    return str(pilot.app.screen.query_one(selector, Static).render())
-
-
-def table_rows(pilot: Pilot[Any]) -> list[str]:
-    table = pilot.app.screen.query_one("#rows", RowTable)
-    return [table.row_text(i)[0] for i in range(table.count)]
 
 
 @pytest.mark.anyio

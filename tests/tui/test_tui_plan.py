@@ -7,8 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from textual.pilot import Pilot
-from textual.widgets import Static
+from tui_support import loaded, table_rows, text_of
 
 from rowpush.model import Action, Change, RowError
 from rowpush.tui.app import RowpushApp, build_app
@@ -50,25 +49,6 @@ def make_app() -> RowpushApp:
             changes=fixed_changes(CHANGES),
         )
     )
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-async def loaded(pilot: Pilot[Any]) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-def text_of(pilot: Pilot[Any], selector: str) -> str:
-    return str(pilot.app.screen.query_one(selector, Static).render())
-
-
-def table_rows(pilot: Pilot[Any]) -> list[str]:
-    table = pilot.app.screen.query_one("#rows", RowTable)
-    return [table.row_text(i)[0] for i in range(table.count)]
 
 
 @pytest.mark.anyio

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import OptionList, Static
+from textual.widgets import OptionList
+from tui_support import loaded, table_rows, text_of
 
 from rowpush.engine.journal import Journal
 from rowpush.engine.results import RunInfo, file_sha256, write_results
@@ -119,28 +120,8 @@ def make_app(
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def book(tmp_path: Path) -> ResultsBook:
     return open_results(write_book(tmp_path))
-
-
-async def loaded(pilot: Pilot[Any]) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-def text_of(pilot: Pilot[Any], selector: str) -> str:
-    return str(pilot.app.screen.query_one(selector, Static).render())
-
-
-def table_rows(pilot: Pilot[Any]) -> list[str]:
-    """The source row numbers the table lists, in order (its first cell, as drawn)."""
-    table = pilot.app.screen.query_one("#rows", RowTable)
-    return [table.row_text(i)[0] for i in range(table.count)]
 
 
 def screen_line(pilot: Pilot[Any], y: int) -> str:

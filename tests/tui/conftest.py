@@ -1,0 +1,10 @@
+"""Fixtures for the TUI tests (helpers are in tui_support.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
