@@ -22,6 +22,7 @@ __all__ = [
     "RowError",
     "Status",
     "column_letter",
+    "key_text",
     "show_value",
 ]
 
@@ -153,6 +154,15 @@ class Outcome:
     message: str = ""
     remote_id: str | None = None
     at: datetime | None = None
+
+
+def key_text(key: Any) -> str | None:
+    """A key as a person reads it: 12, ACME-001, or CT-128356/emartin for composite keys."""
+    if key is None:
+        return None
+    if isinstance(key, list | tuple):
+        return "/".join(str(part) for part in key)
+    return str(key)
 
 
 def show_value(value: Any) -> str:

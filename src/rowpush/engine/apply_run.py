@@ -13,7 +13,7 @@ outcome is unclear are settled against the live records first (engine/reconcile)
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from rowpush.config import Connection
     from rowpush.engine.journal import Journal
+    from rowpush.engine.results import RunInfo
     from rowpush.engine.runs import Prepared
 
 __all__ = [
@@ -64,7 +65,8 @@ class Unfinished:
     left: int
     target: str = ""
     connection: str = ""
-    input_sha256: str = ""
+    input_path: str = ""
+    """The input sheet's full path, as the run recorded it."""
 
 
 class ApplyRun:
@@ -118,7 +120,6 @@ class ApplyRun:
                     hint="Continue it with --resume, or choose another --results path. "
                     "Deleting the journal forgets which rows went.",
                 )
-        target = prep.target(conn)
         journal = Journal(path)
         journal.set_meta(
             input_file=str(prep.path.resolve()),
@@ -126,7 +127,7 @@ class ApplyRun:
             sheet=prep.sheet.name or "",
             target=prep.target.name,
             connection=conn.name,
-            base_url=target.api.base_url(conn),
+            base_url=prep.target.api.base_url(conn),
             results=str(results.resolve()),
             started=_now().isoformat(),
             planned="0",
@@ -316,19 +317,14 @@ class ApplyRun:
             self.journal.give_up(found.unknown, Status.UNKNOWN, _CANNOT_TELL)
 
     def write_results(self) -> dict[str, int]:
-        from rowpush.engine.results import RunInfo, file_sha256, write_results
+        from rowpush.engine.results import write_results
 
-        meta = self.journal.meta()
-        info = RunInfo(
+        info = run_info(
+            self.journal.meta(),
+            self.prep,
             target=self.target.name,
             connection=self.conn.name,
             base_url=self.target.api.base_url(self.conn),
-            input_file=self.prep.path,
-            input_sha256=meta.get("input_sha256") or file_sha256(self.prep.path),
-            sheet=self.prep.sheet.name,
-            started=datetime.fromisoformat(meta["started"]) if "started" in meta else _now(),
-            finished=_now(),
-            retry_of=meta.get("retry_of") or None,
         )
         return write_results(self.results, self.prep.sheet, self.journal, info)
 
@@ -369,7 +365,7 @@ def read_unfinished(path: Path) -> Unfinished | None:
         left=left,
         target=meta.get("target", ""),
         connection=meta.get("connection", ""),
-        input_sha256=meta.get("input_sha256", ""),
+        input_path=meta.get("input_file", ""),
     )
 
 
@@ -380,19 +376,14 @@ def find_unfinished(input_file: Path, folder: Path) -> list[Unfinished]:
     its journal counts too (0 rows left): continuing it writes the results, where
     starting anew would create its new records a second time.
     """
-    from rowpush.engine.journal import Journal
-
     wanted = str(input_file.resolve())
     found = []
     for path in sorted(folder.glob("*.journal")):
         try:
-            with Journal(path) as journal:
-                if journal.meta().get("input_file") != wanted:
-                    continue
+            run = read_unfinished(path)
         except Exception:  # not a journal of ours: not our business
             continue
-        run = read_unfinished(path)
-        if run is not None:
+        if run is not None and run.input_path == wanted:
             found.append(run)
     return found
 
@@ -400,7 +391,7 @@ def find_unfinished(input_file: Path, folder: Path) -> list[Unfinished]:
 def rebuild_results(journal: Path, out: Path | None = None) -> tuple[Path, dict[str, int]]:
     """Write the results workbook of a run from its journal alone (after a crash)."""
     from rowpush.engine.journal import Journal
-    from rowpush.engine.results import RunInfo, file_sha256, write_results
+    from rowpush.engine.results import file_sha256, write_results
     from rowpush.engine.runs import prepare
 
     if not journal.is_file():
@@ -425,19 +416,34 @@ def rebuild_results(journal: Path, out: Path | None = None) -> tuple[Path, dict[
             )
         prep = prepare(source, target=meta.get("target"), sheet=meta.get("sheet") or None)
         target = Path(out or meta.get("results") or str(journal).removesuffix(".journal"))
-        info = RunInfo(
+        info = run_info(
+            meta,
+            prep,
             target=meta.get("target", prep.target.name),
             connection=meta.get("connection", ""),
             base_url=meta.get("base_url", ""),
-            input_file=source,
-            input_sha256=meta.get("input_sha256", ""),
-            sheet=prep.sheet.name,
-            started=datetime.fromisoformat(meta["started"]) if "started" in meta else _now(),
-            finished=_now(),
-            retry_of=meta.get("retry_of") or None,
         )
         counts = write_results(target, prep.sheet, book, info)
     return target, counts
+
+
+def run_info(
+    meta: Mapping[str, str], prep: Prepared, *, target: str, connection: str, base_url: str
+) -> RunInfo:
+    """What the results' Summary says of a run, from its journal's meta and its sheet."""
+    from rowpush.engine.results import RunInfo, file_sha256
+
+    return RunInfo(
+        target=target,
+        connection=connection,
+        base_url=base_url,
+        input_file=prep.path,
+        input_sha256=meta.get("input_sha256") or file_sha256(prep.path),
+        sheet=prep.sheet.name,
+        started=datetime.fromisoformat(meta["started"]) if "started" in meta else _now(),
+        finished=_now(),
+        retry_of=meta.get("retry_of") or None,
+    )
 
 
 def remove_journal(path: Path) -> None:

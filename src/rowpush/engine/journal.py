@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from rowpush.model import Action, Change, Outcome, RowError, Status
+from rowpush.model import Action, Change, Outcome, RowError, Status, key_text
 
 __all__ = ["Journal"]
 
@@ -191,7 +191,7 @@ class Journal:
             elif state == "pending" or status is None:
                 status, message = Status.SKIPPED.value, message or "not sent"
             if remote_id is None and status in ("updated", "unchanged"):
-                remote_id = _key_text(json.loads(key))
+                remote_id = key_text(json.loads(key))
             yield Outcome(
                 row,
                 Status(status),
@@ -274,15 +274,6 @@ class Journal:
         for outcome in self.outcomes():
             counts[outcome.status.value] += 1
         return counts
-
-
-def _key_text(key: Any) -> str | None:
-    """A key as a person reads it: 12, ACME-001, or CT-128356/emartin for composite keys."""
-    if key is None:
-        return None
-    if isinstance(key, list):
-        return "/".join(str(part) for part in key)
-    return str(key)
 
 
 def _change(

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rowpush.model import Action, Change, Outcome, Status
+from rowpush.model import Action, Change, Outcome, Status, key_text
 from rowpush.targets.base import now
 
 if TYPE_CHECKING:
@@ -83,8 +83,7 @@ async def _decide(
         sent is Action.CREATE and fresh.action is Action.UPDATE
     ):
         # a create found under its key made the record, even if the API reshaped a value
-        remote = None if fresh.key is None else _key_text(fresh.key)
-        result.landed.append(Outcome(fresh.row, done, None, LANDED, remote, now()))
+        result.landed.append(Outcome(fresh.row, done, None, LANDED, key_text(fresh.key), now()))
     elif fresh.action is Action.UPDATE or fresh.key is not None or target.idempotent_creates:
         result.resend.append(fresh)
     else:
@@ -97,9 +96,3 @@ async def _decide(
             result.landed.append(
                 Outcome(fresh.row, Status.CREATED, None, LANDED, found.remote_id, now())
             )
-
-
-def _key_text(key: object) -> str:
-    if isinstance(key, list | tuple):
-        return "/".join(str(part) for part in key)
-    return str(key)

@@ -40,8 +40,7 @@ class Redactor:
         secret = secret.strip()
         if len(secret) < MIN_SECRET:
             return
-        forms = {secret, httpx.QueryParams({"x": secret}).get("x") or secret}
-        forms.add(str(httpx.QueryParams({"x": secret}))[2:])  # as sent in a form body
+        forms = {secret, str(httpx.QueryParams({"x": secret}))[2:]}  # and as in a form body
         with self._lock:
             before = len(self._secrets)
             self._secrets.update(f for f in forms if len(f) >= MIN_SECRET)
