@@ -656,9 +656,8 @@ class ConsoleCallbacks(Callbacks):
     def outcomes(self, outcomes: Sequence[Outcome]) -> None:
         from rowpush.model import Status
 
-        settled = [o for o in outcomes if o.status is not Status.UNKNOWN]  # unknown: again later
-        self.done += len(settled)
-        self.failed += sum(o.status is Status.FAILED for o in settled)
+        self.done += len(outcomes)
+        self.failed += sum(o.status is Status.FAILED for o in outcomes)
         if self._progress is not None:
             self._progress.update(self._task, completed=self.done, failed=self.failed)
 

@@ -256,7 +256,8 @@ class ApplyRun:
             # an API's error text may quote a credential: none reaches the journal
             outcomes = [replace(o, message=scrub(o.message)) if o.message else o for o in outcomes]
             self.journal.record(outcomes)
-            cb.outcomes(outcomes)
+            # an unknown outcome is not final: the row is settled and reported again later
+            cb.outcomes([o for o in outcomes if o.status is not Status.UNKNOWN])
 
         try:
             async with connect(

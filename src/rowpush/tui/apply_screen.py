@@ -130,8 +130,6 @@ class ApplyScreen(Screen[None]):
 
     def add_outcomes(self, outcomes: Sequence[Outcome]) -> None:
         for outcome in outcomes:
-            if outcome.status is Status.UNKNOWN:
-                continue  # unsettled: the run looks it up and reports it again
             self.done += 1
             self.counts[outcome.status] += 1
             if outcome.status is Status.FAILED:
