@@ -209,3 +209,43 @@ def test_tokens_expiring_mid_run_are_refreshed_without_losing_or_repeating_a_bat
     assert not report.sent_after
     tokens = [e for e in sandbox.state.requests if e.path.endswith("/token") and e.status == 200]
     assert len(tokens) > 2  # the plan's, the send's, and at least one refresh
+
+
+@pytest.mark.sandbox_options(seed=3, fail_rate=0.3, halo_clients=100)
+def test_callbacks_hear_each_row_once_with_its_final_outcome(
+    sandbox: SandboxServer, folder: Path
+) -> None:
+    """A create answered 5xx comes back `unknown` inside the engine and is settled (looked
+    up, sent again); a face hears only the settled outcome, once per row."""
+    import asyncio
+    from collections.abc import Sequence
+
+    from rowpush.config import load_config
+    from rowpush.engine.callbacks import Callbacks
+    from rowpush.engine.runs import apply_file, prepare
+    from rowpush.model import Outcome
+
+    heard: list[Outcome] = []
+
+    class Recorder(Callbacks):
+        def outcomes(self, outcomes: Sequence[Outcome]) -> None:
+            heard.extend(outcomes)
+
+    work = Creates(sandbox, seed=3, rows=8)
+    sheet = folder / "sheet.xlsx"
+    work.write(sheet)
+    report = asyncio.run(
+        apply_file(
+            prepare(sheet, target=work.target),
+            load_config().connection(work.connection),
+            results=folder / "results.xlsx",
+            callbacks=Recorder(),
+            batch_size=1,
+            concurrency=1,
+        )
+    )
+    assert report.ok, report.counts
+    faulted = [e for e in sandbox.state.requests if e.method == "POST" and e.status >= 500]
+    assert faulted  # some creates were answered 5xx, so some rows were settled
+    assert sorted(o.row for o in heard) == list(range(2, 10))
+    assert {o.status.value for o in heard} == {"created"}
