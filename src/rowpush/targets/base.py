@@ -13,7 +13,9 @@ What a target declares:
   dropdowns, `examples` go into the note. Every field is optional: a blank cell
   means "leave as is". Cross-field rules (say, a name is needed to create) are
   model validators;
-- `key`: the field that identifies the remote record (None for append-only targets);
+- `key`: the field that identifies the remote record (None for append-only targets),
+  and `create_missing`: whether a key no live record has is a create (a key the sheet
+  chooses: a code, a login) or an error (an id the API assigns);
 - `fetch_live(client, keys, fields)`: the live record of each key, as Row field
   values, for plan; `iter_live(client, fields)`: every live record, for export.
   `fields` names the Row fields the caller needs, so a target may pick a cheaper
@@ -22,7 +24,12 @@ What a target declares:
   per change, read from the response (per row wherever the API says so);
 - `batch_size` (and `batch_bytes`): how much one request may carry;
 - optionally `load_reference(client)` (say, the live meters a measurement must name)
-  and `check(values)`, the row errors found against it.
+  and `check(values, live)`, the row errors found against it and the row's live record.
+
+Plan is the same for every target (engine/plan.py): rows stream a chunk at a time, a
+key seen twice is an error on the later row, a value is compared with the live one as
+its column's type (`same`), and only the fields that differ are sent. Only a record
+spread over several rows (`group_rows`) is planned by the target itself (`plan_group`).
 
 A target instance lives for one run and is given its connection (`self.conn`), so
 it may read connection settings (an org id, a default contract, a timezone).
@@ -38,13 +45,13 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel
 
 from rowpush.model import Action, Change, Outcome, Status
+from rowpush.targets.compare import same_value
 
 T = TypeVar("T")
 
@@ -57,7 +64,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Api",
-    "ChosenKeyTarget",
     "ExportOptions",
     "GroupPlan",
     "Lookup",
@@ -67,7 +73,6 @@ __all__ = [
     "now",
     "outcome_for",
     "refusal",
-    "same_text",
 ]
 
 
@@ -155,10 +160,11 @@ class Target(ABC):
     live_chunk: ClassVar[int] = 100
     """How many keys plan asks `fetch_live` for at a time."""
     export_only: ClassVar[bool] = False
-    create_missing: ClassVar[bool] = False
-    """A key with no live record is a create (for keys people choose, such as codes);
-    otherwise it is an error (for ids the API assigns)."""
     """Only `export` works; plan and apply refuse (e.g. usage reports)."""
+    create_missing: ClassVar[bool] = False
+    """A key with no live record is a create (keys people choose: a code, a login, a
+    name); otherwise it is an error (ids the API assigns). A row without a key is
+    always a create."""
     batch_bytes: ClassVar[int | None] = None
     """Most bytes of serialized payloads one request may carry (None: no cap)."""
     group_rows: ClassVar[bool] = False
@@ -235,9 +241,20 @@ class Target(ABC):
         """Read what `check` needs, once before planning (nothing by default)."""
         return
 
-    def check(self, values: Mapping[str, Any]) -> list[tuple[str | None, str]]:
-        """Row errors found against live reference data: (field or None, problem)."""
+    def check(
+        self, values: Mapping[str, Any], live: Mapping[str, Any] | None
+    ) -> list[tuple[str | None, str]]:
+        """Why a valid row cannot be planned, as (field or None, problem): checked against
+        reference data (`load_reference`) and the row's live record (`live`; None for a
+        new record or a target without keys). The one hook for checks against live state;
+        compare values with `same`, the rule plan itself uses."""
         return []
+
+    @classmethod
+    def same(cls, field: str, new: Any, old: Any) -> bool:
+        """Whether a sheet value of `field` equals the live one, compared as the column's
+        type (see targets/compare.py): the one equality rule of plan."""
+        return same_value(cls.Row, field, new, old)
 
     # -- writing ----------------------------------------------------------------------
 
@@ -279,72 +296,6 @@ class Target(ABC):
         `unknown` rather than risk a duplicate.
         """
         return CANNOT_TELL
-
-
-class ChosenKeyTarget(Target):
-    """A target whose records are named by a key the sheet chooses (a login, a name):
-    a key no live record has is a create. Plan goes through `plan_group` with one row a
-    record, so a key on two rows is an error on both; `problems` may refuse a row given
-    its live record (None for a new one)."""
-
-    group_rows = True
-    noun: ClassVar[str]
-    """What a record is called in messages ("login", "meter type")."""
-
-    def problems(
-        self, values: Mapping[str, Any], live: Mapping[str, Any] | None
-    ) -> list[tuple[str | None, str]]:
-        """Why a row cannot be planned, given its live record (None: a new record)."""
-        return []
-
-    def plan_group(
-        self, rows: Sequence[tuple[int, Mapping[str, Any]]], live: Mapping[str, Any] | None
-    ) -> GroupPlan:
-        (first, values), *again = rows
-        if again:
-            shown = repr(str(self.key_of(values)))
-            where = ", ".join(str(n) for n, _ in rows)
-            problems = [(first, self.key, f"{self.noun} {shown} is on rows {where}")]
-            problems += [
-                (
-                    n,
-                    self.key,
-                    f"{self.noun} {shown} appears again (first on row {first}); "
-                    "each may appear once per sheet",
-                )
-                for n, _ in again
-            ]
-            return GroupPlan(Action.INVALID, {}, {}, problems)
-        found = self.problems(values, live)
-        if found:
-            return GroupPlan(Action.INVALID, {}, {}, [(first, f, text) for f, text in found])
-        key = self.key_of(values)
-        if live is None:
-            fields = {name: (None, value) for name, value in values.items()}
-            return GroupPlan(Action.CREATE, fields, self.payload(Action.CREATE, key, values), [])
-        changed = {
-            name: (live.get(name), value)
-            for name, value in values.items()
-            if name != self.key and not same_text(value, live.get(name))
-        }
-        if not changed:
-            return GroupPlan(Action.UNCHANGED, {}, {}, [])
-        changes = {name: values[name] for name in changed}
-        return GroupPlan(Action.UPDATE, changed, self.payload(Action.UPDATE, key, changes), [])
-
-
-def same_text(new: Any, old: Any) -> bool:
-    """A sheet value equals a live one: blank equals missing, 2 equals 2.0, else as text."""
-    if new in (None, "") or old in (None, ""):
-        return new in (None, "") and old in (None, "")
-    if isinstance(new, bool) or isinstance(old, bool):
-        return new is old
-    if isinstance(new, int | float) and isinstance(old, int | float | str):
-        try:
-            return Decimal(str(new)) == Decimal(str(old))
-        except ArithmeticError:
-            return False
-    return str(new) == str(old)
 
 
 def refusal(vendor: str, response: httpx.Response, what: str, said: str) -> RowpushError:

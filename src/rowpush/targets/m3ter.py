@@ -495,7 +495,7 @@ class M3terMeters(ConfigEntity):
                 continue
             entity[api_name] = value
             old_value = (live or {}).get(api_name)
-            if old_value != value:
+            if old_value != value if name == "product" else not self.same(name, value, old_value):
                 shown = (
                     product_codes.get(str(old_value), old_value) if name == "product" else old_value
                 )
@@ -586,7 +586,9 @@ class M3terMeasurements(Target):
         async for account in list_all(client, f"{org}/accounts"):
             self.accounts.add(str(account.get("code")))
 
-    def check(self, values: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+    def check(
+        self, values: Mapping[str, Any], live: Mapping[str, Any] | None
+    ) -> list[tuple[str | None, str]]:
         problems: list[tuple[str | None, str]] = []
         meter = values.get("meter")
         fields = self.meters.get(str(meter))

@@ -42,12 +42,10 @@ from rowpush.http.retry import NOT_IDEMPOTENT, STREAMED  # creates: never sent t
 from rowpush.model import Action, Change, Outcome
 from rowpush.targets.base import (
     Api,
-    ChosenKeyTarget,
     ExportOptions,
     Target,
     outcome_for,
     refusal,
-    same_text,
 )
 
 __all__ = [
@@ -218,12 +216,13 @@ class OrangeTarget(Target):
         return f"this API key sees no contract {contract} (it sees: {known})"
 
 
-class OrangeWritable(ChosenKeyTarget, OrangeTarget):
-    """An Orange record named by a key the sheet chooses (a login, a name): see
-    `ChosenKeyTarget`. Orange's API creates but never changes, so `problems` turns a
-    difference from the live record into an error rather than an update."""
+class OrangeWritable(OrangeTarget):
+    """An Orange record named by a key the sheet chooses (a login, a name): a key no
+    live record has is a create. Orange's API creates but never changes, so `check`
+    turns a difference from the live record into an error rather than an update."""
 
     batch_size = 1  # one object per call
+    create_missing = True
 
 
 # -- users -------------------------------------------------------------------------------
@@ -326,7 +325,6 @@ class OrangeUsers(OrangeWritable):
     key = "login"
     label = "email"
     required_columns = ("login",)
-    noun = "login"
 
     def __init__(self, conn: Connection | None = None) -> None:
         super().__init__(conn)
@@ -367,7 +365,7 @@ class OrangeUsers(OrangeWritable):
             contract_ref, login = key
             contract = contract_ref or self.default_contract()
             if contract is None or contract not in contracts:
-                continue  # problems() says why
+                continue  # check() says why
             user = (await self.users_of(client, contract)).get(login)
             if user is not None:
                 found[key] = user
@@ -380,7 +378,7 @@ class OrangeUsers(OrangeWritable):
             for user in (await self.users_of(client, contract)).values():
                 yield user
 
-    def problems(
+    def check(
         self, values: Mapping[str, Any], live: Mapping[str, Any] | None
     ) -> list[tuple[str | None, str]]:
         contract = self.contract_of(values)
@@ -404,7 +402,7 @@ class OrangeUsers(OrangeWritable):
                 f"{live.get(f)!r}; make the cell match or leave it blank",
             )
             for f, value in values.items()
-            if f not in ("login", "contractId") and not same_text(value, live.get(f))
+            if f not in ("login", "contractId") and not self.same(f, value, live.get(f))
         ]
 
     def payload(self, action: Action, key: Any, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -544,7 +542,6 @@ class OrangeContracts(OrangeWritable):
     Row = OrangeContractRow
     key = "contractName"
     required_columns = ("contractName",)
-    noun = "contract"
 
     def __init__(self, conn: Connection | None = None) -> None:
         super().__init__(conn)
@@ -574,7 +571,7 @@ class OrangeContracts(OrangeWritable):
         for contract in (await self.contracts(client)).values():
             yield self._project(contract)
 
-    def problems(
+    def check(
         self, values: Mapping[str, Any], live: Mapping[str, Any] | None
     ) -> list[tuple[str | None, str]]:
         name = str(values["contractName"])
@@ -603,7 +600,7 @@ class OrangeContracts(OrangeWritable):
                     f"{'that cell' if len(unseen) == 1 else 'those cells'} to leave it as is",
                 )
             )
-        if values.get("id") and not same_text(values["id"], live["id"]):
+        if values.get("id") and not self.same("id", values["id"], live["id"]):
             problems.append(("id", f"contract {name!r} has id {live['id']}"))
         return problems
 

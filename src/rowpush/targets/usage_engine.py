@@ -30,8 +30,8 @@ from rowpush.http.retry import NOT_IDEMPOTENT  # creates: never sent twice
 from rowpush.model import Action, Change, Outcome
 from rowpush.targets.base import (
     Api,
-    ChosenKeyTarget,
     ExportOptions,
+    Target,
     outcome_for,
     refusal,
 )
@@ -149,12 +149,13 @@ def _live_time(value: Any) -> str | None:
         return str(value)
 
 
-class UsageEngineTarget(ChosenKeyTarget):
+class UsageEngineTarget(Target):
     """What both targets share: the meter types (read once per run), one object per
-    call, and planning by a key the sheet chooses (see `ChosenKeyTarget`)."""
+    call, and a key the sheet chooses (a key no live record has is a create)."""
 
     api = USAGE_ENGINE
     batch_size = 1  # one object per POST
+    create_missing = True
     read_only: ClassVar[frozenset[str]] = frozenset(
         {"id", "accountId", "createdAt", "updatedAt", "numberOfMeters"}
     )
@@ -353,7 +354,6 @@ class UsageEngineMeterTypes(UsageEngineTarget):
     key = "name"
     required_columns = ("name",)
     path = METER_TYPES
-    noun = "meter type"
 
     async def _by_name(self, client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
         return {str(t.get("name")): t for t in await self.meter_types(client)}
@@ -375,7 +375,7 @@ class UsageEngineMeterTypes(UsageEngineTarget):
         for record in await self.meter_types(client):
             yield _type_values(record)
 
-    def problems(
+    def check(
         self, values: Mapping[str, Any], live: Mapping[str, Any] | None
     ) -> list[tuple[str | None, str]]:
         name = values["name"]
@@ -474,7 +474,6 @@ class UsageEngineMeters(UsageEngineTarget):
     required_columns = ("meterKey", "userId")
     read_only = METER_READ_ONLY
     path = METERS
-    noun = "meter"
 
     def __init__(self, conn: Connection | None = None) -> None:
         super().__init__(conn)
@@ -531,7 +530,7 @@ class UsageEngineMeters(UsageEngineTarget):
         by_type: dict[str, list[MeterKey]] = {}
         for key in keys:
             type_id = self.type_id(key[0])
-            if type_id is not None:  # an unknown type: problems() says so
+            if type_id is not None:  # an unknown type: check() says so
                 by_type.setdefault(type_id, []).append(MeterKey(*key))
         found: dict[Any, dict[str, Any]] = {}
         for type_id, type_keys in by_type.items():
@@ -567,7 +566,7 @@ class UsageEngineMeters(UsageEngineTarget):
             names.update(dict.fromkeys(record.get("customFields") or {}))
         return [f"custom.{n}" for n in names]
 
-    def problems(
+    def check(
         self, values: Mapping[str, Any], live: Mapping[str, Any] | None
     ) -> list[tuple[str | None, str]]:
         type_id, name = values.get("meterTypeId"), values.get("meterType")
