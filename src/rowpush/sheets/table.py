@@ -6,8 +6,8 @@
 - `ColumnSpec`: one column of a table to write;
 - the file suffixes read, and the name of the hidden `_rowpush` sheet.
 
-Light on purpose (stdlib only), like `cells`: every reader and writer imports it,
-and it imports none of them.
+Light on purpose (no third-party library), like `cells`: every reader and writer
+imports it, and it imports none of them.
 """
 
 from __future__ import annotations
