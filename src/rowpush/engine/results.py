@@ -22,7 +22,7 @@ from rowpush.model import CellValue, Outcome, Status
 
 if TYPE_CHECKING:
     from rowpush.engine.journal import Journal
-    from rowpush.sheets.reader import Sheet
+    from rowpush.sheets.table import Sheet
 
 __all__ = ["RESULT_COLUMNS", "RunInfo", "file_sha256", "write_results"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rowpush.errors import SheetError
 from rowpush.model import CellValue, RawRow, Status
-from rowpush.sheets.reader import Sheet
+from rowpush.sheets.table import Sheet
 
 __all__ = ["RETRY_STATUSES", "ResultRow", "ResultsBook", "open_results"]
 

@@ -28,8 +28,7 @@ if TYPE_CHECKING:
 
     from rowpush.config import Connection
     from rowpush.http.transport import RetryEvent
-    from rowpush.sheets.reader import Sheet
-    from rowpush.sheets.writer import ColumnSpec
+    from rowpush.sheets.table import ColumnSpec, Sheet
     from rowpush.targets.base import Target
 
 __all__ = [
@@ -277,7 +276,7 @@ async def export_target(
     columns can mean far fewer requests where list answers carry only some fields.
     Rows stream from the API to a writer thread; a failed export leaves no file.
     """
-    from rowpush.sheets.writer import ColumnSpec
+    from rowpush.sheets.table import ColumnSpec
 
     target_cls = get_target(target_name)
     target = target_cls(conn)

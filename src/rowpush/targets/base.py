@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 
     from rowpush.config import Connection
     from rowpush.errors import RowpushError
-    from rowpush.sheets.writer import ColumnSpec
+    from rowpush.sheets.table import ColumnSpec
 
 __all__ = [
     "Api",
@@ -189,7 +189,7 @@ class Target(ABC):
     @classmethod
     def columns(cls) -> list[ColumnSpec]:
         """Template columns derived from the Row model."""
-        from rowpush.sheets.writer import ColumnSpec
+        from rowpush.sheets.table import ColumnSpec
 
         specs: list[ColumnSpec] = []
         for name, info in cls.Row.model_fields.items():
