@@ -44,13 +44,16 @@ import typing
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from rowpush.model import Action, Change, Outcome, Status
+from rowpush.errors import BadInput
+from rowpush.model import Action, Change, Outcome, Status, now
+from rowpush.sheets.table import ColumnSpec
+from rowpush.targets import custom_fields
 from rowpush.targets.compare import same_value
 
 T = TypeVar("T")
@@ -59,8 +62,6 @@ if TYPE_CHECKING:
     import httpx
 
     from rowpush.config import Connection
-    from rowpush.errors import RowpushError
-    from rowpush.sheets.table import ColumnSpec
 
 __all__ = [
     "Api",
@@ -72,7 +73,6 @@ __all__ = [
     "gather_all",
     "now",
     "outcome_for",
-    "refusal",
 ]
 
 
@@ -189,8 +189,6 @@ class Target(ABC):
     @classmethod
     def columns(cls) -> list[ColumnSpec]:
         """Template columns derived from the Row model."""
-        from rowpush.sheets.table import ColumnSpec
-
         specs: list[ColumnSpec] = []
         for name, info in cls.Row.model_fields.items():
             example = info.examples[0] if info.examples else None
@@ -205,12 +203,16 @@ class Target(ABC):
             )
         return specs
 
+    custom_fields: ClassVar[bool] = False
+    """Records carry a `customFields` object, one `custom.<name>` column per field
+    (targets/custom_fields.py); the Row model must allow extras."""
+
     @classmethod
     def extra_field(cls, header: str) -> str | None:
-        """A column beyond the Row's declared fields that this target accepts (e.g.
-        `custom.<name>`), as the name its value goes under in the Row model's extras;
-        None for an unknown column. The Row model must allow extras to use this."""
-        return None
+        """A column beyond the Row's declared fields that this target accepts (the
+        `custom.<name>` columns of `custom_fields`), as the name its value goes under in
+        the Row model's extras; None for an unknown column."""
+        return custom_fields.column_for(header) if cls.custom_fields else None
 
     async def export_extra_headers(self, client: httpx.AsyncClient) -> list[str]:
         """Extra columns an export should carry (e.g. the custom fields in use)."""
@@ -223,19 +225,27 @@ class Target(ABC):
 
     # -- live state -------------------------------------------------------------------
 
-    @abstractmethod
     async def fetch_live(
         self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
     ) -> dict[Any, dict[str, Any]]:
         """The live record of each key that exists, as Row field name → value.
 
-        Only `fields` need be right; the others may be missing."""
+        Only `fields` need be right; the others may be missing. Every target that is
+        not `export_only` declares it (checked when the class is defined)."""
+        raise TypeError(f"{self.name} can only be exported: it has no live records by key")
 
-    @abstractmethod
+    not_exported: ClassVar[str | None] = None
+    """Why `export` cannot read this target (None: it can: declare `iter_live`)."""
+
     def iter_live(
         self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
     ) -> AsyncIterator[dict[str, Any]]:
-        """Every live record, as Row field name → value (for export); `fields` as above."""
+        """Every live record, as Row field name → value (for export); `fields` as above.
+        A target that cannot be read back leaves it out and says why in `not_exported`."""
+        raise BadInput(
+            f"{self.name} cannot be exported ({self.not_exported or 'no list to read'}).",
+            hint=f"Use `rowpush template {self.name}` for an empty sheet.",
+        )
 
     async def load_reference(self, client: httpx.AsyncClient) -> None:
         """Read what `check` needs, once before planning (nothing by default)."""
@@ -272,9 +282,23 @@ class Target(ABC):
         live state (None: it does not exist). Only for targets with `group_rows`."""
         raise NotImplementedError(f"{self.name} does not group rows")
 
-    @abstractmethod
     async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
-        """Send one batch; one Outcome per change, in the batch's order."""
+        """Send one batch; one Outcome per change, in the batch's order. Every target
+        that is not `export_only` declares it (checked when the class is defined)."""
+        raise TypeError(f"{self.name} can only be exported: it sends nothing")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A writable target without its own reads or writes would fail mid-run: say so
+        # where it is declared. (An abstract helper base declares no `name` yet.)
+        if "name" not in vars(cls) or cls.export_only:
+            return
+        needed = ("send", "fetch_live") if cls.key else ("send",)
+        missing = [m for m in needed if getattr(cls, m) is getattr(Target, m)]
+        if missing:
+            raise TypeError(
+                f"target {cls.name} is not export_only, so it must define {', '.join(missing)}"
+            )
 
     async def existing_creates(
         self, client: httpx.AsyncClient, creates: Sequence[Change]
@@ -298,17 +322,6 @@ class Target(ABC):
         return CANNOT_TELL
 
 
-def refusal(vendor: str, response: httpx.Response, what: str, said: str) -> RowpushError:
-    """The error for an API refusing a read every target needs (a list, a get): a 401 or
-    403 is an authentication failure, anything else a connection failure (exit 3)."""
-    from rowpush.errors import AuthFailed, ConnectionFailed
-
-    error = AuthFailed if response.status_code in (401, 403) else ConnectionFailed
-    return error(
-        f"{vendor} refused to {what}: HTTP {response.status_code} at {response.url.path}: {said}"
-    )
-
-
 async def gather_all(coros: Iterable[Awaitable[T]]) -> list[T]:
     """Await all, in order; on the first failure the others are cancelled (not left
     running against a refused token) and that failure is raised as itself."""
@@ -323,10 +336,6 @@ async def gather_all(coros: Iterable[Awaitable[T]]) -> list[T]:
 
 async def _awaited(awaitable: Awaitable[T]) -> T:
     return await awaitable
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def outcome_for(

@@ -16,7 +16,10 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rowpush.config import Connection
+from rowpush.errors import ConnectionFailed
+from rowpush.http.retry import NOT_IDEMPOTENT
 from rowpush.model import Action, Change, Outcome
+from rowpush.targets.answers import Answers, pages
 from rowpush.targets.base import (
     Api,
     ExportOptions,
@@ -24,7 +27,6 @@ from rowpush.targets.base import (
     Target,
     gather_all,
     outcome_for,
-    refusal,
 )
 
 __all__ = ["HaloClients", "HaloPSA"]
@@ -66,6 +68,10 @@ class HaloPSA(Api):
 
 
 HALOPSA = HaloPSA()
+# Halo's error bodies come in several shapes: plain text or four JSON styles.
+ANSWERS = Answers(
+    "HaloPSA", error_keys=("Message", "errorMessage", "error_description", "message", "error")
+)
 
 
 class HaloTarget(Target):
@@ -104,25 +110,22 @@ class HaloTarget(Target):
         return all(wanted <= record.keys() for record in records)
 
     async def _pages(self, client: httpx.AsyncClient) -> AsyncIterator[list[dict[str, Any]]]:
-        page = 1
-        seen = 0
-        while True:
-            params = {
-                "pageinate": "true",
-                "page_size": str(PAGE_SIZE),
-                "page_no": str(page),
-                **self.list_params,
-            }
-            response = await client.get(self.endpoint, params=params)
-            body = _json_or_raise(response, f"list {self.envelope}")
-            records = [r for r in body.get(self.envelope) or [] if isinstance(r, dict)]
-            if records:
-                yield records
-            seen += len(records)
-            total = int(body.get("record_count") or 0)
-            if not records or seen >= total:
-                return
-            page += 1
+        def following(body: Any, number: int, seen: int) -> dict[str, str] | None:
+            total = body.get("record_count") if isinstance(body, dict) else None
+            more = seen < int(total or 0)
+            return {"page_no": str(number + 1)} if more else None
+
+        params = {"pageinate": "true", "page_size": str(PAGE_SIZE), "page_no": "1"}
+        async for records in pages(
+            client,
+            ANSWERS,
+            self.endpoint,
+            envelope=self.envelope,
+            what=f"list {self.envelope}",
+            params={**params, **self.list_params},
+            following=following,
+        ):
+            yield records
 
     async def iter_live(
         self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
@@ -159,7 +162,7 @@ class HaloTarget(Target):
         response = await client.get(f"{self.endpoint}/{key}")
         if response.status_code == 404:
             return None
-        return self._project(_json_or_raise(response, f"get {self.envelope} {key}"))
+        return self._project(ANSWERS.json_object(response, f"get {self.envelope} {key}"))
 
     async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
         creates = any(c.action is Action.CREATE for c in batch)
@@ -167,10 +170,10 @@ class HaloTarget(Target):
             self.endpoint,
             json=[c.payload for c in batch],
             # a create resent after an unclear failure could be created twice
-            extensions={"rowpush.idempotent": not creates},
+            extensions=NOT_IDEMPOTENT if creates else {},
         )
         if not response.is_success:
-            message = error_message(response)
+            message = ANSWERS.error_message(response)
             return [
                 outcome_for(c, ok=False, http_status=response.status_code, message=message)
                 for c in batch
@@ -244,7 +247,7 @@ class HaloTarget(Target):
                 **self.list_params,
             },
         )
-        body = _json_or_raise(response, f"search {self.envelope}")
+        body = ANSWERS.json_object(response, f"search {self.envelope}")
         records = [r for r in body.get(self.envelope) or [] if isinstance(r, dict) and "id" in r]
         same = [r["id"] for r in await self._full(client, records) if self.natural_key(r) == wanted]
         return Lookup(known=True, remote_id=str(max(same)) if same else None)
@@ -275,40 +278,13 @@ def _label_key(value: Any) -> str:
 
 
 def _records_of(body: Any, envelope: str) -> list[dict[str, Any]]:
-    if isinstance(body, list):
-        return [r for r in body if isinstance(r, dict)]
-    if isinstance(body, dict):
-        inner = body.get(envelope)
-        if isinstance(inner, list):
-            return [r for r in inner if isinstance(r, dict)]
+    """The records of an upsert answer: an array, `{envelope: [...]}`, or one record."""
+    if isinstance(body, dict) and envelope not in body:
         return [body]
-    return []
-
-
-def _json_or_raise(response: httpx.Response, what: str) -> dict[str, Any]:
-    if not response.is_success:
-        raise refusal("HaloPSA", response, what, error_message(response))
-    body = response.json()
-    if not isinstance(body, dict):
-        from rowpush.errors import ConnectionFailed
-
-        raise ConnectionFailed(f"HaloPSA answered {what} with unexpected JSON at {response.url}")
-    return body
-
-
-def error_message(response: httpx.Response) -> str:
-    """Halo's error bodies come in several shapes (plain text or four JSON styles)."""
     try:
-        body = response.json()
-    except ValueError:
-        text = response.text.strip()
-        return text[:500] or f"HTTP {response.status_code}"
-    if isinstance(body, dict):
-        for key in ("Message", "errorMessage", "error_description", "message", "error"):
-            value = body.get(key)
-            if isinstance(value, str) and value:
-                return value
-    return str(body)[:500]
+        return ANSWERS.records(body, envelope, "save")
+    except ConnectionFailed:
+        return []
 
 
 class HaloRow(BaseModel):

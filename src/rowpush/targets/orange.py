@@ -37,15 +37,15 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rowpush.config import Connection
-from rowpush.errors import BadInput, ConnectionFailed
+from rowpush.errors import ConnectionFailed
 from rowpush.http.retry import NOT_IDEMPOTENT, STREAMED  # creates: never sent twice
 from rowpush.model import Action, Change, Outcome
+from rowpush.targets.answers import Answers
 from rowpush.targets.base import (
     Api,
     ExportOptions,
     Target,
     outcome_for,
-    refusal,
 )
 
 __all__ = [
@@ -53,7 +53,6 @@ __all__ = [
     "OrangeContracts",
     "OrangeDocuments",
     "OrangeUsers",
-    "error_message",
     "safe_filename",
 ]
 
@@ -120,27 +119,6 @@ def contract_scope(contract_id: str) -> dict[str, str]:
     return {CONTRACT_HEADER: contract_id}
 
 
-def error_message(response: httpx.Response) -> str:
-    """What Orange said: its gateway body (`message: description (code n)`), an OAuth
-    error, or the start of a text body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return " ".join(response.text.split())[:500] or f"HTTP {response.status_code}"
-    if isinstance(body, dict):
-        parts = [
-            str(body[k]).strip()
-            for k in ("message", "description", "error", "error_description")
-            if isinstance(body.get(k), str) and str(body[k]).strip()
-        ]
-        parts = list(dict.fromkeys(parts))
-        if parts:
-            text = ": ".join(parts[:2])
-            code = body.get("code")
-            return text + (f" (code {code})" if code is not None else "")
-    return str(body)[:500]
-
-
 def _code(response: httpx.Response) -> int | None:
     try:
         body = response.json()
@@ -153,37 +131,19 @@ def _code(response: httpx.Response) -> int | None:
         return None
 
 
-def json_or_raise(response: httpx.Response, what: str) -> Any:
-    """The JSON of a successful answer; a refusal raises AuthFailed/ConnectionFailed."""
-    if not response.is_success:
-        status = response.status_code
-        if ORANGE.is_throttled(response):
-            raise ConnectionFailed(
-                f"Orange throttled the request to {what} (HTTP {status} at "
-                f"{response.url.path}): {error_message(response)}",
-                hint='Lower the rate of this connection in rowpush.toml (e.g. rate = "1/s").',
-            )
-        raise refusal("Orange", response, what, error_message(response))
-    try:
-        return response.json()
-    except ValueError:
-        raise ConnectionFailed(
-            f"Orange answered {what} with something that is not JSON at {response.url.path}"
-        ) from None
-
-
-def items_of(body: Any, envelope: str, what: str) -> list[dict[str, Any]]:
-    """The records of a list answer: a bare array, or `{envelope: [...] | null}`."""
-    if isinstance(body, dict) and envelope in body:
-        body = body[envelope] or []
-    if not isinstance(body, list):
-        raise ConnectionFailed(f"Orange answered {what} with unexpected JSON (not a list)")
-    return [item for item in body if isinstance(item, dict)]
+# Orange's gateway says `message: description (code n)`; its OAuth server the usual pair.
+ANSWERS = Answers(
+    "Orange",
+    error_keys=("message", "description", "error", "error_description"),
+    detail=": {}",
+    code_key="code",
+    throttled=ORANGE.is_throttled,
+)
 
 
 async def list_contracts(client: httpx.AsyncClient) -> list[dict[str, Any]]:
     response = await client.get("/contracts")
-    return items_of(json_or_raise(response, "list contracts"), "contracts", "list contracts")
+    return ANSWERS.records(ANSWERS.json(response, "list contracts"), "contracts", "list contracts")
 
 
 def _text(value: Any) -> str | None:
@@ -348,7 +308,7 @@ class OrangeUsers(OrangeWritable):
             )
             what = f"list the users of contract {contract}"
             users: dict[str, dict[str, Any]] = {}
-            for user in items_of(json_or_raise(response, what), "users", what):
+            for user in ANSWERS.records(ANSWERS.json(response, what), "users", what):
                 login = user.get("login")
                 if login:
                     values = {f: _text(user.get(f)) for f in USER_FIELDS}
@@ -434,7 +394,10 @@ class OrangeUsers(OrangeWritable):
 def _create_outcome(change: Change, response: httpx.Response) -> Outcome:
     if not response.is_success:
         return outcome_for(
-            change, ok=False, http_status=response.status_code, message=error_message(response)
+            change,
+            ok=False,
+            http_status=response.status_code,
+            message=ANSWERS.error_message(response),
         )
     try:
         body = response.json()
@@ -662,14 +625,6 @@ class OrangeDocuments(OrangeTarget):
     key = "id"
     export_only = True
 
-    async def fetch_live(
-        self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
-    ) -> dict[Any, dict[str, Any]]:
-        return {}  # export only: never planned
-
-    async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
-        raise BadInput(f"{self.name} can only be exported.")
-
     async def iter_live(
         self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
     ) -> AsyncIterator[dict[str, Any]]:
@@ -681,7 +636,7 @@ class OrangeDocuments(OrangeTarget):
                 headers=contract_scope(contract_id),
             )
             what = f"list the documents of contract {contract_id}"
-            for document in items_of(json_or_raise(response, what), "documents", what):
+            for document in ANSWERS.records(ANSWERS.json(response, what), "documents", what):
                 if not _in_period(document.get("period"), options.start, options.end):
                     continue
                 record = {
@@ -741,7 +696,7 @@ async def download_document(
                 continue
             if not response.is_success:
                 await response.aread()
-                json_or_raise(response, what)
+                ANSWERS.json(response, what)
             return await _save(response, target_dir / name)
     raise ConnectionFailed(f"Orange redirected too often to {what}")
 

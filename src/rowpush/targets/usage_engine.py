@@ -25,18 +25,19 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rowpush.config import Connection
-from rowpush.errors import ConfigError, ConnectionFailed
+from rowpush.errors import ConfigError
 from rowpush.http.retry import NOT_IDEMPOTENT  # creates: never sent twice
 from rowpush.model import Action, Change, Outcome
+from rowpush.targets import custom_fields
+from rowpush.targets.answers import Answers, pages
 from rowpush.targets.base import (
     Api,
     ExportOptions,
     Target,
     outcome_for,
-    refusal,
 )
 
-__all__ = ["UsageEngine", "UsageEngineMeterTypes", "UsageEngineMeters", "error_message"]
+__all__ = ["ANSWERS", "UsageEngine", "UsageEngineMeterTypes", "UsageEngineMeters"]
 
 METER_TYPES = "/usage-metering/v1/meter-types"
 METERS = "/usage-metering/v1/meters"
@@ -85,43 +86,20 @@ USAGE_ENGINE = UsageEngine()
 # -- talking to Usage Engine -------------------------------------------------------------
 
 
-def error_message(response: httpx.Response) -> str:
-    """What Usage Engine said: `{"message"}` (maybe with a `code`), an OAuth error, or
-    the start of a text body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return " ".join(response.text.split())[:500] or f"HTTP {response.status_code}"
-    if isinstance(body, dict):
-        for key in ("message", "error_description", "error"):
-            value = body.get(key)
-            if isinstance(value, str) and value.strip():
-                code = body.get("code")
-                return value.strip() + (f" ({code})" if code and key == "message" else "")
-    return str(body)[:500]
-
-
-def json_or_raise(response: httpx.Response, what: str) -> dict[str, Any]:
-    if not response.is_success:
-        raise refusal("Usage Engine", response, what, error_message(response))
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise ConnectionFailed(
-            f"Usage Engine answered {what} with unexpected JSON at {response.url.path}"
-        )
-    return body
+# Usage Engine's errors are `{"message", "code"}`, its OAuth errors the usual pair.
+ANSWERS = Answers("Usage Engine", code_key="code")
 
 
 async def list_all(
     client: httpx.AsyncClient, path: str, envelope: str, params: Mapping[str, str] | None = None
 ) -> list[dict[str, Any]]:
     """Every record of a list call (`{envelope: [...]}`; no paging is known)."""
-    response = await client.get(path, params=params)
-    body = json_or_raise(response, f"list {envelope}")
-    return [item for item in body.get(envelope) or [] if isinstance(item, dict)]
+    what = f"list {envelope}"
+    return [
+        r
+        async for page in pages(client, ANSWERS, path, envelope=envelope, what=what, params=params)
+        for r in page
+    ]
 
 
 def _text(value: Any) -> str | None:
@@ -198,7 +176,10 @@ class UsageEngineTarget(Target):
             )
         if not response.is_success:
             return outcome_for(
-                change, ok=False, http_status=response.status_code, message=error_message(response)
+                change,
+                ok=False,
+                http_status=response.status_code,
+                message=ANSWERS.error_message(response),
             )
         try:
             saved = response.json()
@@ -472,6 +453,7 @@ class UsageEngineMeters(UsageEngineTarget):
     Row = MeterRow
     key = "meterKey"
     required_columns = ("meterKey", "userId")
+    custom_fields = True
     read_only = METER_READ_ONLY
     path = METERS
 
@@ -488,11 +470,6 @@ class UsageEngineMeters(UsageEngineTarget):
             values.get("userId"),
         )
         return MeterKey(*map(str, parts)) if all(parts) else None
-
-    @classmethod
-    def extra_field(cls, header: str) -> str | None:
-        prefix, _, name = header.partition(".")
-        return f"custom.{name}" if prefix.lower() == "custom" and name else None
 
     async def load_reference(self, client: httpx.AsyncClient) -> None:
         await self.meter_types(client)
@@ -519,8 +496,7 @@ class UsageEngineMeters(UsageEngineTarget):
             "userId": _text(record.get("userId")),
             "deleteOnReset": bool(record.get("deleteOnReset", False)),
         }
-        for name, value in (record.get("customFields") or {}).items():
-            values[f"custom.{name}"] = _text(value)
+        values.update(custom_fields.live_values(record, _text))
         return values
 
     async def fetch_live(
@@ -561,10 +537,7 @@ class UsageEngineMeters(UsageEngineTarget):
             yield self._project(record)
 
     async def export_extra_headers(self, client: httpx.AsyncClient) -> list[str]:
-        names: dict[str, None] = {}
-        for record in await list_all(client, METERS, "meters"):
-            names.update(dict.fromkeys(record.get("customFields") or {}))
-        return [f"custom.{n}" for n in names]
+        return custom_fields.columns_in(await list_all(client, METERS, "meters"))
 
     def check(
         self, values: Mapping[str, Any], live: Mapping[str, Any] | None
@@ -582,9 +555,7 @@ class UsageEngineMeters(UsageEngineTarget):
         return []
 
     def payload(self, action: Action, key: Any, values: Mapping[str, Any]) -> dict[str, Any]:
-        custom = {
-            k.removeprefix("custom."): v for k, v in values.items() if k.startswith("custom.")
-        }
+        _, custom = custom_fields.split(values)
         if action is Action.CREATE:
             ref = values.get("meterTypeId") or values.get("meterType")
             body: dict[str, Any] = {
@@ -595,14 +566,14 @@ class UsageEngineMeters(UsageEngineTarget):
             if values.get("deleteOnReset") is not None:
                 body["deleteOnReset"] = values["deleteOnReset"]
             if custom:
-                body["customFields"] = custom
+                body[custom_fields.RECORD_KEY] = custom
             return body
         changes: dict[str, Any] = {}
         if "deleteOnReset" in values:
             changes["deleteOnReset"] = values["deleteOnReset"]
         if custom:
-            live_custom = self._raw[MeterKey(*key)].get("customFields") or {}
-            changes["customFields"] = {**live_custom, **_typed_like(custom, live_custom)}
+            live_custom = custom_fields.custom_of(self._raw[MeterKey(*key)])
+            changes[custom_fields.RECORD_KEY] = {**live_custom, **_typed_like(custom, live_custom)}
         return self.update_body(MeterKey(*key), changes)
 
 
