@@ -31,6 +31,7 @@ it may read connection settings (an org id, a default contract, a timezone).
 from __future__ import annotations
 
 import asyncio
+import difflib
 import enum
 import types
 import typing
@@ -40,18 +41,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from rowpush.errors import ConfigError
 from rowpush.model import Action, Change, Outcome, Status
 
 T = TypeVar("T")
+SettingsT = TypeVar("SettingsT", bound="ConnectionSettings")
 
 if TYPE_CHECKING:
     import httpx
 
-    from rowpush.config import Connection
+    from rowpush.config import Connection, ConnectionSettings
     from rowpush.errors import RowpushError
     from rowpush.sheets.writer import ColumnSpec
 
@@ -104,12 +107,15 @@ class ExportOptions:
     download: Path | None = None
 
 
-class Api(ABC):
-    """A connection kind: auth flow, base URL, default rate limit, extra headers."""
+class Api(ABC, Generic[SettingsT]):
+    """A connection kind: auth flow, base URL, default rate limit, extra headers, and
+    `Settings`, the model of what its connections may hold."""
 
     name: ClassVar[str]
     description: ClassVar[str]
-    default_base_url: ClassVar[str | None] = None
+    Settings: type[SettingsT]
+    """The pydantic model of this API's connection settings (`ConnectionSettings` and its
+    own fields, each with a docstring: the README's settings reference is made from it)."""
     default_rate: ClassVar[str]
     """Requests per window, e.g. "1/s" or "300/5min" (overridable per connection)."""
 
@@ -117,11 +123,18 @@ class Api(ABC):
     """HTTP statuses worth retrying on this API (None: the default set). An API whose
     409 means "version conflict" drops 409: resending cannot fix it."""
 
+    def settings(self, conn: Connection) -> SettingsT:
+        """`conn`'s settings checked against `Settings` (parsed once per connection): an
+        unknown key, a missing required one or a wrong value is a `ConfigError`."""
+        if conn.api != self.name:
+            raise _wrong_api(conn, self)
+        return conn.typed(self.Settings)
+
     def base_url(self, conn: Connection) -> str:
-        url = conn.base_url or self.default_base_url
+        url = self.settings(conn).base_url
         if not url:
-            conn.require("base_url", what=f"the address of your {self.description} instance")
-        return (url or "").rstrip("/")
+            raise conn.missing("base_url", f"the address of your {self.description} instance")
+        return url.rstrip("/")
 
     @abstractmethod
     def auth(self, conn: Connection) -> httpx.Auth:
@@ -137,11 +150,40 @@ class Api(ABC):
         return {}
 
 
+def _wrong_api(conn: Connection, api: Api[Any]) -> ConfigError:
+    """A connection of another API, or of an API rowpush does not know (naming the
+    closest it knows)."""
+    known = sorted(_api_names())
+    if conn.api in known:
+        return ConfigError(
+            f"{conn.where} is a {conn.api} connection, not a {api.name} one.",
+            hint=f'Use a connection whose api is "{api.name}".',
+        )
+    close = difflib.get_close_matches(conn.api, known, n=1)
+    guess = f" (did you mean '{close[0]}'?)" if close else ""
+    return ConfigError(
+        f"{conn.where}: unknown api '{conn.api}'{guess}.",
+        hint=f"The APIs: {', '.join(known)} (see `rowpush targets`).",
+    )
+
+
+def _api_names() -> set[str]:
+    """The name of every Api class defined (the registry imports every target module)."""
+    names: set[str] = set()
+    todo: list[type[Api[Any]]] = list(Api.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if "name" in vars(cls):
+            names.add(cls.name)
+    return names
+
+
 class Target(ABC):
     """One kind of record on one API. Subclass it, declare, and register it."""
 
     name: ClassVar[str]
-    api: ClassVar[Api]
+    api: ClassVar[Api[Any]]
     description: ClassVar[str]
     Row: ClassVar[type[BaseModel]]
     key: ClassVar[str | None] = None
@@ -167,6 +209,8 @@ class Target(ABC):
 
     def __init__(self, conn: Connection | None = None) -> None:
         self.conn = conn
+        if conn is not None:
+            self.api.settings(conn)  # a wrong or misspelt setting fails before any request
 
     # -- declared shape ---------------------------------------------------------------
 

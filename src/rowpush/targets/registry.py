@@ -11,6 +11,7 @@ import importlib
 import inspect
 import pkgutil
 from functools import cache
+from typing import Any
 
 from rowpush.errors import UnknownTarget
 from rowpush.targets.base import Api, Target
@@ -36,7 +37,7 @@ def all_targets() -> dict[str, type[Target]]:
     return dict(sorted(found.items()))
 
 
-def all_apis() -> dict[str, Api]:
+def all_apis() -> dict[str, Api[Any]]:
     return {t.api.name: t.api for t in all_targets().values()}
 
 
@@ -52,5 +53,5 @@ def get_target(name: str) -> type[Target]:
     )
 
 
-def get_api(name: str) -> Api | None:
+def get_api(name: str) -> Api[Any] | None:
     return all_apis().get(name)
