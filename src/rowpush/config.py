@@ -233,18 +233,19 @@ class Connection:
 
     def _unknown(self, keys: list[str], model: type[BaseModel]) -> ConfigError:
         valid = ["api", *model.model_fields]
-        parts: list[str] = []
-        far = False
-        for key in keys:
-            close = difflib.get_close_matches(key, valid, n=1)
-            parts.append(f"'{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
-            far = far or not close
-        noun = "setting" if len(keys) == 1 else "settings"
-        hint = f"Valid keys: {', '.join(valid)}." if far else None
-        return ConfigError(
-            f"{self.where}: unknown {noun} {', '.join(parts)} for a {self.api} connection.",
-            hint=hint,
-        )
+        close = {key: difflib.get_close_matches(key, valid, n=1) for key in keys}
+        hint = None if all(close.values()) else f"Valid keys: {', '.join(valid)}."
+        if len(keys) == 1:
+            (key,) = keys
+            guess = f"; did you mean '{close[key][0]}'?" if close[key] else "."
+            message = f"{self.where}: unknown setting '{key}' for a {self.api} connection{guess}"
+        else:
+            named = ", ".join(
+                f"'{key}'" + (f" (did you mean '{close[key][0]}'?)" if close[key] else "")
+                for key in keys
+            )
+            message = f"{self.where}: unknown settings {named} for a {self.api} connection."
+        return ConfigError(message, hint=hint)
 
     def _invalid(self, error: ErrorDetails, model: type[BaseModel]) -> ConfigError:
         key = str(error["loc"][0]) if error["loc"] else "?"
@@ -340,9 +341,13 @@ def _options(annotation: Any) -> tuple[Any, ...]:
 
 
 def settings_table(model: type[BaseModel]) -> str:
-    """A markdown table of a settings model: key, type, default, what it is."""
+    """A markdown table of a settings model: key, type, default, what it is. The model's
+    own fields come first, then those every connection has."""
+    own = [name for name in model.model_fields if name in model.__annotations__]
+    names = own + [name for name in model.model_fields if name not in own]
     lines = ["| key | type | default | what it is |", "|---|---|---|---|"]
-    for name, info in model.model_fields.items():
+    for name in names:
+        info = model.model_fields[name]
         what = " ".join((info.description or "").split()).replace("|", "\\|")
         lines.append(f"| `{name}` | {_kind(info.annotation)} | {_default(info)} | {what} |")
     return "\n".join(lines)

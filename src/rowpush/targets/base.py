@@ -25,7 +25,8 @@ What a target declares:
   and `check(values)`, the row errors found against it.
 
 A target instance lives for one run and is given its connection (`self.conn`), so
-it may read connection settings (an org id, a default contract, a timezone).
+it may read its API's typed settings (an org id, a default contract, a timezone):
+`ORANGE.settings(self.conn).contract_id`.
 """
 
 from __future__ import annotations
@@ -125,16 +126,30 @@ class Api(ABC, Generic[SettingsT]):
 
     def settings(self, conn: Connection) -> SettingsT:
         """`conn`'s settings checked against `Settings` (parsed once per connection): an
-        unknown key, a missing required one or a wrong value is a `ConfigError`."""
-        if conn.api != self.name:
-            raise _wrong_api(conn, self)
+        unknown key, a missing required one or a wrong value is a `ConfigError`. `auth`
+        reads them, so `connect` stops on a bad setting before any request."""
+        self.check_api(conn)
         return conn.typed(self.Settings)
 
+    def check_api(self, conn: Connection) -> None:
+        """Refuse a connection of another API, or of an API rowpush does not know."""
+        if conn.api != self.name:
+            raise _wrong_api(conn, self)
+
     def base_url(self, conn: Connection) -> str:
-        url = self.settings(conn).base_url
+        """The connection's `base_url`, else the API's default. Only the settings every
+        connection has are read here: apply records this address in its journal before
+        connecting, and a bad API setting must not fail it half-written."""
+        url = conn.base_url or self.default_base_url
         if not url:
             raise conn.missing("base_url", f"the address of your {self.description} instance")
         return url.rstrip("/")
+
+    @property
+    def default_base_url(self) -> str | None:
+        """The default of `Settings.base_url` (None where each connection must say)."""
+        default = self.Settings.model_fields["base_url"].default
+        return default if isinstance(default, str) else None
 
     @abstractmethod
     def auth(self, conn: Connection) -> httpx.Auth:
@@ -156,10 +171,12 @@ def _wrong_api(conn: Connection, api: Api[Any]) -> ConfigError:
     known = sorted(_api_names())
     if conn.api in known:
         return ConfigError(
-            f"{conn.where} is a {conn.api} connection, not a {api.name} one.",
+            f'{conn.where} has api = "{conn.api}"; this needs a {api.name} connection.',
             hint=f'Use a connection whose api is "{api.name}".',
         )
-    close = difflib.get_close_matches(conn.api, known, n=1)
+    close = difflib.get_close_matches(conn.api, known, n=len(known))
+    if api.name in close:  # among the near names, the one this target needs
+        close = [api.name]
     guess = f" (did you mean '{close[0]}'?)" if close else ""
     return ConfigError(
         f"{conn.where}: unknown api '{conn.api}'{guess}.",
@@ -210,7 +227,7 @@ class Target(ABC):
     def __init__(self, conn: Connection | None = None) -> None:
         self.conn = conn
         if conn is not None:
-            self.api.settings(conn)  # a wrong or misspelt setting fails before any request
+            self.api.check_api(conn)  # names the closest API when `api =` is misspelt
 
     # -- declared shape ---------------------------------------------------------------
 

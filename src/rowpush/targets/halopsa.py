@@ -39,11 +39,11 @@ class HaloSettings(ConnectionSettings):
     (Configuration > Integrations > HaloPSA API)."""
 
     base_url: str
-    """The address of your HaloPSA instance, e.g. "https://acme.halopsa.com" (the API is under /api)."""  # noqa: E501
+    """The address of your HaloPSA instance, e.g. "https://acme.halopsa.com"; the API is under /api."""  # noqa: E501
     client_id: str
     """The client id of your HaloPSA API application."""
     client_secret: SecretStr
-    """Its client secret."""
+    """The client secret of that application."""
     auth_url: str | None = None
     """The authorisation server, tokens at {auth_url}/token (default: {base_url}/auth)."""
     tenant: str | None = None

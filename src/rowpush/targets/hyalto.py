@@ -48,7 +48,7 @@ class HyaltoSettings(ConnectionSettings):
     access_key: str
     """The Access Key of a Hyalto API key."""
     secret_key: SecretStr
-    """Its Secret Key."""
+    """The Secret Key of that API key."""
 
 
 class Hyalto(Api[HyaltoSettings]):

@@ -47,7 +47,7 @@ class M3terSettings(ConnectionSettings):
     access_key_id: str
     """The Access Key id of a service user's API key."""
     api_secret: SecretStr
-    """Its API secret."""
+    """The API secret of that key."""
     ingest_url: str = DEFAULT_INGEST_URL
     """The Ingest API, where measurements go."""
     timezone: str | None = None
@@ -595,7 +595,11 @@ class M3terMeasurements(Target):
         super().__init__(conn)
         self.meters: dict[str, dict[str, set[str]]] = {}
         self.accounts: set[str] = set()
-        self.zone = M3TER.settings(conn).zone if conn else UTC
+
+    @property
+    def zone(self) -> tzinfo:
+        """Where times written without a zone are: the connection's timezone, else UTC."""
+        return M3TER.settings(self.conn).zone if self.conn else UTC
 
     @classmethod
     def extra_field(cls, header: str) -> str | None:

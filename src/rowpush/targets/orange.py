@@ -77,7 +77,7 @@ class OrangeSettings(ConnectionSettings):
     client_id: str
     """Your Orange Developer application's id."""
     client_secret: SecretStr
-    """Its secret (Basic auth at {oauth_url}/token)."""
+    """The secret of that application (sent as Basic auth to {oauth_url}/token)."""
     api_key: SecretStr
     """The Cloud Store API key, sent as X-API-Key on every call."""
     oauth_url: str | None = None

@@ -60,7 +60,7 @@ class UsageEngineSettings(ConnectionSettings):
     client_id: str
     """The id of an Application Access."""
     client_secret: SecretStr
-    """Its secret, sent in the token request's body."""
+    """The secret of that Application Access (sent in the token request's body)."""
     audience: str | None = None
     """The audience of the token asked for (default: the base_url with a trailing slash)."""
     update_method: Literal["PUT", "PATCH"] = "PUT"
