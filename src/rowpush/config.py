@@ -85,7 +85,7 @@ class ConnectionSettings(BaseModel):
     base_url: str | None = None
     """The address of the API (each API says its default, or that it has none)."""
     rate: str | None = None
-    """Most requests per window, e.g. "2/s" or "300/5min" (default: the API's published limit, slowing down on 429s)."""  # noqa: E501
+    """Requests per window, e.g. "2/s" or "300/5min" (default: the API's own, adapting to 429s)."""
     timeout: float = 30.0
     """Seconds to wait for each answer."""
     verify: StrictBool = True

@@ -39,7 +39,7 @@ class HaloSettings(ConnectionSettings):
     (Configuration > Integrations > HaloPSA API)."""
 
     base_url: str
-    """The address of your HaloPSA instance, e.g. "https://acme.halopsa.com"; the API is under /api."""  # noqa: E501
+    """The address of your HaloPSA instance, e.g. "https://acme.halopsa.com"."""
     client_id: str
     """The client id of your HaloPSA API application."""
     client_secret: SecretStr

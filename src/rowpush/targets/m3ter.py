@@ -51,7 +51,7 @@ class M3terSettings(ConnectionSettings):
     ingest_url: str = DEFAULT_INGEST_URL
     """The Ingest API, where measurements go."""
     timezone: str | None = None
-    """The IANA time zone (e.g. "Europe/Paris") of measurement times written without one (default: UTC)."""  # noqa: E501
+    """Time zone of measurement times written without one, e.g. "Europe/Paris" (default: UTC)."""
 
     @field_validator("timezone")
     @classmethod

@@ -81,7 +81,7 @@ class OrangeSettings(ConnectionSettings):
     api_key: SecretStr
     """The Cloud Store API key, sent as X-API-Key on every call."""
     oauth_url: str | None = None
-    """Where tokens are asked for, at {oauth_url}/token (default: next to a base_url ending in /cloud/b2b/v1, else https://api.orange.com/oauth/v3)."""  # noqa: E501
+    """Tokens come from {oauth_url}/token (default: beside a base_url ending /cloud/b2b/v1)."""
     contract_id: str | None = None
     """The contract of a sheet's rows (sent as X-ECCS-Contract-Id) when the row names none."""
     document_type: str | None = None
