@@ -14,9 +14,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from rowpush.config import Connection
+from rowpush.config import Connection, ConnectionSettings
 from rowpush.errors import ConnectionFailed
 from rowpush.http.retry import NOT_IDEMPOTENT
 from rowpush.model import Action, Change, Outcome
@@ -30,41 +30,52 @@ from rowpush.targets.base import (
     outcome_for,
 )
 
-__all__ = ["HaloClients", "HaloPSA"]
+__all__ = ["HaloClients", "HaloPSA", "HaloSettings"]
 
 PAGE_SIZE = 100
 BY_ID_LIMIT = 10
 """Up to this many keys are fetched one by one; more and the whole list is paged once."""
 
 
-class HaloPSA(Api):
+class HaloSettings(ConnectionSettings):
+    """A HaloPSA connection: an API application's client id and secret
+    (Configuration > Integrations > HaloPSA API)."""
+
+    base_url: str
+    """The address of your HaloPSA instance, e.g. "https://acme.halopsa.com"."""
+    client_id: str
+    """The client id of your HaloPSA API application."""
+    client_secret: SecretStr
+    """The client secret of that application."""
+    auth_url: str | None = None
+    """The authorisation server, tokens at {auth_url}/token (default: {base_url}/auth)."""
+    tenant: str | None = None
+    """Hosted instances: your tenant, sent as ?tenant= with the token request."""
+    client_auth: Literal["basic", "body"] = "basic"
+    """How the client id and secret go to the token endpoint: a Basic header or the form body."""
+    scope: str = "all"
+    """The OAuth scope asked for."""
+
+
+class HaloPSA(Api[HaloSettings]):
     name = "halopsa"
     description = "HaloPSA"
+    Settings = HaloSettings
     default_rate = "1/s"  # fits all three published limits (300/5 min, 500/3 min, 700/5 min)
 
     def auth(self, conn: Connection) -> httpx.Auth:
         from rowpush.http.auth import ClientCredentials
 
-        base = self.base_url(conn)
-        token_url = str(conn.get("auth_url") or f"{base}/auth") + "/token"
-        tenant = conn.get("tenant")
-        if tenant:
-            token_url += f"?tenant={tenant}"
-        client_auth = str(conn.get("client_auth", "basic"))
-        if client_auth not in ("basic", "body"):
-            from rowpush.errors import ConfigError
-
-            raise ConfigError(
-                f"Connection '{conn.name}' in {conn.source}: client_auth must be "
-                f'"basic" or "body", not {client_auth!r}.'
-            )
-        mode: Literal["basic", "body"] = "basic" if client_auth == "basic" else "body"
+        settings = self.settings(conn)
+        token_url = f"{settings.auth_url or f'{self.base_url(conn)}/auth'}/token"
+        if settings.tenant:
+            token_url += f"?tenant={settings.tenant}"
         return ClientCredentials(
             token_url=token_url,
-            client_id=conn.require("client_id"),
-            client_secret=conn.require("client_secret"),
-            client_auth=mode,
-            scope=str(conn.get("scope", "all")),
+            client_id=settings.client_id,
+            client_secret=settings.client_secret.get_secret_value(),
+            client_auth=settings.client_auth,
+            scope=settings.scope,
         )
 
 
