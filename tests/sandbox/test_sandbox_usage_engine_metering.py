@@ -269,27 +269,61 @@ def test_oversized_body_answers_413_and_changes_nothing(
 # Meter types: update and delete
 
 
-@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+@pytest.mark.parametrize(
+    ("method", "options"),
+    [("PATCH", ue_options_of()), ("PUT", ue_options_of(update_methods=("PUT", "PATCH")))],
+)
 def test_update_meter_type_changes_only_what_is_sent(
     ue: httpx.Client, server: SandboxServer, method: str
 ) -> None:
     before = ue.get(f"{METER_TYPES}/{type_named(server, 'Pay-Per-Print')['id']}").json()
-    response = ue.request(
-        method, f"{METER_TYPES}/{before['id']}", json={"description": "Sheets, monthly"}
-    )
+    response = ue.request(method, f"{METER_TYPES}/{before['id']}", json={"unit": "pages"})
     assert response.status_code == 200
     after = response.json()
-    assert after["description"] == "Sheets, monthly"
+    assert after["unit"] == "pages"
     assert after["updatedAt"] != before["updatedAt"]
-    unchanged = {k: v for k, v in before.items() if k not in ("description", "updatedAt")}
+    unchanged = {k: v for k, v in before.items() if k not in ("unit", "updatedAt")}
     assert {k: after[k] for k in unchanged} == unchanged
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "Pay-Per-Page"),
+        ("description", "Pages"),
+        ("aggregation", {"type": "increment"}),
+        ("capacity", 5),
+    ],
+)
+def test_a_field_the_docs_do_not_list_as_editable_is_refused(
+    ue: httpx.Client, server: SandboxServer, field: str, value: Any
+) -> None:
+    record = type_named(server, "Pay-Per-Print")
+    before = dict(record)
+    refused = ue.patch(f"{METER_TYPES}/{record['id']}", json={field: value, "unit": "pages"})
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "message": f"{field} of a meter type cannot be changed; editable fields: externalRef, "
+        "unit, resetSchedule, category, activeFrom, activeTo, timezone"
+    }
+    assert type_named(server, "Pay-Per-Print") == before  # nothing changed, unit neither
+
+
+def test_a_whole_record_sent_back_unchanged_but_for_editable_fields_is_accepted(
+    ue: httpx.Client, server: SandboxServer
+) -> None:
+    record = ue.get(f"{METER_TYPES}/{type_named(server, 'Pay-Per-Print')['id']}").json()
+    response = ue.patch(f"{METER_TYPES}/{record['id']}", json={**record, "category": "Print"})
+    assert response.status_code == 200
+    assert response.json()["category"] == "Print"
+
+
+@pytest.mark.parametrize("options", [ue_options_of(editable_meter_type_fields=None)])
 def test_update_to_a_taken_name_answers_409(ue: httpx.Client, server: SandboxServer) -> None:
     type_id = type_named(server, "SMS Messages")["id"]
-    response = ue.put(f"{METER_TYPES}/{type_id}", json={"name": "Pay-Per-Print"})
+    response = ue.patch(f"{METER_TYPES}/{type_id}", json={"name": "Pay-Per-Print"})
     assert response.status_code == 409
-    assert ue.put(f"{METER_TYPES}/{type_id}", json={"name": "SMS messages"}).status_code == 200
+    assert ue.patch(f"{METER_TYPES}/{type_id}", json={"name": "SMS messages"}).status_code == 200
 
 
 def test_unset_optional_field_disappears(ue: httpx.Client, server: SandboxServer) -> None:
@@ -299,14 +333,17 @@ def test_unset_optional_field_disappears(ue: httpx.Client, server: SandboxServer
     assert ue.patch(f"{METER_TYPES}/{type_id}", json={"unit": None}).status_code == 400
 
 
-@pytest.mark.parametrize("options", [ue_options_of(update_methods=("PATCH",))])
-def test_update_methods_are_a_switch(ue: httpx.Client, server: SandboxServer) -> None:
+def test_updates_are_patch_by_default_and_put_is_a_switch(
+    ue: httpx.Client, server: SandboxServer
+) -> None:
     type_id = type_named(server, "Pay-Per-Print")["id"]
-    refused = ue.put(f"{METER_TYPES}/{type_id}", json={"description": "x"})
+    refused = ue.put(f"{METER_TYPES}/{type_id}", json={"unit": "x"})
     assert refused.status_code == 405
     assert refused.json() == {"message": "Method not allowed"}
     assert refused.headers["allow"] == "DELETE, GET, PATCH"
-    assert ue.patch(f"{METER_TYPES}/{type_id}", json={"description": "x"}).status_code == 200
+    assert ue.patch(f"{METER_TYPES}/{type_id}", json={"unit": "x"}).status_code == 200
+    ue_opts(server).update_methods = ("PUT", "PATCH")
+    assert ue.put(f"{METER_TYPES}/{type_id}", json={"unit": "y"}).status_code == 200
 
 
 def test_meter_type_in_use_cannot_be_deleted(ue: httpx.Client, server: SandboxServer) -> None:
@@ -383,14 +420,35 @@ def test_update_meter_delete_on_reset_but_not_its_identity(
     ue: httpx.Client, server: SandboxServer
 ) -> None:
     meter = next(iter(account(server).meters.values()))
-    response = ue.put(f"{METERS}/{meter['id']}", json={"deleteOnReset": not meter["deleteOnReset"]})
+    response = ue.patch(
+        f"{METERS}/{meter['id']}", json={"deleteOnReset": not meter["deleteOnReset"]}
+    )
     assert response.status_code == 200
     assert response.json()["deleteOnReset"] is account(server).meters[meter["id"]]["deleteOnReset"]
-    same_key = ue.put(f"{METERS}/{meter['id']}", json={"meterKey": meter["meterKey"]})
+    same_key = ue.patch(f"{METERS}/{meter['id']}", json={"meterKey": meter["meterKey"]})
     assert same_key.status_code == 200
-    moved = ue.put(f"{METERS}/{meter['id']}", json={"meterKey": "another"})
+    moved = ue.patch(f"{METERS}/{meter['id']}", json={"meterKey": "another"})
     assert moved.status_code == 400
     assert moved.json()["message"].startswith("meterKey of a meter cannot be changed")
+
+
+def test_a_meter_refuses_new_custom_fields_but_takes_them_back_unchanged(
+    ue: httpx.Client, server: SandboxServer
+) -> None:
+    meter = next(m for m in account(server).meters.values() if m["customFields"])
+    custom = dict(meter["customFields"])
+    refused = ue.patch(f"{METERS}/{meter['id']}", json={"customFields": {**custom, "x": "1"}})
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "message": "customFields of a meter cannot be changed; editable fields: deleteOnReset"
+    }
+    assert account(server).meters[meter["id"]]["customFields"] == custom
+    sent_back = ue.patch(
+        f"{METERS}/{meter['id']}", json={"customFields": custom, "deleteOnReset": True}
+    )
+    assert sent_back.status_code == 200
+    ue_opts(server).editable_meter_fields = None
+    assert ue.patch(f"{METERS}/{meter['id']}", json={"customFields": {}}).status_code == 200
 
 
 def test_delete_meter_then_404(ue: httpx.Client, server: SandboxServer) -> None:

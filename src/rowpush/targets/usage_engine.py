@@ -8,9 +8,22 @@ meters at `/usage-metering/v1/meters` (list `{"meters": [...]}`, `meterTypeId` a
 `meterKey` filters); one object per POST; a meter is one customer's (`userId`) meter
 of a meter type under a `meterKey`; errors are `{"message": ...}`; 409 is a duplicate.
 
-Assumed here, beyond the notes: lists are not paged; an existing record is changed
-by `PUT .../{id}` with the whole record (the connection's `update_method = "PATCH"`
-sends only the changed fields instead); a meter type needs a unit and an aggregation.
+Updates (see docs/vendor-contracts.md for each fact's source and test):
+- *documented*: a meter is updated by `PATCH .../meters/{id}` (an earlier version of the
+  infozone "Meters" page), and "Update of Meter supports the update of parameter
+  deleteOnReset" (infozone "Meters"); a meter type's editable fields are externalRef,
+  unit, resetSchedule, category, activeFrom, activeTo and timezone (infozone "Updating
+  Meter Types", which says the API can update them too);
+- *assumed*: meter types are PATCHed like meters, with only the fields sent changing;
+  the API refuses (or ignores) any other field, custom fields of a meter included.
+Either way is safe: an update is a PATCH of the changed fields alone, and plan refuses a
+change to a field outside those lists (naming the column and what to do instead), so
+nothing is sent that the API may refuse or silently drop. `update_method = "PUT"` is the
+fallback should a tenant refuse PATCH: the whole record goes back, its uneditable fields
+unchanged.
+
+Assumed here, beyond the notes: lists are not paged; a meter type needs a unit and an
+aggregation.
 """
 
 from __future__ import annotations
@@ -35,6 +48,7 @@ from rowpush.targets.base import (
     Target,
     outcome_for,
 )
+from rowpush.targets.compare import is_blank
 
 __all__ = [
     "ANSWERS",
@@ -63,8 +77,8 @@ class UsageEngineSettings(ConnectionSettings):
     """The secret of that Application Access (sent in the token request's body)."""
     audience: str | None = None
     """The audience of the token asked for (default: the base_url with a trailing slash)."""
-    update_method: Literal["PUT", "PATCH"] = "PUT"
-    """How a changed record is sent: the whole record (PUT) or the changed fields alone (PATCH)."""
+    update_method: Literal["PUT", "PATCH"] = "PATCH"
+    """PATCH sends the changed fields alone (documented); PUT, the fallback, the whole record."""
 
     @field_validator("update_method", mode="before")
     @classmethod
@@ -95,7 +109,7 @@ class UsageEngine(Api[UsageEngineSettings]):
 
     @staticmethod
     def update_method(conn: Connection | None) -> Literal["PUT", "PATCH"]:
-        return USAGE_ENGINE.settings(conn).update_method if conn else "PUT"
+        return USAGE_ENGINE.settings(conn).update_method if conn else "PATCH"
 
 
 USAGE_ENGINE = UsageEngine()
@@ -157,6 +171,13 @@ class UsageEngineTarget(Target):
     )
     """Fields of a live record an update does not send back."""
     path: ClassVar[str]
+    editable: ClassVar[tuple[str, ...]]
+    """Row fields an update may change, as Usage Engine documents them; a change to any
+    other field of an existing record is a plan error (`refused_edits`)."""
+    identity: ClassVar[frozenset[str]]
+    """Row fields that find the record (compared by the lookup and `check`, not edited)."""
+    kind: ClassVar[str]
+    """The record's name in messages ("meter type")."""
 
     def __init__(self, conn: Connection | None = None) -> None:
         super().__init__(conn)
@@ -168,6 +189,32 @@ class UsageEngineTarget(Target):
         if self._types is None:
             self._types = await list_all(client, METER_TYPES, "meterTypes")
         return self._types
+
+    def refused_edits(
+        self, values: Mapping[str, Any], live: Mapping[str, Any]
+    ) -> list[tuple[str | None, str]]:
+        """A plan error per column whose value differs from the live one (`same`) and
+        that Usage Engine does not let an update change."""
+        return [
+            (field, self.cannot_change(field, live.get(field)))
+            for field, new in values.items()
+            if field not in self.editable
+            and field not in self.identity
+            and not self.same(field, new, live.get(field))
+        ]
+
+    def cannot_change(self, field: str, old: Any) -> str:
+        """Why `field` cannot be changed, and what to do instead."""
+        kept = "it has none" if is_blank(old) else f"it is {old!r}"
+        return (
+            f"{field} cannot be changed through the API ({kept}): leave the cell blank to "
+            f"keep it, or {self.instead(field)}; an update may change only "
+            f"{_listing(self.editable)}"
+        )
+
+    def instead(self, field: str) -> str:
+        """The way to a record with another `field` (overridden per target)."""
+        return f"create a new {self.kind} with this {field}"
 
     def update_body(self, key: Any, changes: Mapping[str, Any]) -> dict[str, Any]:
         """The body of an update: the whole live record with the changes (PUT), or the
@@ -209,9 +256,18 @@ class UsageEngineTarget(Target):
         return outcome_for(change, ok=True, http_status=response.status_code, remote_id=remote_id)
 
 
+def _listing(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 # -- meter types -------------------------------------------------------------------------
 
 TYPE_CREATE_REQUIRES = ("unit", "aggregation")
+TYPE_EDITABLE = (
+    "externalRef", "unit", "resetSchedule", "category", "activeFrom", "activeTo", "timezone",
+)  # fmt: skip
+"""Documented: the fields of infozone's "Updating Meter Types" (UI or API). That the API
+refuses the others (name, description, aggregation, capacity) is assumed."""
 
 
 class MeterTypeRow(BaseModel):
@@ -308,6 +364,16 @@ class MeterTypeRow(BaseModel):
         return self
 
 
+def _renamed(record: Mapping[str, Any], name: str) -> str:
+    """A row giving an existing meter type's id with another name: a rename."""
+    old = record.get("name")
+    return (
+        f"name cannot be changed through the API (meter type {record.get('id')} is named "
+        f"{old!r}): to make meter type {name!r}, leave its id blank and it is created; to "
+        f"update {old!r}, write its name back"
+    )
+
+
 def _type_values(record: Mapping[str, Any]) -> dict[str, Any]:
     aggregation = record.get("aggregation")
     schedule = record.get("resetSchedule")
@@ -353,6 +419,12 @@ class UsageEngineMeterTypes(UsageEngineTarget):
     key = "name"
     required_columns = ("name",)
     path = METER_TYPES
+    editable = TYPE_EDITABLE
+    identity = frozenset({"id", "name"})
+    kind = "meter type"
+
+    async def load_reference(self, client: httpx.AsyncClient) -> None:
+        await self.meter_types(client)  # check() finds a renamed type by its id
 
     async def _by_name(self, client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
         return {str(t.get("name")): t for t in await self.meter_types(client)}
@@ -384,6 +456,9 @@ class UsageEngineMeterTypes(UsageEngineTarget):
                 for f in TYPE_CREATE_REQUIRES
                 if values.get(f) in (None, "")
             ]
+            renamed = [t for t in self._types or [] if t.get("id") == values.get("id")]
+            if renamed:
+                return [("name", _renamed(renamed[0], name))]
             if values.get("id"):
                 problems.append(
                     ("id", "Usage Engine gives a new meter type its id: leave it blank")
@@ -391,7 +466,10 @@ class UsageEngineMeterTypes(UsageEngineTarget):
             return problems
         if values.get("id") and values["id"] != live.get("id"):
             return [("id", f"meter type {name!r} has id {live.get('id')} (the id is read only)")]
-        return []
+        return self.refused_edits(values, live)
+
+    def instead(self, field: str) -> str:
+        return f"create a new meter type, under another name, with this {field}"
 
     def payload(self, action: Action, key: Any, values: Mapping[str, Any]) -> dict[str, Any]:
         body = _type_body(values)
@@ -403,6 +481,9 @@ class UsageEngineMeterTypes(UsageEngineTarget):
 # -- meters ------------------------------------------------------------------------------
 
 METER_READ_ONLY = frozenset({"id", "accountId", "createdAt", "updatedAt"})
+METER_EDITABLE = ("deleteOnReset",)
+"""Documented: "Update of Meter supports the update of parameter deleteOnReset" (infozone
+"Meters"). Custom fields are not listed: assumed not editable, so a change is refused."""
 
 
 class MeterKey(NamedTuple):
@@ -474,6 +555,9 @@ class UsageEngineMeters(UsageEngineTarget):
     custom_fields = True
     read_only = METER_READ_ONLY
     path = METERS
+    editable = METER_EDITABLE
+    identity = frozenset({"meterTypeId", "meterType", "meterKey", "userId"})
+    kind = "meter"
 
     def __init__(self, conn: Connection | None = None) -> None:
         super().__init__(conn)
@@ -570,7 +654,10 @@ class UsageEngineMeters(UsageEngineTarget):
                 return [("meterType", f"{many} named {name!r}")]
         if type_id and name and self._type_name(type_id) != name:
             return [("meterType", f"meter type {type_id} is named {self._type_name(type_id)!r}")]
-        return []
+        return [] if live is None else self.refused_edits(values, live)
+
+    def instead(self, field: str) -> str:
+        return f"delete the meter in Usage Engine and create it again with this {field}"
 
     def payload(self, action: Action, key: Any, values: Mapping[str, Any]) -> dict[str, Any]:
         _, custom = custom_fields.split(values)
@@ -586,28 +673,6 @@ class UsageEngineMeters(UsageEngineTarget):
             if custom:
                 body[custom_fields.RECORD_KEY] = custom
             return body
-        changes: dict[str, Any] = {}
-        if "deleteOnReset" in values:
-            changes["deleteOnReset"] = values["deleteOnReset"]
-        if custom:
-            live_custom = custom_fields.custom_of(self._raw[MeterKey(*key)])
-            changes[custom_fields.RECORD_KEY] = {**live_custom, **_typed_like(custom, live_custom)}
+        # Plan sends only changed fields, and check() refuses all but the editable ones.
+        changes = {f: values[f] for f in self.editable if f in values}
         return self.update_body(MeterKey(*key), changes)
-
-
-def _typed_like(changes: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any]:
-    """Custom field texts from the sheet, as numbers where the live value is a number."""
-    typed: dict[str, Any] = {}
-    for name, value in changes.items():
-        old = live.get(name)
-        if isinstance(old, int | float) and not isinstance(old, bool):
-            try:
-                number = float(str(value))
-                typed[name] = (
-                    int(number) if number.is_integer() and isinstance(old, int) else number
-                )
-                continue
-            except ValueError:
-                pass
-        typed[name] = value
-    return typed

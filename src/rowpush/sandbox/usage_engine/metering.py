@@ -106,6 +106,7 @@ class Metering:
     ) -> Record:
         record = self.meter_type(type_id)
         changes = _checked(body, type_checks(options), TYPE_READ_ONLY, options, note)
+        _refuse_edits(record, changes, options.editable_meter_type_fields, "a meter type")
         self._check_type(record, changes, options)
         _update(record, changes, self._wall.stamp())
         return self.type_view(record)
@@ -199,6 +200,7 @@ class Metering:
         for name in METER_IDENTITY:
             if name in changes and changes.pop(name) != record[name]:
                 raise UEError(400, f"{name} of a meter cannot be changed; create another meter")
+        _refuse_edits(record, changes, options.editable_meter_fields, "a meter")
         _update(record, changes, self._wall.stamp())
         return self.meter_view(record)
 
@@ -232,6 +234,21 @@ def _checked(
         else:
             note(f"unknown field {key!r} ignored")
     return changes
+
+
+def _refuse_edits(
+    record: Record, changes: Record, editable: tuple[str, ...] | None, kind: str
+) -> None:
+    """400 for a field sent with a new value that the docs do not list as editable; a
+    field sent back unchanged (a whole record PUT back) passes."""
+    if editable is None:
+        return
+    for key, value in changes.items():
+        if key not in editable and value != record.get(key):
+            raise UEError(
+                400,
+                f"{key} of {kind} cannot be changed; editable fields: {', '.join(editable)}",
+            )
 
 
 def _update(record: Record, changes: Record, now: str) -> None:

@@ -21,6 +21,13 @@ UE_TOKEN_TTL = 3600
 DEMO_UE_CLIENT_ID = "sandbox-ue-id"
 DEMO_UE_CLIENT_SECRET = "sandbox-ue-secret-9Kd3vT6w"  # the sandbox's own; not a real secret
 
+EDITABLE_METER_TYPE_FIELDS = (
+    "externalRef", "unit", "resetSchedule", "category", "activeFrom", "activeTo", "timezone",
+)  # fmt: skip
+"""What infozone's "Updating Meter Types" lists as editable (in the UI or by the API)."""
+EDITABLE_METER_FIELDS = ("deleteOnReset",)
+"""What infozone's "Meters" says an update of a meter supports."""
+
 UE_TOKEN_WINDOW = RateWindow(5, 0.5)
 """Token calls: 10 per second per client, burst 5 (documented), as a rolling window of 5
 per 0.5 s: the same burst and rate, never laxer than a token bucket."""
@@ -53,9 +60,17 @@ class UsageEngineOptions:
     """Status of a successful create (POST). Assumed: 201 (200 also plausible)."""
     delete_status: int = 204
     """Status of a successful DELETE, with an empty body. Assumed."""
-    update_methods: tuple[str, ...] = ("PUT", "PATCH")
+    update_methods: tuple[str, ...] = ("PATCH",)
     """Methods that update one meter type or meter (fields sent change, others stay).
-    Assumed: the verb is not captured in the notes."""
+    PATCH is documented for meters (an earlier infozone "Meters" page), assumed for meter
+    types; add "PUT" to serve a client that falls back to whole records."""
+    editable_meter_type_fields: tuple[str, ...] | None = EDITABLE_METER_TYPE_FIELDS
+    """Fields an update may change on a meter type; sending another with a new value
+    answers 400 (sending it unchanged is fine). Documented (infozone "Updating Meter
+    Types"); None: every field is editable."""
+    editable_meter_fields: tuple[str, ...] | None = EDITABLE_METER_FIELDS
+    """... on a meter: ``deleteOnReset`` alone (documented, infozone "Meters"); custom
+    fields are not listed, so a change to them answers 400 (assumed). None: all."""
     aggregation_types: tuple[str, ...] = ("sum", "increment")
     """Allowed ``aggregation.type`` values. Documented: sum, increment; others (max, last)
     are assumed to exist and can be added here."""
