@@ -1,6 +1,8 @@
 """Usage Engine targets over MockTransport: a token with credentials and audience in the
-body, meter types by name (cron-like schedules, whole-record updates), meters by a
-composite key naming their meter type by id or by name."""
+body, meter types by name (cron-like schedules), meters by a composite key naming their
+meter type by id or by name; updates PATCH the changed fields (PUT the whole record as
+a fallback), and a change to a field the vendor does not document as editable is a plan
+error."""
 
 from __future__ import annotations
 
@@ -190,8 +192,10 @@ def test_a_refused_list_names_the_call_and_the_message() -> None:
     )
 
 
-def test_update_method_is_put_or_patch() -> None:
-    assert UsageEngine.update_method(_conn(update_method="patch")) == "PATCH"
+def test_update_method_is_patch_by_default_or_put() -> None:
+    assert UsageEngine.update_method(_conn()) == "PATCH"
+    assert UsageEngine.update_method(None) == "PATCH"
+    assert UsageEngine.update_method(_conn(update_method="put")) == "PUT"
     with pytest.raises(ConfigError, match="update_method must be"):
         UsageEngine.update_method(_conn(update_method="POST"))
 
@@ -259,35 +263,107 @@ def test_a_new_meter_type_needs_a_unit_and_an_aggregation() -> None:
     ]
 
 
-def test_an_update_puts_the_whole_record_without_read_only_fields() -> None:
-    row = {"name": "Pay-Per-Print", "description": "Pages printed", "capacity": "500"}
-    (change,) = _plan(UsageEngineMeterTypes(_conn()), FakeUsageEngine(), [row])
+def test_an_update_patches_only_the_changed_fields() -> None:
+    row = {
+        "name": "Pay-Per-Print",
+        "description": "Sheets printed",  # as live: not sent
+        "unit": "pages",
+        "timezone": "Europe/Paris",
+        "aggregation": "sum",  # as live: not sent
+    }
+    target = UsageEngineMeterTypes(_conn())
+    (change,) = _plan(target, FakeUsageEngine(), [row])
     assert change.action is Action.UPDATE
     assert change.fields == {
-        "description": ("Sheets printed", "Pages printed"),
-        "capacity": (None, 500),
+        "unit": ("sheets", "pages"),
+        "timezone": ("Etc/UTC", "Europe/Paris"),
     }
+    assert change.payload == {
+        "id": PRINT_ID,
+        "body": {"unit": "pages", "timezone": "Europe/Paris"},
+    }
+    server = FakeUsageEngine()
+    (outcome,) = _send(target, server, change)
+    (patch,) = server.sent("PATCH", f"/usage-metering/v1/meter-types/{PRINT_ID}")
+    assert json.loads(patch.content) == {"unit": "pages", "timezone": "Europe/Paris"}
+    assert not server.sent("PUT", f"/usage-metering/v1/meter-types/{PRINT_ID}")
+    assert (outcome.status, outcome.remote_id) == (Status.UPDATED, PRINT_ID)
+
+
+def test_put_the_fallback_sends_the_whole_record_without_read_only_fields() -> None:
+    row = {"name": "Pay-Per-Print", "category": "Print", "resetSchedule": "0 0 L * *"}
+    target = UsageEngineMeterTypes(_conn(update_method="PUT"))
+    (change,) = _plan(target, FakeUsageEngine(), [row])
+    assert change.action is Action.UPDATE
     body = change.payload["body"]
     assert change.payload["id"] == PRINT_ID
-    assert body["description"] == "Pages printed"
-    assert body["capacity"] == 500
+    assert body["category"] == "Print"
+    assert body["resetSchedule"] == {
+        "minute": "0",
+        "hour": "0",
+        "day": "L",
+        "month": "*",
+        "weekday": "*",
+    }
+    # the uneditable fields go back as they are, so the API sees no change to them
+    assert (body["name"], body["description"], body["aggregation"]) == (
+        "Pay-Per-Print",
+        "Sheets printed",
+        {"type": "sum"},
+    )
     assert body["thresholds"] == [{"name": "warn", "capacityPercentage": 80}]  # kept
     assert not {"id", "accountId", "numberOfMeters", "createdAt", "updatedAt"} & set(body)
     server = FakeUsageEngine()
-    (outcome,) = _send(UsageEngineMeterTypes(_conn()), server, change)
+    (outcome,) = _send(target, server, change)
     (put,) = server.sent("PUT", f"/usage-metering/v1/meter-types/{PRINT_ID}")
     assert json.loads(put.content) == body
     assert (outcome.status, outcome.remote_id) == (Status.UPDATED, PRINT_ID)
 
 
-def test_patch_sends_only_the_changes() -> None:
-    row = {"name": "Pay-Per-Print", "description": "Pages printed"}
-    target = UsageEngineMeterTypes(_conn(update_method="PATCH"))
-    (change,) = _plan(target, FakeUsageEngine(), [row])
-    assert change.payload == {"id": PRINT_ID, "body": {"description": "Pages printed"}}
-    server = FakeUsageEngine()
-    _send(target, server, change)
-    assert server.sent("PATCH", f"/usage-metering/v1/meter-types/{PRINT_ID}")
+EDITABLE_LIST = "externalRef, unit, resetSchedule, category, activeFrom, activeTo and timezone"
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "kept"),
+    [
+        ("description", "Pages printed", "it is 'Sheets printed'"),
+        ("aggregation", "increment", "it is 'sum'"),
+        ("capacity", "500", "it has none"),
+    ],
+)
+def test_a_change_to_an_uneditable_meter_type_column_is_a_plan_error(
+    column: str, value: str, kept: str
+) -> None:
+    row = {"name": "Pay-Per-Print", "unit": "pages", column: value}
+    (change,) = _plan(UsageEngineMeterTypes(_conn()), FakeUsageEngine(), [row])
+    assert change.action is Action.INVALID
+    (error,) = change.errors
+    assert (error.column, error.header, error.value) == ("C", column, value)
+    assert error.problem == (
+        f"{column} cannot be changed through the API ({kept}): leave the cell blank to "
+        f"keep it, or create a new meter type, under another name, with this {column}; "
+        f"an update may change only {EDITABLE_LIST}"
+    )
+    assert error.message.startswith(f"u.csv: row 2, column C ({column}): {column} cannot")
+
+
+def test_an_uneditable_column_written_as_live_plans_unchanged() -> None:
+    row = {"name": "Pay-Per-Print", "description": " Sheets printed ", "aggregation": "SUM"}
+    (change,) = _plan(UsageEngineMeterTypes(_conn()), FakeUsageEngine(), [row])
+    assert change.action is Action.UNCHANGED
+
+
+def test_a_rename_by_id_is_a_plan_error_on_the_name_column() -> None:
+    row = {"id": PRINT_ID, "name": "Pay-Per-Page"}
+    (change,) = _plan(UsageEngineMeterTypes(_conn()), FakeUsageEngine(), [row])
+    assert change.action is Action.INVALID
+    (error,) = change.errors
+    assert (error.column, error.header) == ("B", "name")
+    assert error.problem == (
+        f"name cannot be changed through the API (meter type {PRINT_ID} is named "
+        "'Pay-Per-Print'): to make meter type 'Pay-Per-Page', leave its id blank and it is "
+        "created; to update 'Pay-Per-Print', write its name back"
+    )
 
 
 def test_a_duplicate_name_is_refused_once_with_the_api_message() -> None:
@@ -369,11 +445,22 @@ def test_a_new_meter_resolves_its_type_name_to_an_id() -> None:
     }
 
 
-def test_a_meter_update_merges_custom_fields_and_keeps_numbers_numeric() -> None:
-    row = {**METER, "deleteOnReset": "TRUE", "custom.pages": "41"}
-    (change,) = _plan(UsageEngineMeters(_conn()), FakeUsageEngine(), [row])
+def test_a_meter_update_patches_delete_on_reset_alone() -> None:
+    row = {**METER, "deleteOnReset": "TRUE", "custom.pages": "40"}  # as live: not sent
+    target = UsageEngineMeters(_conn())
+    (change,) = _plan(target, FakeUsageEngine(), [row])
     assert change.action is Action.UPDATE
-    assert change.fields == {"deleteOnReset": (False, True), "custom.pages": ("40", "41")}
+    assert change.fields == {"deleteOnReset": (False, True)}
+    assert change.payload == {"id": "m-1", "body": {"deleteOnReset": True}}
+    server = FakeUsageEngine()
+    _send(target, server, change)
+    (patch,) = server.sent("PATCH", "/usage-metering/v1/meters/m-1")
+    assert json.loads(patch.content) == {"deleteOnReset": True}
+
+
+def test_put_sends_a_meter_back_whole_with_its_custom_fields() -> None:
+    target = UsageEngineMeters(_conn(update_method="PUT"))
+    (change,) = _plan(target, FakeUsageEngine(), [{**METER, "deleteOnReset": "TRUE"}])
     assert change.payload == {
         "id": "m-1",
         "body": {
@@ -381,13 +468,22 @@ def test_a_meter_update_merges_custom_fields_and_keeps_numbers_numeric() -> None
             "meterKey": "dd11",
             "meterTypeId": PRINT_ID,
             "deleteOnReset": True,
-            "customFields": {"model": "MPS-Plus", "pages": 41},
+            "customFields": {"model": "MPS-Plus", "pages": 40},
         },
     }
-    server = FakeUsageEngine()
-    _send(UsageEngineMeters(_conn()), server, change)
-    (put,) = server.sent("PUT", "/usage-metering/v1/meters/m-1")
-    assert json.loads(put.content) == change.payload["body"]
+
+
+def test_a_change_to_a_meter_custom_field_is_a_plan_error() -> None:
+    row = {**METER, "deleteOnReset": "TRUE", "custom.pages": "41"}
+    (change,) = _plan(UsageEngineMeters(_conn()), FakeUsageEngine(), [row])
+    assert change.action is Action.INVALID
+    (error,) = change.errors
+    assert (error.column, error.header, error.value) == ("F", "custom.pages", "41")
+    assert error.problem == (
+        "custom.pages cannot be changed through the API (it is '40'): leave the cell blank "
+        "to keep it, or delete the meter in Usage Engine and create it again with this "
+        "custom.pages; an update may change only deleteOnReset"
+    )
 
 
 @pytest.mark.parametrize(
