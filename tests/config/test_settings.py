@@ -154,7 +154,10 @@ def test_an_unknown_key_far_from_any_lists_the_valid_ones() -> None:
     message = settings_error("hyalto", colour="blue")
     assert message.startswith("Connection 'hyalto' in f.toml: unknown setting 'colour' for a")
     assert "did you mean" not in message
-    assert "Valid keys: api, base_url, rate, timeout, verify, access_key, secret_key." in message
+    assert (
+        "Valid keys: api, base_url, rate, timeout, verify, access_key, secret_key, auth_scheme."
+        in message
+    )
 
 
 def test_several_unknown_keys_are_named_together() -> None:
@@ -213,10 +216,10 @@ def test_a_wrong_value_of_a_secret_is_never_shown() -> None:
 
 
 def test_update_method_is_read_in_any_case() -> None:
-    assert USAGE_ENGINE.settings(conn_of("usage-engine", update_method="patch")).update_method == (
-        "PATCH"
+    assert USAGE_ENGINE.settings(conn_of("usage-engine", update_method="put")).update_method == (
+        "PUT"
     )
-    assert USAGE_ENGINE.settings(conn_of("usage-engine")).update_method == "PUT"
+    assert USAGE_ENGINE.settings(conn_of("usage-engine")).update_method == "PATCH"
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,8 @@
 """Hyalto targets over MockTransport: a key pair for a camelCase JWT answer, the usage walk
-(accounts → services → usage reports over --from/--to), paging, errors, export only."""
+(accounts → services → usage reports over --from/--to), paging, errors, export only; and
+the unconfirmed facts read either way: lists as `{"data": [...]}` or bare arrays, names
+in `companyName` or `name`, kinds in `metaData.type` or `serviceType`, the token sent
+after `Bearer` or bare (the connection's `auth_scheme`)."""
 
 from __future__ import annotations
 
@@ -15,13 +18,15 @@ import pytest
 
 from rowpush.config import Connection
 from rowpush.engine.runs import ensure_writable
-from rowpush.errors import AuthFailed, BadInput
+from rowpush.errors import AuthFailed, BadInput, ConfigError
 from rowpush.http.client import build_client
 from rowpush.targets.base import ExportOptions, Target
 from rowpush.targets.hyalto import (
+    ANSWERS,
     HYALTO,
     HyaltoAccounts,
     HyaltoServices,
+    HyaltoSettings,
     HyaltoUsage,
     report_period,
 )
@@ -30,8 +35,8 @@ BASE = "https://api.hyalto.test"
 JANUARY = ExportOptions(start=datetime(2025, 1, 1), end=datetime(2025, 1, 31))
 
 
-def _conn() -> Connection:
-    settings = {"access_key": "AK1", "secret_key": "sk-secret", "base_url": BASE}
+def _conn(**extra: str) -> Connection:
+    settings = {"access_key": "AK1", "secret_key": "sk-secret", "base_url": BASE, **extra}
     return Connection("hy", "hyalto", settings)
 
 
@@ -42,8 +47,14 @@ def _usage(day: str, meter: str, quantity: float, unit: str, cost: float) -> dic
 class FakeHyalto:
     """The vendor's side, as the notes describe it, recording what it was sent."""
 
-    def __init__(self, page_size: int | None = None) -> None:
+    def __init__(
+        self, page_size: int | None = None, *, bare: bool = False, scheme: str = "Bearer "
+    ) -> None:
         self.page_size = page_size
+        self.bare = bare
+        """Answer lists as bare arrays (as the public client reads them)."""
+        self.scheme = scheme
+        """What must precede the token in the Authorization header."""
         self.requests: list[httpx.Request] = []
         self.accounts = [{"id": 1201, "name": "Acme Ltd"}, {"id": 1202, "name": "Globex"}]
         self.services = {
@@ -73,7 +84,7 @@ class FakeHyalto:
                     "expiresIn": 3600,
                 },
             )
-        if request.headers.get("Authorization") != "Bearer jwt":
+        if request.headers.get("Authorization") != f"{self.scheme}jwt":
             return httpx.Response(401, json={"error": "Unauthorized", "message": "Bad token"})
         if path in self.answers:
             return self.answers[path]
@@ -85,11 +96,16 @@ class FakeHyalto:
             )
         if path.startswith("/reports/usage/service/"):
             service = int(path.rsplit("/", 1)[-1])
+            if self.bare:
+                records = [{**r, "currency": "EUR"} for r in self.usage[service]]
+                return httpx.Response(200, json=records)
             page = self._paged(request, self.usage[service])
             return httpx.Response(200, json={"serviceId": service, "currency": "EUR", **page})
         return httpx.Response(404, json={"error": "Not Found", "message": f"No route {path}"})
 
-    def _paged(self, request: httpx.Request, items: list[Any]) -> dict[str, Any]:
+    def _paged(self, request: httpx.Request, items: list[Any]) -> Any:
+        if self.bare:
+            return items
         if self.page_size is None:
             return {"data": items}
         number = int(request.url.params.get("page[number]", "1"))
@@ -112,8 +128,10 @@ async def _no_sleep(seconds: float) -> None:
     return None
 
 
-def _client(server: Callable[[httpx.Request], httpx.Response]) -> Any:
-    conn = _conn()
+def _client(
+    server: Callable[[httpx.Request], httpx.Response], conn: Connection | None = None
+) -> Any:
+    conn = conn or _conn()
     return build_client(
         HYALTO.base_url(conn),
         auth=HYALTO.auth(conn),
@@ -126,7 +144,7 @@ def _export(
     target: Target, server: FakeHyalto, options: ExportOptions = JANUARY
 ) -> list[dict[str, Any]]:
     async def go() -> list[dict[str, Any]]:
-        async with _client(server) as client:
+        async with _client(server, target.conn) as client:
             fields = list(type(target).Row.model_fields)
             return [r async for r in target.iter_live(client, fields, options)]
 
@@ -271,3 +289,91 @@ def test_the_period_is_sent_in_utc_and_to_defaults_to_now() -> None:
 def test_hyalto_targets_are_export_only(target: type[Target]) -> None:
     with pytest.raises(BadInput, match=re.escape(f"{target.name} can only be exported")):
         ensure_writable(target)
+
+
+# -- unconfirmed facts, read either way ---------------------------------------------------
+
+
+@pytest.mark.parametrize("target", [HyaltoAccounts, HyaltoServices, HyaltoUsage])
+def test_lists_read_the_same_as_bare_arrays_or_in_data(target: type[Target]) -> None:
+    enveloped = _export(target(_conn()), FakeHyalto())
+    bare = _export(target(_conn()), FakeHyalto(bare=True))
+    assert bare == enveloped
+    assert len(bare) >= 2
+
+
+@pytest.mark.parametrize(
+    ("body", "records"),
+    [
+        ([{"id": 1}, "noise", {"id": 2}], [{"id": 1}, {"id": 2}]),
+        ({"data": [{"id": 1}]}, [{"id": 1}]),
+        ({"data": None}, []),
+        ([], []),
+    ],
+)
+def test_the_shared_reader_takes_a_bare_array_or_the_data_envelope(
+    body: Any, records: list[dict[str, Any]]
+) -> None:
+    assert ANSWERS.records(body, "data", "list accounts") == records
+
+
+def test_an_account_name_is_read_from_company_name_or_name() -> None:
+    server = FakeHyalto()
+    server.accounts = [
+        {"id": 1, "companyName": "Client Co"},  # the public client's field
+        {"id": 2, "name": "Notes Co"},  # the notes' field
+        {"id": 3, "companyName": "Preferred", "name": "Other"},
+        {"id": 4, "companyName": "", "name": "Blank company"},
+    ]
+    server.services = {1: [{"id": 7, "name": "S", "serviceType": "azure"}], 2: [], 3: [], 4: []}
+    server.usage = {7: [_usage("2025-01-01", "VM", 1, "hour", 1)]}
+    names = [r["name"] for r in _export(HyaltoAccounts(_conn()), server)]
+    assert names == ["Client Co", "Notes Co", "Preferred", "Blank company"]
+    (service,) = _export(HyaltoServices(_conn()), server)
+    (usage,) = _export(HyaltoUsage(_conn()), server)
+    assert service["accountName"] == usage["accountName"] == "Client Co"
+
+
+def test_a_service_type_is_read_from_meta_data_or_service_type() -> None:
+    server = FakeHyalto()
+    server.services[1201] = [
+        {"id": 9001, "name": "A", "metaData": {"type": "azure"}},
+        {"id": 9002, "name": "B", "serviceType": "license"},
+        {"id": 9003, "name": "C", "metaData": {"type": "aws"}, "serviceType": "other"},
+        {"id": 9004, "name": "D", "metaData": None, "serviceType": "backup"},
+    ]
+    server.usage[9003] = server.usage[9004] = []
+    rows = _export(HyaltoServices(_conn()), server)
+    assert [r["serviceType"] for r in rows] == ["azure", "license", "aws", "backup"]
+    usage = _export(HyaltoUsage(_conn()), server)
+    assert {r["serviceId"]: r["serviceType"] for r in usage} == {9001: "azure", 9002: "license"}
+
+
+def test_the_auth_scheme_is_bearer_by_default() -> None:
+    assert HyaltoSettings(access_key="a", secret_key="s").auth_scheme == "Bearer"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("scheme", "header"),
+    [("Bearer", "Bearer jwt"), ("none", "jwt"), ("None", "jwt"), (" JWT ", "JWT jwt")],
+)
+def test_the_auth_scheme_setting_goes_on_the_wire(scheme: str, header: str) -> None:
+    server = FakeHyalto(scheme=header.removesuffix("jwt"))
+    rows = _export(HyaltoAccounts(_conn(auth_scheme=scheme)), server)
+    assert [r["id"] for r in rows] == [1201, 1202]
+    token, listing = server.requests
+    assert "Authorization" not in token.headers
+    assert listing.headers["Authorization"] == header
+
+
+def test_a_blank_auth_scheme_is_the_default_and_two_words_are_refused() -> None:
+    assert HYALTO.settings(_conn(auth_scheme="")).auth_scheme == "Bearer"
+    with pytest.raises(ConfigError, match="auth_scheme") as caught:
+        HYALTO.settings(_conn(auth_scheme="Bearer token"))
+    assert 'one word such as "Bearer", or "none" for the bare token' in str(caught.value)
+
+
+def test_a_wrong_auth_scheme_is_an_authentication_failure() -> None:
+    server = FakeHyalto(scheme="")  # the server wants the bare token; rowpush sends Bearer
+    with pytest.raises(AuthFailed, match="Hyalto refused to list accounts: HTTP 401"):
+        _export(HyaltoAccounts(_conn()), server)

@@ -68,11 +68,13 @@ class ClientCredentials(httpx.Auth):
         id_field: str = "client_id",
         secret_field: str = "client_secret",
         api_headers: Mapping[str, str] | None = None,
+        token_scheme: str = "Bearer",
         clock: Clock = time.monotonic,
     ) -> None:
         """`grant_type=None` leaves it out of the body; `id_field`/`secret_field` name the
         credential fields in the body; `api_headers` (e.g. an `X-API-Key`) are added to
-        every API request but not to token requests, and are redacted like the secret."""
+        every API request but not to token requests, and are redacted like the secret;
+        `token_scheme` starts the Authorization header (`""`: the bare token)."""
         url = httpx.URL(token_url)
         if url.scheme not in ("http", "https") or not url.host:
             raise ConfigError(
@@ -92,6 +94,7 @@ class ClientCredentials(httpx.Auth):
         self.id_field = id_field
         self.secret_field = secret_field
         self._api_headers = dict(api_headers or {})
+        self._scheme = f"{token_scheme.strip()} " if token_scheme.strip() else ""
         self._clock = clock
         self._credentials_name = f"{id_field} and {secret_field}"
         self._basic = "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
@@ -114,6 +117,7 @@ class ClientCredentials(httpx.Auth):
         secret_key_field: str = "secretKey",
         refresh_on: Collection[int] = frozenset({401}),
         expiry_margin: float = 60.0,
+        token_scheme: str = "Bearer",
         clock: Clock = time.monotonic,
     ) -> ClientCredentials:
         """Key pair → JWT (Hyalto): a JSON body with the two keys, no OAuth grant type.
@@ -131,6 +135,7 @@ class ClientCredentials(httpx.Auth):
             secret_field=secret_key_field,
             refresh_on=refresh_on,
             expiry_margin=expiry_margin,
+            token_scheme=token_scheme,
             clock=clock,
         )
 
@@ -168,7 +173,7 @@ class ClientCredentials(httpx.Auth):
                         await token_response.aread()
                     self._accept(token_response, sent_at)
                 token = self._token
-            request.headers["Authorization"] = f"Bearer {token}"
+            request.headers["Authorization"] = f"{self._scheme}{token}"
             response = yield request
             if response.status_code not in self.refresh_on:
                 return

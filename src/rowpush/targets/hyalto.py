@@ -5,8 +5,16 @@ with the access key and secret key in a JSON body (field names assumed `accessKe
 `secretKey`), answered in camelCase (`tokenType`, `accessToken`, `expiresIn`: 1 h);
 `GET /accountManagement/accounts`, `GET /serviceOfferings/accounts/{id}/services/`
 (trailing slash) and `GET /reports/usage/service/{id}?filter[from]=…&filter[to]=…`
-(`yyyy-mm-dd hh:mm:ss`, assumed UTC) come from the vendor's guide; their answers are
-assumed to be `{"data": [...]}` and errors `{"error", "message"}`.
+(`yyyy-mm-dd hh:mm:ss`, assumed UTC) come from the vendor's guide; errors are assumed
+`{"error", "message"}`.
+
+Unconfirmed either way, so both are read (docs/vendor-contracts.md has each fact's
+source and test): the notes assume list answers `{"data": [...]}`, an account's `name`,
+a service's `serviceType` and `Authorization: Bearer <token>`; the one public Hyalto
+client reads bare arrays, `companyName` and `metaData.type`, and sends the bare token.
+Lists are read in either shape; `companyName` (a documented claim of Hyalto's own token)
+and `metaData.type` (seen in that client) come first, the notes' fields next; the header
+scheme is the connection's `auth_scheme` ("Bearer" by default, "none" for the bare token).
 
 Paging is unknown (JSON:API-like is plausible): lists follow `links.next` or, failing
 that, `page[number]` while `meta.total` says more records exist.
@@ -20,7 +28,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from rowpush.config import Connection, ConnectionSettings
 from rowpush.errors import BadInput
@@ -42,6 +50,16 @@ class HyaltoSettings(ConnectionSettings):
     """The Access Key of a Hyalto API key."""
     secret_key: SecretStr
     """The Secret Key of that API key."""
+    auth_scheme: str = "Bearer"
+    """Word before the token in the Authorization header; "none" sends the bare token."""
+
+    @field_validator("auth_scheme")
+    @classmethod
+    def _one_word(cls, value: str) -> str:
+        word = value.strip()  # a blank value never gets here: it counts as not set
+        if any(c.isspace() for c in word):
+            raise ValueError('one word such as "Bearer", or "none" for the bare token')
+        return word
 
 
 class Hyalto(Api[HyaltoSettings]):
@@ -60,6 +78,7 @@ class Hyalto(Api[HyaltoSettings]):
             settings.secret_key.get_secret_value(),
             access_key_field="accessKey",
             secret_key_field="secretKey",
+            token_scheme="" if settings.auth_scheme.lower() == "none" else settings.auth_scheme,
         )
 
 
@@ -121,6 +140,25 @@ async def list_all(
             yield record
 
 
+def account_name(account: Mapping[str, Any]) -> Any:
+    """An account's name: `companyName` (the public client; a documented token claim),
+    else `name` (the notes' assumed shape)."""
+    return _first(account.get("companyName"), account.get("name"))
+
+
+def service_type(service: Mapping[str, Any]) -> Any:
+    """A service's kind: `metaData.type` (the public client), else `serviceType` (the
+    notes' assumed shape)."""
+    meta = service.get("metaData")
+    return _first(
+        meta.get("type") if isinstance(meta, Mapping) else None, service.get("serviceType")
+    )
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v not in (None, "")), None)
+
+
 class HyaltoExport(Target):
     """A Hyalto list: export only (the API is read here, never written)."""
 
@@ -171,7 +209,7 @@ class HyaltoAccounts(HyaltoExport):
         self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
     ) -> AsyncIterator[dict[str, Any]]:
         async for account in self.accounts(client):
-            yield _pick(account, list(AccountRow.model_fields))
+            yield {**_pick(account, list(AccountRow.model_fields)), "name": account_name(account)}
 
 
 # -- services ----------------------------------------------------------------------------
@@ -206,8 +244,10 @@ class HyaltoServices(HyaltoExport):
             async for service in self.services(client, account):
                 yield {
                     "accountId": account.get("id"),
-                    "accountName": account.get("name"),
-                    **_pick(service, ("id", "name", "serviceType", "status", "startDate")),
+                    "accountName": account_name(account),
+                    **_pick(service, ("id", "name")),
+                    "serviceType": service_type(service),
+                    **_pick(service, ("status", "startDate")),
                 }
 
 
@@ -290,10 +330,10 @@ class HyaltoUsage(HyaltoExport):
                     for record in records:
                         yield {
                             "accountId": account.get("id"),
-                            "accountName": account.get("name"),
+                            "accountName": account_name(account),
                             "serviceId": service_id,
                             "serviceName": service.get("name"),
-                            "serviceType": service.get("serviceType"),
+                            "serviceType": service_type(service),
                             **_pick(record, ("date", "meter", "quantity", "unit", "cost")),
                             "currency": record.get("currency") or currency,
                         }

@@ -284,11 +284,14 @@ class MeterTypeRow(BaseModel):
         None,
         min_length=1,
         max_length=200,
-        description="Meter type name: an existing one is updated, a new one created. Required.",
+        description="Meter type name: an existing one is updated, a new one created. Required; "
+        "cannot be changed.",
         examples=["Pay-Per-Print"],
     )
     description: str | None = Field(
-        None, description="What it measures.", examples=["Sheets printed per customer and month"]
+        None,
+        description="What it measures. Set when created: the API does not change it.",
+        examples=["Sheets printed per customer and month"],
     )
     category: str | None = Field(None, description="Free-text grouping.", examples=["Printing"])
     unit: str | None = Field(
@@ -299,7 +302,7 @@ class MeterTypeRow(BaseModel):
         min_length=1,
         pattern=r"^[a-z_]+$",
         description="How usage adds up: sum or increment (the types seen in DigitalRoute's "
-        "examples). Needed to create.",
+        "examples). Needed to create; cannot be changed.",
         examples=["sum"],
     )
     resetSchedule: str | None = Field(
@@ -319,7 +322,10 @@ class MeterTypeRow(BaseModel):
     activeTo: str | None = Field(None, description="Valid until (ISO 8601; without a zone: UTC).")
     externalRef: str | None = Field(None, description="Your own reference.", examples=["PPP-01"])
     capacity: int | None = Field(
-        None, ge=0, description="Capacity of each meter.", examples=[10000]
+        None,
+        ge=0,
+        description="Capacity of each meter. Set when created: the API does not change it.",
+        examples=[10000],
     )
 
     @field_validator("aggregation", mode="before")
@@ -498,7 +504,8 @@ class MeterKey(NamedTuple):
 
 
 class MeterRow(BaseModel):
-    """One customer's meter of a meter type; `custom.<name>` columns are its custom fields."""
+    """One customer's meter of a meter type; `custom.<name>` columns are its custom fields
+    (set when the meter is created: an update changes deleteOnReset alone)."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="allow")
 
