@@ -1,5 +1,7 @@
 """Hyalto against the sandbox: the usage export walks every account and service over a
-period, whole lists or JSON:API pages alike; plan refuses the export-only targets."""
+period, whole lists or JSON:API pages alike; the same export whichever way the sandbox
+answers the unconfirmed facts (bare arrays, companyName, metaData.type, a bare token with
+`auth_scheme = "none"`); plan refuses the export-only targets."""
 
 from __future__ import annotations
 
@@ -54,6 +56,38 @@ def test_usage_rows_carry_their_account_and_service_for_the_period(
     reports = [r for r in sandbox.state.requests.entries() if "/reports/usage/" in r.path]
     assert {r.params.get("filter[from]") for r in reports} == {"2025-01-01 00:00:00"}
     assert {r.params.get("filter[to]") for r in reports} == {"2025-01-31 23:59:59"}
+
+
+def _everything(rowpush: Any, workdir: Path) -> dict[str, list[dict[str, str]]]:
+    return {
+        "accounts": _export(rowpush, workdir, "hyalto.accounts"),
+        "services": _export(rowpush, workdir, "hyalto.services"),
+        "usage": _export(rowpush, workdir, "hyalto.usage", *PERIOD),
+    }
+
+
+def test_the_public_clients_reading_exports_the_same_rows(
+    fast: Path, sandbox: SandboxServer, rowpush: Any
+) -> None:
+    settings = sandbox.options.api_options("hyalto", HyaltoOptions)
+    as_notes = _everything(rowpush, fast)
+    assert all(as_notes.values())
+    assert {a["name"] for a in as_notes["accounts"]} == {
+        a["name"] for a in sandbox.state.hyalto.accounts.values()
+    }
+    settings.list_shape = "bare"
+    settings.record_fields = "client"
+    settings.token_scheme = "bare"
+    refused = rowpush("export", "hyalto.accounts", "-c", "hyalto", "-o", str(fast / "x.csv"))
+    assert refused.code == 3  # rowpush sends "Bearer <JWT>" until told otherwise
+    assert "Missing bearer token" in refused.err
+    config = fast / "rowpush.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('api = "hyalto"', 'api = "hyalto"\nauth_scheme = "none"'))
+    sandbox.state.requests.clear()
+    assert _everything(rowpush, fast) == as_notes
+    calls = [r for r in sandbox.state.requests.entries("hyalto") if "/auth/" not in r.path]
+    assert calls and all(r.status == 200 for r in calls)
 
 
 def test_usage_export_without_a_period_says_how_to_give_one(fast: Path, rowpush: Any) -> None:

@@ -93,8 +93,8 @@ async def _token_body(request: Request, state: HyaltoState) -> dict[str, Any]:
 def require_token(request: Request, state: HyaltoState, family: str) -> dict[str, Any]:
     """The claims of the request's live bearer JWT, which must allow reading ``family``."""
     settings = state.settings
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
+    value = _token_of(request.headers.get("authorization", "").strip(), settings.token_scheme)
+    if not value:
         raise HyaltoError(401, "Missing bearer token")
     try:
         claims = hs256.decode(value.strip(), settings.jwt_key)
@@ -113,3 +113,13 @@ def require_token(request: Request, state: HyaltoState, family: str) -> dict[str
         if not isinstance(flags, dict) or flags.get("R") is not True:
             raise HyaltoError(403, f"Missing permission: {area} (R)")
     return claims
+
+
+def _token_of(header: str, scheme: str) -> str | None:
+    """The JWT an Authorization header carries in the accepted ``scheme``, else None."""
+    word, _, rest = header.partition(" ")
+    if word.lower() == "bearer" and rest.strip():
+        return rest.strip() if scheme in ("Bearer", "either") else None
+    if header and " " not in header and header.lower() != "bearer":
+        return header if scheme in ("bare", "either") else None
+    return None

@@ -88,6 +88,16 @@ class HyaltoOptions:
     """``page[size]`` when paging without one. Assumed."""
     max_page_size: int = 100
     """Largest ``page[size]`` accepted (else 400). Assumed."""
+    list_shape: Literal["data", "bare"] = "data"
+    """Lists (accounts, services, a report's records) as ``{"data": [...]}`` (the notes'
+    shape, assumed) or as bare JSON arrays (what the one public Hyalto client reads; a
+    bare report's records then carry their ``currency``, and paging is off)."""
+    record_fields: Literal["notes", "client"] = "notes"
+    """Where an account's name and a service's kind are: ``name``/``serviceType`` (the
+    notes, assumed) or ``companyName``/``metaData.type`` (the public client)."""
+    token_scheme: Literal["Bearer", "bare", "either"] = "Bearer"
+    """How API calls must carry the JWT: ``Authorization: Bearer <JWT>`` (the notes,
+    assumed from ``tokenType``), the bare JWT (the public client), or either."""
     strict_trailing_slash: bool = False
     """Serve the services list only with its trailing slash (as in the guide); off also
     accepts it without."""

@@ -7,6 +7,7 @@ slash as in the guide) and ``/reports/usage/service/{id}``. Ids are integers.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -15,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from rowpush.sandbox.hyalto.auth import issue_token, require_token
 from rowpush.sandbox.hyalto.errors import HyaltoError, error_response
+from rowpush.sandbox.hyalto.options import HyaltoOptions
 from rowpush.sandbox.hyalto.paging import NUMBER, SIZE, paged
 from rowpush.sandbox.hyalto.state import HyaltoState
 from rowpush.sandbox.hyalto.usage import FROM, TO, matching, period
@@ -56,9 +58,8 @@ def _bind(handler: Handler, state: HyaltoState) -> Callable[[Request], Awaitable
 async def _accounts(request: Request, state: HyaltoState) -> Response:
     require_token(request, state, "accounts")
     _note_unknown(request, (NUMBER, SIZE))
-    return JSONResponse(
-        paged(request, list(state.accounts.values()), state.settings, _noter(request))
-    )
+    accounts = [_account_view(a, state.settings) for a in state.accounts.values()]
+    return _list(request, accounts, state.settings)
 
 
 async def _services(request: Request, state: HyaltoState) -> Response:
@@ -67,7 +68,8 @@ async def _services(request: Request, state: HyaltoState) -> Response:
     if account_id not in state.accounts:
         raise HyaltoError(404, f"Account {account_id} not found")
     _note_unknown(request, (NUMBER, SIZE))
-    return JSONResponse(paged(request, state.services[account_id], state.settings, _noter(request)))
+    services = [_service_view(s, state.settings) for s in state.services[account_id]]
+    return _list(request, services, state.settings)
 
 
 async def _services_without_slash(request: Request, state: HyaltoState) -> Response:
@@ -87,6 +89,9 @@ async def _usage(request: Request, state: HyaltoState) -> Response:
     start, end = period(request.query_params, settings.require_usage_filters)
     records = matching(state.usage[service_id], start, end, settings.filter_match)
     account = state.accounts[state.owners[service_id]]
+    if settings.list_shape == "bare":
+        _bare_note(request)
+        return JSONResponse([{**r, "currency": account["currency"]} for r in records])
     report = {
         "serviceId": service_id,
         "from": request.query_params.get(FROM),
@@ -96,6 +101,34 @@ async def _usage(request: Request, state: HyaltoState) -> Response:
         "total": round(sum(r["cost"] for r in records), 2),
     }
     return JSONResponse(report)
+
+
+def _list(request: Request, items: list[dict[str, Any]], settings: HyaltoOptions) -> Response:
+    """A list answer in the configured shape: ``{"data": [...]}`` (paged) or a bare array."""
+    if settings.list_shape == "bare":
+        _bare_note(request)
+        return JSONResponse(items)
+    return JSONResponse(paged(request, items, settings, _noter(request)))
+
+
+def _bare_note(request: Request) -> None:
+    if NUMBER in request.query_params or SIZE in request.query_params:
+        note(request.scope, "page parameters ignored: lists are bare arrays")
+
+
+def _account_view(account: dict[str, Any], settings: HyaltoOptions) -> dict[str, Any]:
+    """An account with its name where ``record_fields`` puts it."""
+    if settings.record_fields == "notes":
+        return account
+    return {("companyName" if k == "name" else k): v for k, v in account.items()}
+
+
+def _service_view(service: dict[str, Any], settings: HyaltoOptions) -> dict[str, Any]:
+    """A service with its kind where ``record_fields`` puts it."""
+    if settings.record_fields == "notes":
+        return service
+    view = {k: v for k, v in service.items() if k != "serviceType"}
+    return {**view, "metaData": {"type": service.get("serviceType")}}
 
 
 def _noter(request: Request) -> Callable[[str], None]:
