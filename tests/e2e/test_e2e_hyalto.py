@@ -87,7 +87,8 @@ def test_the_public_clients_reading_exports_the_same_rows(
     sandbox.state.requests.clear()
     assert _everything(rowpush, fast) == as_notes
     calls = [r for r in sandbox.state.requests.entries("hyalto") if "/auth/" not in r.path]
-    assert calls and all(r.status == 200 for r in calls)
+    assert calls
+    assert all(r.status == 200 for r in calls)
 
 
 def test_usage_export_without_a_period_says_how_to_give_one(fast: Path, rowpush: Any) -> None:

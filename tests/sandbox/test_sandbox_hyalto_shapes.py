@@ -18,7 +18,8 @@ def test_the_defaults_are_the_notes_shapes(server: SandboxServer) -> None:
         accounts = hyalto.get(ACCOUNTS).json()
         first = accounts["data"][0]
         services = hyalto.get(f"/serviceOfferings/accounts/{first['id']}/services/").json()
-    assert "name" in first and "companyName" not in first
+    assert "name" in first
+    assert "companyName" not in first
     assert all("serviceType" in s and "metaData" not in s for s in services["data"])
 
 
