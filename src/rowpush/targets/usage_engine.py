@@ -78,7 +78,7 @@ class UsageEngineSettings(ConnectionSettings):
     audience: str | None = None
     """The audience of the token asked for (default: the base_url with a trailing slash)."""
     update_method: Literal["PUT", "PATCH"] = "PATCH"
-    """PATCH sends the changed fields alone (documented); PUT, the fallback, the whole record."""
+    """PATCH sends only changed fields (documented for meters); PUT, the fallback, whole records."""
 
     @field_validator("update_method", mode="before")
     @classmethod
@@ -462,7 +462,8 @@ class UsageEngineMeterTypes(UsageEngineTarget):
                 for f in TYPE_CREATE_REQUIRES
                 if values.get(f) in (None, "")
             ]
-            renamed = [t for t in self._types or [] if t.get("id") == values.get("id")]
+            ref = values.get("id")
+            renamed = [t for t in self._types or [] if ref and t.get("id") == ref]
             if renamed:
                 return [("name", _renamed(renamed[0], name))]
             if values.get("id"):
