@@ -107,9 +107,9 @@ def test_a_changed_value_is_an_update_where_the_api_can_change_it() -> None:
     cls, live, same_row, _ = CASES["usage-engine"]
     target = _with_live(cls, {live["name"]: live})
     target._raw[live["name"]] = live  # type: ignore[attr-defined]  # what an update sends back
-    (change,) = _plan(target, [{**same_row, "capacity": "12"}])
+    (change,) = _plan(target, [{**same_row, "unit": "pages"}])  # capacity is not editable
     assert change.action is Action.UPDATE
-    assert change.fields == {"capacity": (10.0, 12)}
+    assert change.fields == {"unit": ("sheets", "pages")}
 
 
 def test_a_changed_value_is_refused_where_the_api_cannot_change_it() -> None:
