@@ -55,7 +55,7 @@ def ensure_env() -> None:
 TEMPLATES = """
 import tempfile, zipfile
 from pathlib import Path
-from rowpush.engine.runs import write_template
+from rowpush.engine.export import write_template
 from rowpush.targets.registry import all_targets
 
 def parts(path):

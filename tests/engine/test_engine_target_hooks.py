@@ -12,9 +12,9 @@ import httpx
 import pytest
 from pydantic import BaseModel, Field
 
-from rowpush.engine.apply import apply_changes, payload_bytes
 from rowpush.engine.plan import plan_row
-from rowpush.engine.runs import ensure_writable
+from rowpush.engine.prepare import ensure_writable
+from rowpush.engine.send import apply_changes, payload_bytes
 from rowpush.engine.validate import map_headers, validate_rows
 from rowpush.errors import BadInput
 from rowpush.http.client import build_client

@@ -18,7 +18,7 @@ import pytest
 
 from rowpush.config import Connection
 from rowpush.engine.plan import plan_rows
-from rowpush.engine.runs import ensure_writable
+from rowpush.engine.prepare import ensure_writable
 from rowpush.engine.validate import map_headers, validate_rows
 from rowpush.errors import AuthFailed, BadInput
 from rowpush.http.client import build_client

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from rowpush.engine.results_book import RETRY_STATUSES, ResultRow
+from rowpush.engine.results_reader import RETRY_STATUSES, ResultRow
 from rowpush.model import CellValue, Status
 
 __all__ = [

@@ -11,7 +11,7 @@ sent stay pending and are reported as skipped).
 An answer that does not settle a row — no answer at all (a timeout, a dropped
 connection), a 5xx, 408 or 429 after the transport's own retries — comes back as
 `unknown`: the row may or may not have landed. The run settles such rows by
-looking at the live records (engine/reconcile.py) before sending any again.
+looking at the live records (engine/settle.py) before sending any again.
 """
 
 from __future__ import annotations
