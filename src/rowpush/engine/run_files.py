@@ -35,10 +35,10 @@ def journal_path(results: Path) -> Path:
     return results.with_name(results.name + ".journal")
 
 
-def default_results_path(input_path: Path) -> Path:
-    """In the working directory: INPUT-results-YYYYmmdd-HHMMSS.xlsx."""
+def default_results_path(input_path: Path, folder: Path | None = None) -> Path:
+    """In `folder` (the working directory): INPUT-results-YYYYmmdd-HHMMSS.xlsx."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path.cwd() / f"{input_path.stem}-results-{stamp}.xlsx"
+    return (folder or Path.cwd()) / f"{input_path.stem}-results-{stamp}.xlsx"
 
 
 def default_retry_path(results: Path) -> Path:

@@ -207,7 +207,7 @@ def choose_results(
             f"There is no unfinished run of {prep.file} on '{conn.name}' in {folder}.",
             hint="Give --results RESULTS.xlsx of the run to continue, or leave out --resume.",
         )
-    out = default_results_path(prep.path)
+    out = default_results_path(prep.path, folder)
     check_output(out)
     return ResultsChoice(out, False)
 
