@@ -160,6 +160,7 @@ class PoliteTransport(httpx.AsyncBaseTransport):
                 continue
             tries = attempt - window_waits
             too_long = retry_after is not None and retry_after > policy.max_retry_after
+            # a window API that waited max_window_wait in all gives up too
             if tries >= policy.max_attempts or too_long or window is not None:
                 self._emit("giveup", attempt, 0.0, request, response=response)
                 return response
