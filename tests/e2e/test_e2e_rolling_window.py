@@ -3,17 +3,24 @@ answers its 429s as real Halo does (plain text, no Retry-After); every row still
 
 from __future__ import annotations
 
+import asyncio
+import time
+import tomllib
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from e2e_sheets import APPLY_CSV, applied_ids, shifted_tax_codes
 
+from rowpush.config import Connection, parse_config
+from rowpush.engine.runs import connect
 from rowpush.http.rate import Rate
+from rowpush.http.transport import RetryEvent
 from rowpush.sandbox.options import RateWindow
 from rowpush.sandbox.server import SandboxServer, render_config
-from rowpush.targets.halopsa import HaloPSA
+from rowpush.targets.halopsa import HaloClients, HaloPSA
 
 WINDOW = RateWindow(5, 2.0)
 """The sandbox's window: 5 requests in any 2 seconds, like Halo's 300 in 5 minutes."""
@@ -77,3 +84,33 @@ def test_an_export_larger_than_the_window_never_breaks_it(
     times = arrivals(sandbox)
     assert len(times) > 2 * WINDOW.limit  # the job was larger than two windows
     assert times[WINDOW.limit - 1] - times[0] < 1.0  # the first window's worth at once
+
+
+@pytest.mark.sandbox_options(rate_window=WINDOW, halo_clients=5)
+def test_a_window_pause_is_announced_with_its_end_and_the_api(sandbox: SandboxServer) -> None:
+    config = parse_config(tomllib.loads(render_config(sandbox.url)), source="test")
+    base = config.connection("halopsa")
+    conn = Connection(base.name, base.api, {**base.settings, "rate": "20/2s"}, "test")
+    events: list[RetryEvent] = []
+    announced: list[float] = []
+
+    def on_event(event: RetryEvent) -> None:
+        events.append(event)
+        announced.append(time.time())
+
+    async def run() -> list[int]:
+        async with connect(HaloClients(conn), conn, on_event=on_event) as client:
+            answers = [
+                client.get(f"/api/Client/{i}") for i in sorted(sandbox.state.halopsa.clients)
+            ]
+            return [r.status_code for r in await asyncio.gather(*answers)]
+
+    assert asyncio.run(run()) == [200] * 5  # a token and 5 GETs through 5 per 2 s
+    assert events
+    for event, at in zip(events, announced, strict=True):
+        assert (event.kind, event.status) == ("throttled", 429)
+        assert event.reason == "HaloPSA rolling window"
+        assert event.until is not None
+        ends = datetime.fromtimestamp(at + event.wait, UTC)
+        assert abs((event.until - ends).total_seconds()) < 0.1
+        assert 0 < event.wait <= WINDOW.seconds
