@@ -61,7 +61,10 @@ class HaloPSA(Api[HaloSettings]):
     name = "halopsa"
     description = "HaloPSA"
     Settings = HaloSettings
-    default_rate = "1/s"  # fits all three published limits (300/5 min, 500/3 min, 700/5 min)
+    # Halo limits by a rolling window (300 or 700 per 5 min, 500 per 3 min); the
+    # tightest, as a window: a few hundred requests at full speed, and a window rate
+    # makes a 429 without Retry-After wait for the window to free (http/transport.py).
+    default_rate = "300/5min"
 
     def auth(self, conn: Connection) -> httpx.Auth:
         from rowpush.http.auth import ClientCredentials
