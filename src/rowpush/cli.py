@@ -394,7 +394,7 @@ def sandbox_cmd(
         float,
         _share(
             "--429-rate",
-            "Share of answers throttled (each API's own 429/403 shape, Retry-After: 1).",
+            "Share of answers throttled (each API's own 429/403 shape; see --retry-after).",
         ),
     ] = 0.0,
     timeout_rate: Annotated[
@@ -412,6 +412,13 @@ def sandbox_cmd(
     latency: Annotated[
         int, typer.Option("--latency", min=0, help="Added latency per request, ms.")
     ] = 0,
+    retry_after: Annotated[
+        bool,
+        typer.Option(
+            "--retry-after",
+            help="Send Retry-After with every 429 (no vendor documents one: off by default).",
+        ),
+    ] = False,
     token_ttl: Annotated[
         int | None,
         typer.Option(
@@ -433,6 +440,7 @@ def sandbox_cmd(
             hang_seconds=hang_seconds,
             latency_ms=latency,
             token_ttl=token_ttl,
+            retry_after=retry_after,
         )
     except FlagError as exc:
         raise BadInput(str(exc), hint=exc.hint) from None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from rowpush.config import Connection, parse_config
+from rowpush.config import parse_config
 from rowpush.engine.callbacks import Callbacks
 from rowpush.engine.export import export_target
 from rowpush.engine.verbs import ApplyReport, apply_file, prepare
@@ -85,7 +85,7 @@ def run_demo(directory: Path) -> int:
         )
         conn = config.connection("halopsa")
         # The sandbox has no rate limit on; go faster than Halo's real default.
-        conn = Connection(conn.name, conn.api, {**conn.settings, "rate": "50/s"}, conn.source)
+        conn = conn.with_settings(rate="50/s")
         sheet = Path(tmp) / f"{TARGET}.xlsx"
         count = asyncio.run(export_target(TARGET, conn, sheet, columns=DEMO_COLUMNS))
         print(f"  exported {count} clients to {sheet.name}")

@@ -7,9 +7,11 @@ anything of rowpush: this is the bottom layer.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -23,7 +25,9 @@ __all__ = [
     "Status",
     "column_letter",
     "key_text",
+    "now",
     "show_value",
+    "use_clock",
 ]
 
 #: What a cell holds once read: text, or a date/datetime for Excel date cells.
@@ -196,3 +200,27 @@ def column_letter(index: int) -> str:
         n, rem = divmod(n - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+_clock: Callable[[], datetime] = _wall_clock
+
+
+def now() -> datetime:
+    """The time every `_at`, journal and Summary time is stamped with (UTC, whole
+    seconds): one clock, so that a test can pin them all (`use_clock`)."""
+    return _clock().astimezone(UTC).replace(microsecond=0)
+
+
+@contextlib.contextmanager
+def use_clock(clock: Callable[[], datetime]) -> Iterator[None]:
+    """Stamp times with `clock` instead of the wall clock while the block runs."""
+    global _clock
+    before, _clock = _clock, clock
+    try:
+        yield
+    finally:
+        _clock = before

@@ -44,7 +44,9 @@ class FakeUsage(Target):
     async def load_reference(self, client: httpx.AsyncClient) -> None:
         self.meters = {"api_calls", "storage"}
 
-    def check(self, values: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+    def check(
+        self, values: Mapping[str, Any], live: Mapping[str, Any] | None
+    ) -> list[tuple[str | None, str]]:
         if values.get("meter") not in self.meters:
             return [("meter", f"no live meter has code {values.get('meter')!r}")]
         return []

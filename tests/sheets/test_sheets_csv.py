@@ -10,7 +10,7 @@ from sheets_support import FIXTURES
 
 from rowpush.errors import SheetError
 from rowpush.model import RawRow
-from rowpush.sheets import csvfile, normalize_header, open_sheet
+from rowpush.sheets import csv_reader, normalize_header, open_sheet
 
 
 def write(tmp_path: Path, data: bytes | str, name: str = "clients.csv") -> Path:
@@ -51,7 +51,7 @@ def test_encoding_is_detected_and_text_decoded(
 ) -> None:
     text = "Name,Note\r\nMüller & Söhne,€ 5\r\nSociété Générale,ok\r\n"
     path = write(tmp_path, bom + text.encode(encoding))
-    assert csvfile.detect_encoding(path) == expected
+    assert csv_reader.detect_encoding(path) == expected
     sheet = open_sheet(path)
     assert sheet.headers == ["Name", "Note"]  # no BOM left on the first header
     assert [r.values for r in sheet.rows()] == [
@@ -65,9 +65,9 @@ def test_utf8_is_detected_across_read_blocks_even_far_into_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
 ) -> None:
     # Tiny blocks split "é" and "€" between reads: the decoder must carry the bytes over.
-    monkeypatch.setattr(csvfile, "_BLOCK", block)
+    monkeypatch.setattr(csv_reader, "_BLOCK", block)
     path = write(tmp_path, "a,b\nx,y\né,€\n")
-    assert csvfile.detect_encoding(path) == "utf-8"
+    assert csv_reader.detect_encoding(path) == "utf-8"
     assert rows_of(path)[-1].values == {"a": "é", "b": "€"}
 
 
@@ -103,7 +103,7 @@ def test_delimiter_is_detected_from_the_header(tmp_path: Path, delimiter: str) -
     ],
 )
 def test_detect_delimiter_counts_outside_quotes(line: str, expected: str) -> None:
-    assert csvfile.detect_delimiter(line) == expected
+    assert csv_reader.detect_delimiter(line) == expected
 
 
 def test_quoted_cells_keep_delimiters_quotes_and_newlines(tmp_path: Path) -> None:
@@ -177,7 +177,7 @@ def test_a_row_with_more_cells_than_the_header_is_an_error_naming_the_row(
 def test_rows_stream_before_a_late_error_is_met(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(csvfile, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(csv_reader, "CHUNK_ROWS", 3)
     path = write(tmp_path, "a,b\n" + "1,2\n" * 20 + "1,2,3\n")
     rows = open_sheet(path).rows()
     first = [next(rows) for _ in range(5)]

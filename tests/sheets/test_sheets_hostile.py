@@ -18,8 +18,8 @@ from rowpush.errors import SheetError
 from rowpush.model import RawRow
 from rowpush.sheets import open_sheet, read_meta
 from rowpush.sheets.cells import MAX_CELL_CHARS
-from rowpush.sheets.csvfile import MAX_HEADER_CHARS
-from rowpush.sheets.xlsxpackage import MAX_GRID_CELLS
+from rowpush.sheets.csv_reader import MAX_HEADER_CHARS
+from rowpush.sheets.xlsx_package import MAX_GRID_CELLS
 
 # -- a workbook built from its XML parts (openpyxl cannot write most of these files) ------
 

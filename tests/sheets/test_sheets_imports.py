@@ -38,3 +38,114 @@ def test_sheets_imports_only_model_errors_and_itself() -> None:
                 assert (
                     root in {"rowpush", "__future__", *HEAVY} or root in sys.stdlib_module_names
                 ), f"{module.name} imports {name}"
+
+
+PACKAGE = "rowpush.sheets"
+
+
+def _module_name(path: Path) -> str:
+    return PACKAGE if path.stem == "__init__" else f"{PACKAGE}.{path.stem}"
+
+
+def sheets_imports(source: str, modules: set[str]) -> set[str]:
+    """The modules of `modules` (rowpush.sheets and its submodules) that `source` imports.
+
+    Every import counts, at module level or inside a function. `from rowpush.sheets
+    import x` is an import of submodule x when there is one, else of the package.
+    """
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name in modules)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: `from . import x` or `from .x import y`
+                base = ".".join(filter(None, [PACKAGE, base]))
+            if base == PACKAGE:
+                for alias in node.names:
+                    sub = f"{PACKAGE}.{alias.name}"
+                    found.add(sub if sub in modules else PACKAGE)
+            elif base in modules:
+                found.add(base)
+    return found
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of `graph` as a path that ends where it starts, or None."""
+    done: set[str] = set()
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        if node in path:
+            return [*path[path.index(node) :], node]
+        if node in done:
+            return None
+        path.append(node)
+        for after in sorted(graph.get(node, ())):
+            if cycle := visit(after):
+                return cycle
+        path.pop()
+        done.add(node)
+        return None
+
+    for node in sorted(graph):
+        if cycle := visit(node):
+            return cycle
+    return None
+
+
+def test_the_cycle_check_sees_imports_inside_functions() -> None:
+    modules = {PACKAGE, f"{PACKAGE}.a", f"{PACKAGE}.b"}
+    a = "from rowpush.sheets.b import B\n"
+    b = "def f() -> None:\n    from rowpush.sheets import a\n"
+    graph = {f"{PACKAGE}.a": sheets_imports(a, modules), f"{PACKAGE}.b": sheets_imports(b, modules)}
+    assert find_cycle(graph) == [f"{PACKAGE}.a", f"{PACKAGE}.b", f"{PACKAGE}.a"]
+    # a name re-exported by the package is an import of the package itself
+    assert sheets_imports("from rowpush.sheets import open_sheet\n", modules) == {PACKAGE}
+
+
+def test_sheets_modules_import_each_other_without_a_cycle() -> None:
+    package = Path(rowpush.sheets.__file__).parent
+    paths = sorted(package.glob("*.py"))
+    modules = {_module_name(p) for p in paths}
+    graph = {_module_name(p): sheets_imports(p.read_text(encoding="utf-8"), modules) for p in paths}
+    assert len(graph) >= 10  # every module was read
+    cycle = find_cycle(graph)
+    assert cycle is None, "import cycle in rowpush.sheets: " + " -> ".join(cycle or ())
+
+
+def _imported_roots(nodes: list[ast.stmt] | list[ast.AST]) -> set[str]:
+    """The top-level package of each module that these import statements import."""
+    roots: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            roots.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def test_imports_inside_functions_only_defer_a_heavy_library() -> None:
+    """Such an import loads pandas, openpyxl or python_calamine, and a comment says so."""
+    package = Path(rowpush.sheets.__file__).parent
+    trees = {p: ast.parse(p.read_text(encoding="utf-8")) for p in package.glob("*.py")}
+    # the format modules, which import a heavy library when they are imported
+    heavy = {p.stem for p, tree in trees.items() if _imported_roots(tree.body) & set(HEAVY)}
+    assert {"csv_reader", "xlsx_reader", "xlsx_writer"} <= heavy
+    for path, tree in trees.items():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for func in ast.walk(tree):
+            if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(func):
+                if not isinstance(node, ast.Import | ast.ImportFrom):
+                    continue
+                where = f"{path.name}:{node.lineno}"
+                if isinstance(node, ast.ImportFrom) and node.module == PACKAGE:
+                    names = {a.name for a in node.names}
+                    assert names <= heavy, f"{where} imports {names} inside a function"
+                else:
+                    roots = _imported_roots([node])
+                    assert roots <= set(HEAVY), f"{where} imports {roots} inside a function"
+                above = lines[node.lineno - 2].strip()
+                assert above.startswith("# Deferred:"), f"{where}: no comment saying why"

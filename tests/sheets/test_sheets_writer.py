@@ -14,7 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from rowpush.errors import SheetError
 from rowpush.sheets import ColumnSpec, open_sheet, write_table
 from rowpush.sheets import writer as writer_module
-from rowpush.sheets.xlsxwrite import LISTS_SHEET
+from rowpush.sheets.xlsx_writer import LISTS_SHEET
 
 COLUMNS: list[ColumnSpec | str] = [
     ColumnSpec("Name", "The client's name as shown in HaloPSA.", required=True, example="Acme Ltd"),

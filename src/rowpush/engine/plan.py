@@ -9,8 +9,6 @@ sets are compared and sent.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import date, datetime
-from decimal import Decimal
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,7 +20,7 @@ if TYPE_CHECKING:
     from rowpush.engine.validate import HeaderMap, ValidRow
     from rowpush.targets.base import Target
 
-__all__ = ["chunks", "plan_row", "plan_rows", "same_value"]
+__all__ = ["chunks", "plan_row", "plan_rows"]
 
 T = TypeVar("T")
 
@@ -102,22 +100,19 @@ async def _refuse_existing(
 def plan_row(
     target: Target, row: ValidRow, live: dict[Any, dict[str, Any]], hmap: HeaderMap, file: str
 ) -> Change:
+    """The one plan of a row, for every target that does not group rows.
+
+    A row without a key is a create; a key no live record has is a create where the
+    sheet chooses keys (`create_missing`), else an error; `check` may refuse the row
+    given its live record; otherwise the fields whose value differs from the live one,
+    compared as the column's type (`Target.same`), make an update."""
     if row.model is None:
         return Change(row.raw.row, Action.INVALID, key=row.key, errors=list(row.errors))
     values = row.values
     label = _label(target, values)
     headers = {name: info.alias or name for name, info in type(target).Row.model_fields.items()}
-    problems = target.check(values)
-    if problems:
-        errors = [_check_error(row, hmap, headers, name, text, file) for name, text in problems]
-        return Change(row.raw.row, Action.INVALID, key=row.key, errors=errors, label=label)
-    json_values = row.model.model_dump(mode="json", exclude_unset=True)
-    if row.key is None or (target.create_missing and row.key not in live):
-        fields = {headers.get(n, n): (None, v) for n, v in values.items()}
-        payload = target.payload(Action.CREATE, row.key, json_values)
-        return Change(row.raw.row, Action.CREATE, row.key, fields, payload, label=label)
-    current = live.get(row.key)
-    if current is None:
+    current = live.get(row.key) if row.key is not None else None
+    if row.key is not None and current is None and not target.create_missing:
         column = hmap.column_of_alias(headers.get(target.key or "", ""))
         error = RowError(
             f"{file}: row {row.raw.row}: no {target.name} record has {target.key} {row.key}.",
@@ -130,10 +125,19 @@ def plan_row(
             problem=f"no record has {target.key} {row.key}",
         )
         return Change(row.raw.row, Action.INVALID, key=row.key, errors=[error], label=label)
+    problems = target.check(values, current)
+    if problems:
+        errors = [_check_error(row, hmap, headers, name, text, file) for name, text in problems]
+        return Change(row.raw.row, Action.INVALID, key=row.key, errors=errors, label=label)
+    json_values = row.model.model_dump(mode="json", exclude_unset=True)
+    if current is None:
+        fields = {headers.get(n, n): (None, v) for n, v in values.items()}
+        payload = target.payload(Action.CREATE, row.key, json_values)
+        return Change(row.raw.row, Action.CREATE, row.key, fields, payload, label=label)
     changed = {
         name: (current.get(name), new)
         for name, new in values.items()
-        if name != target.key and not same_value(new, current.get(name))
+        if name != target.key and not target.same(name, new, current.get(name))
     }
     label = label or _label(target, current)
     if not changed:
@@ -219,21 +223,3 @@ def _label(target: Target, values: dict[str, Any]) -> str | None:
     if target.label and values.get(target.label) not in (None, ""):
         return str(values[target.label])
     return None
-
-
-def same_value(new: Any, old: Any) -> bool:
-    """Whether a sheet value equals the live one, across JSON's loose typing."""
-    if new == old and type(new) is type(old):
-        return True
-    if old is None or old == "":
-        return new is None or new == ""
-    if isinstance(new, bool) or isinstance(old, bool):
-        return isinstance(new, bool) and isinstance(old, bool) and new == old
-    if isinstance(new, int | float | Decimal) and isinstance(old, int | float | Decimal | str):
-        try:
-            return Decimal(str(new)) == Decimal(str(old))
-        except ArithmeticError:
-            return False
-    if isinstance(new, datetime | date) and isinstance(old, str):
-        return new.isoformat() == old or str(new) == old
-    return bool(new == old)

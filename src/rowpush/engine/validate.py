@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from rowpush.model import RawRow, RowError, column_letter
-from rowpush.sheets.reader import normalize_header, text_preview
+from rowpush.sheets.table import normalize_header, text_preview
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails

@@ -9,9 +9,10 @@ when a file of their format is read or written.
 """
 
 from rowpush.sheets.cells import is_formula_like
-from rowpush.sheets.meta import META_SHEET, read_meta
-from rowpush.sheets.reader import Sheet, normalize_header, open_sheet
-from rowpush.sheets.writer import MAX_ROWS, ColumnSpec, write_table
+from rowpush.sheets.meta import read_meta
+from rowpush.sheets.reader import open_sheet
+from rowpush.sheets.table import META_SHEET, ColumnSpec, Sheet, normalize_header
+from rowpush.sheets.writer import MAX_ROWS, write_table
 
 __all__ = [
     "MAX_ROWS",

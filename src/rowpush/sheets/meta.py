@@ -3,16 +3,17 @@
 It holds key/value rows (column A the key, column B the value): `target`,
 `rowpush_version`, and whatever else a caller passes to `write_table(meta=...)`.
 `open_sheet` fills `Sheet.target` from it and never picks it as the data sheet.
+Its name, `META_SHEET`, lives in `rowpush.sheets.table` with the other shared nouns.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["META_SHEET", "read_meta"]
+from rowpush.sheets.reader import check_readable
+from rowpush.sheets.table import XLSX_SUFFIXES
 
-#: Name of the hidden sheet holding rowpush's key/value metadata.
-META_SHEET = "_rowpush"
+__all__ = ["read_meta"]
 
 
 def read_meta(path: Path) -> dict[str, str]:
@@ -20,12 +21,11 @@ def read_meta(path: Path) -> dict[str, str]:
 
     Raises `SheetError` when the file is missing or cannot be read as a workbook.
     """
-    from rowpush.sheets.reader import XLSX_SUFFIXES, check_readable
-
     path = Path(path)
     if path.suffix.lower() not in XLSX_SUFFIXES:
         return {}
     check_readable(path)
-    from rowpush.sheets import xlsxfile
+    # Deferred: xlsx_reader loads python_calamine, which `import rowpush.sheets` must not.
+    from rowpush.sheets import xlsx_reader
 
-    return xlsxfile.read_meta_xlsx(path)
+    return xlsx_reader.read_meta_xlsx(path)

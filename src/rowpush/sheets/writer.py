@@ -14,26 +14,25 @@ No string written becomes a formula (see `rowpush.sheets.cells`). The file is
 written to a temporary name next to `path` and renamed when complete, so a
 failure never leaves half a file behind.
 
-Nothing here knows about targets: callers describe columns with `ColumnSpec`.
+Nothing here knows about targets: callers describe columns with `ColumnSpec`
+(`rowpush.sheets.table`). The formats are written by `csv_writer` and `xlsx_writer`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from rowpush.errors import SheetError
-from rowpush.sheets.cells import csv_safe, text_of
+from rowpush.sheets.csv_writer import write_csv
+from rowpush.sheets.table import ColumnSpec
 
 __all__ = [
     "MAX_COLUMN_WIDTH",
     "MAX_ROWS",
     "WIDTH_SAMPLE_ROWS",
-    "ColumnSpec",
     "write_table",
 ]
 
@@ -43,32 +42,6 @@ MAX_ROWS = 1_048_576
 WIDTH_SAMPLE_ROWS = 200
 MIN_COLUMN_WIDTH = 8
 MAX_COLUMN_WIDTH = 60
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    """One column of a written table and what its header cell tells the user."""
-
-    header: str
-    description: str = ""
-    """Becomes the header cell's note."""
-    choices: Sequence[str] | None = None
-    """Allowed values: a dropdown on the column's data cells (XLSX)."""
-    example: str | None = None
-    """Appended to the note as "Example: …"."""
-    required: bool = False
-    """The note starts with "Required"."""
-
-    def note(self) -> str:
-        """The text of the header cell's note ("" when there is nothing to say)."""
-        lines: list[str] = []
-        if self.required:
-            lines.append("Required")
-        if self.description:
-            lines.append(self.description)
-        if self.example:
-            lines.append(f"Example: {self.example}")
-        return "\n".join(lines)
 
 
 def write_table(
@@ -100,10 +73,11 @@ def write_table(
     checked = _checked_rows(rows, len(specs))
     with _replacing(path) as tmp:
         if suffix == ".csv":
-            return _write_csv(tmp, specs, checked)
-        from rowpush.sheets import xlsxwrite
+            return write_csv(tmp, specs, checked)
+        # Deferred: xlsx_writer loads openpyxl, which `import rowpush.sheets` must not.
+        from rowpush.sheets import xlsx_writer
 
-        return xlsxwrite.write_xlsx(
+        return xlsx_writer.write_xlsx(
             tmp,
             specs,
             checked,
@@ -121,17 +95,6 @@ def _checked_rows(rows: Iterable[Sequence[object]], width: int) -> Iterator[Sequ
         if len(row) > width:
             raise ValueError(f"data row {index + 1} has {len(row)} values for {width} columns")
         yield row
-
-
-def _write_csv(path: Path, specs: Sequence[ColumnSpec], rows: Iterable[Sequence[object]]) -> int:
-    written = 0
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
-        out = csv.writer(f)
-        out.writerow([csv_safe(s.header) for s in specs])
-        for row in rows:
-            out.writerow([csv_safe(text_of(v)) for v in row])
-            written += 1
-    return written
 
 
 @contextlib.contextmanager

@@ -13,7 +13,9 @@ What a target declares:
   dropdowns, `examples` go into the note. Every field is optional: a blank cell
   means "leave as is". Cross-field rules (say, a name is needed to create) are
   model validators;
-- `key`: the field that identifies the remote record (None for append-only targets);
+- `key`: the field that identifies the remote record (None for append-only targets),
+  and `create_missing`: whether a key no live record has is a create (a key the sheet
+  chooses: a code, a login) or an error (an id the API assigns);
 - `fetch_live(client, keys, fields)`: the live record of each key, as Row field
   values, for plan; `iter_live(client, fields)`: every live record, for export.
   `fields` names the Row fields the caller needs, so a target may pick a cheaper
@@ -22,42 +24,50 @@ What a target declares:
   per change, read from the response (per row wherever the API says so);
 - `batch_size` (and `batch_bytes`): how much one request may carry;
 - optionally `load_reference(client)` (say, the live meters a measurement must name)
-  and `check(values)`, the row errors found against it.
+  and `check(values, live)`, the row errors found against it and the row's live record.
+
+Plan is the same for every target (engine/plan.py): rows stream a chunk at a time, a
+key seen twice is an error on the later row, a value is compared with the live one as
+its column's type (`same`), and only the fields that differ are sent. Only a record
+spread over several rows (`group_rows`) is planned by the target itself (`plan_group`).
 
 A target instance lives for one run and is given its connection (`self.conn`), so
-it may read connection settings (an org id, a default contract, a timezone).
+it may read its API's typed settings (an org id, a default contract, a timezone):
+`ORANGE.settings(self.conn).contract_id`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import difflib
 import enum
 import types
 import typing
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from rowpush.model import Action, Change, Outcome, Status
+from rowpush.errors import BadInput, ConfigError
+from rowpush.model import Action, Change, Outcome, Status, now
+from rowpush.sheets.table import ColumnSpec
+from rowpush.targets import custom_fields
+from rowpush.targets.compare import same_value
 
 T = TypeVar("T")
+SettingsT = TypeVar("SettingsT", bound="ConnectionSettings")
 
 if TYPE_CHECKING:
     import httpx
 
-    from rowpush.config import Connection
-    from rowpush.errors import RowpushError
-    from rowpush.sheets.writer import ColumnSpec
+    from rowpush.config import Connection, ConnectionSettings
 
 __all__ = [
     "Api",
-    "ChosenKeyTarget",
     "ExportOptions",
     "GroupPlan",
     "Lookup",
@@ -66,8 +76,6 @@ __all__ = [
     "gather_all",
     "now",
     "outcome_for",
-    "refusal",
-    "same_text",
 ]
 
 
@@ -104,12 +112,15 @@ class ExportOptions:
     download: Path | None = None
 
 
-class Api(ABC):
-    """A connection kind: auth flow, base URL, default rate limit, extra headers."""
+class Api(ABC, Generic[SettingsT]):
+    """A connection kind: auth flow, base URL, default rate limit, extra headers, and
+    `Settings`, the model of what its connections may hold."""
 
     name: ClassVar[str]
     description: ClassVar[str]
-    default_base_url: ClassVar[str | None] = None
+    Settings: type[SettingsT]
+    """The pydantic model of this API's connection settings (`ConnectionSettings` and its
+    own fields, each with a docstring: the README's settings reference is made from it)."""
     default_rate: ClassVar[str]
     """Requests per window, e.g. "1/s" or "300/5min" (overridable per connection)."""
 
@@ -117,11 +128,32 @@ class Api(ABC):
     """HTTP statuses worth retrying on this API (None: the default set). An API whose
     409 means "version conflict" drops 409: resending cannot fix it."""
 
+    def settings(self, conn: Connection) -> SettingsT:
+        """`conn`'s settings checked against `Settings` (parsed once per connection): an
+        unknown key, a missing required one or a wrong value is a `ConfigError`. `auth`
+        reads them, so `connect` stops on a bad setting before any request."""
+        self.check_api(conn)
+        return conn.typed(self.Settings)
+
+    def check_api(self, conn: Connection) -> None:
+        """Refuse a connection of another API, or of an API rowpush does not know."""
+        if conn.api != self.name:
+            raise _wrong_api(conn, self)
+
     def base_url(self, conn: Connection) -> str:
+        """The connection's `base_url`, else the API's default. Only the settings every
+        connection has are read here: apply records this address in its journal before
+        connecting, and a bad API setting must not fail it half-written."""
         url = conn.base_url or self.default_base_url
         if not url:
-            conn.require("base_url", what=f"the address of your {self.description} instance")
-        return (url or "").rstrip("/")
+            raise conn.missing("base_url", f"the address of your {self.description} instance")
+        return url.rstrip("/")
+
+    @property
+    def default_base_url(self) -> str | None:
+        """The default of `Settings.base_url` (None where each connection must say)."""
+        default = self.Settings.model_fields["base_url"].default
+        return default if isinstance(default, str) else None
 
     @abstractmethod
     def auth(self, conn: Connection) -> httpx.Auth:
@@ -137,11 +169,42 @@ class Api(ABC):
         return {}
 
 
+def _wrong_api(conn: Connection, api: Api[Any]) -> ConfigError:
+    """A connection of another API, or of an API rowpush does not know (naming the
+    closest it knows)."""
+    known = sorted(_api_names())
+    if conn.api in known:
+        return ConfigError(
+            f'{conn.where} has api = "{conn.api}"; this needs a {api.name} connection.',
+            hint=f'Use a connection whose api is "{api.name}".',
+        )
+    close = difflib.get_close_matches(conn.api, known, n=len(known))
+    if api.name in close:  # among the near names, the one this target needs
+        close = [api.name]
+    guess = f" (did you mean '{close[0]}'?)" if close else ""
+    return ConfigError(
+        f"{conn.where}: unknown api '{conn.api}'{guess}.",
+        hint=f"The APIs: {', '.join(known)} (see `rowpush targets`).",
+    )
+
+
+def _api_names() -> set[str]:
+    """The name of every Api class defined (the registry imports every target module)."""
+    names: set[str] = set()
+    todo: list[type[Api[Any]]] = list(Api.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if "name" in vars(cls):
+            names.add(cls.name)
+    return names
+
+
 class Target(ABC):
     """One kind of record on one API. Subclass it, declare, and register it."""
 
     name: ClassVar[str]
-    api: ClassVar[Api]
+    api: ClassVar[Api[Any]]
     description: ClassVar[str]
     Row: ClassVar[type[BaseModel]]
     key: ClassVar[str | None] = None
@@ -155,10 +218,11 @@ class Target(ABC):
     live_chunk: ClassVar[int] = 100
     """How many keys plan asks `fetch_live` for at a time."""
     export_only: ClassVar[bool] = False
-    create_missing: ClassVar[bool] = False
-    """A key with no live record is a create (for keys people choose, such as codes);
-    otherwise it is an error (for ids the API assigns)."""
     """Only `export` works; plan and apply refuse (e.g. usage reports)."""
+    create_missing: ClassVar[bool] = False
+    """A key with no live record is a create (keys people choose: a code, a login, a
+    name); otherwise it is an error (ids the API assigns). A row without a key is
+    always a create."""
     batch_bytes: ClassVar[int | None] = None
     """Most bytes of serialized payloads one request may carry (None: no cap)."""
     group_rows: ClassVar[bool] = False
@@ -167,6 +231,8 @@ class Target(ABC):
 
     def __init__(self, conn: Connection | None = None) -> None:
         self.conn = conn
+        if conn is not None:
+            self.api.check_api(conn)  # names the closest API when `api =` is misspelt
 
     # -- declared shape ---------------------------------------------------------------
 
@@ -183,8 +249,6 @@ class Target(ABC):
     @classmethod
     def columns(cls) -> list[ColumnSpec]:
         """Template columns derived from the Row model."""
-        from rowpush.sheets.writer import ColumnSpec
-
         specs: list[ColumnSpec] = []
         for name, info in cls.Row.model_fields.items():
             example = info.examples[0] if info.examples else None
@@ -199,12 +263,16 @@ class Target(ABC):
             )
         return specs
 
+    custom_fields: ClassVar[bool] = False
+    """Records carry a `customFields` object, one `custom.<name>` column per field
+    (targets/custom_fields.py); the Row model must allow extras."""
+
     @classmethod
     def extra_field(cls, header: str) -> str | None:
-        """A column beyond the Row's declared fields that this target accepts (e.g.
-        `custom.<name>`), as the name its value goes under in the Row model's extras;
-        None for an unknown column. The Row model must allow extras to use this."""
-        return None
+        """A column beyond the Row's declared fields that this target accepts (the
+        `custom.<name>` columns of `custom_fields`), as the name its value goes under in
+        the Row model's extras; None for an unknown column."""
+        return custom_fields.column_for(header) if cls.custom_fields else None
 
     async def export_extra_headers(self, client: httpx.AsyncClient) -> list[str]:
         """Extra columns an export should carry (e.g. the custom fields in use)."""
@@ -217,27 +285,46 @@ class Target(ABC):
 
     # -- live state -------------------------------------------------------------------
 
-    @abstractmethod
     async def fetch_live(
         self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
     ) -> dict[Any, dict[str, Any]]:
         """The live record of each key that exists, as Row field name → value.
 
-        Only `fields` need be right; the others may be missing."""
+        Only `fields` need be right; the others may be missing. Every target that is
+        not `export_only` declares it (checked when the class is defined)."""
+        raise TypeError(f"{self.name} can only be exported: it has no live records by key")
 
-    @abstractmethod
+    not_exported: ClassVar[str | None] = None
+    """Why `export` cannot read this target (None: it can: declare `iter_live`)."""
+
     def iter_live(
         self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
     ) -> AsyncIterator[dict[str, Any]]:
-        """Every live record, as Row field name → value (for export); `fields` as above."""
+        """Every live record, as Row field name → value (for export); `fields` as above.
+        A target that cannot be read back leaves it out and says why in `not_exported`."""
+        raise BadInput(
+            f"{self.name} cannot be exported ({self.not_exported or 'no list to read'}).",
+            hint=f"Use `rowpush template {self.name}` for an empty sheet.",
+        )
 
     async def load_reference(self, client: httpx.AsyncClient) -> None:
         """Read what `check` needs, once before planning (nothing by default)."""
         return
 
-    def check(self, values: Mapping[str, Any]) -> list[tuple[str | None, str]]:
-        """Row errors found against live reference data: (field or None, problem)."""
+    def check(
+        self, values: Mapping[str, Any], live: Mapping[str, Any] | None
+    ) -> list[tuple[str | None, str]]:
+        """Why a valid row cannot be planned, as (field or None, problem): checked against
+        reference data (`load_reference`) and the row's live record (`live`; None for a
+        new record or a target without keys). The one hook for checks against live state;
+        compare values with `same`, the rule plan itself uses."""
         return []
+
+    @classmethod
+    def same(cls, field: str, new: Any, old: Any) -> bool:
+        """Whether a sheet value of `field` equals the live one, compared as the column's
+        type (see targets/compare.py): the one equality rule of plan."""
+        return same_value(cls.Row, field, new, old)
 
     # -- writing ----------------------------------------------------------------------
 
@@ -255,9 +342,23 @@ class Target(ABC):
         live state (None: it does not exist). Only for targets with `group_rows`."""
         raise NotImplementedError(f"{self.name} does not group rows")
 
-    @abstractmethod
     async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
-        """Send one batch; one Outcome per change, in the batch's order."""
+        """Send one batch; one Outcome per change, in the batch's order. Every target
+        that is not `export_only` declares it (checked when the class is defined)."""
+        raise TypeError(f"{self.name} can only be exported: it sends nothing")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A writable target without its own reads or writes would fail mid-run: say so
+        # where it is declared. (An abstract helper base declares no `name` yet.)
+        if "name" not in vars(cls) or cls.export_only:
+            return
+        needed = ("send", "fetch_live") if cls.key else ("send",)
+        missing = [m for m in needed if getattr(cls, m) is getattr(Target, m)]
+        if missing:
+            raise TypeError(
+                f"target {cls.name} is not export_only, so it must define {', '.join(missing)}"
+            )
 
     async def existing_creates(
         self, client: httpx.AsyncClient, creates: Sequence[Change]
@@ -281,83 +382,6 @@ class Target(ABC):
         return CANNOT_TELL
 
 
-class ChosenKeyTarget(Target):
-    """A target whose records are named by a key the sheet chooses (a login, a name):
-    a key no live record has is a create. Plan goes through `plan_group` with one row a
-    record, so a key on two rows is an error on both; `problems` may refuse a row given
-    its live record (None for a new one)."""
-
-    group_rows = True
-    noun: ClassVar[str]
-    """What a record is called in messages ("login", "meter type")."""
-
-    def problems(
-        self, values: Mapping[str, Any], live: Mapping[str, Any] | None
-    ) -> list[tuple[str | None, str]]:
-        """Why a row cannot be planned, given its live record (None: a new record)."""
-        return []
-
-    def plan_group(
-        self, rows: Sequence[tuple[int, Mapping[str, Any]]], live: Mapping[str, Any] | None
-    ) -> GroupPlan:
-        (first, values), *again = rows
-        if again:
-            shown = repr(str(self.key_of(values)))
-            where = ", ".join(str(n) for n, _ in rows)
-            problems = [(first, self.key, f"{self.noun} {shown} is on rows {where}")]
-            problems += [
-                (
-                    n,
-                    self.key,
-                    f"{self.noun} {shown} appears again (first on row {first}); "
-                    "each may appear once per sheet",
-                )
-                for n, _ in again
-            ]
-            return GroupPlan(Action.INVALID, {}, {}, problems)
-        found = self.problems(values, live)
-        if found:
-            return GroupPlan(Action.INVALID, {}, {}, [(first, f, text) for f, text in found])
-        key = self.key_of(values)
-        if live is None:
-            fields = {name: (None, value) for name, value in values.items()}
-            return GroupPlan(Action.CREATE, fields, self.payload(Action.CREATE, key, values), [])
-        changed = {
-            name: (live.get(name), value)
-            for name, value in values.items()
-            if name != self.key and not same_text(value, live.get(name))
-        }
-        if not changed:
-            return GroupPlan(Action.UNCHANGED, {}, {}, [])
-        changes = {name: values[name] for name in changed}
-        return GroupPlan(Action.UPDATE, changed, self.payload(Action.UPDATE, key, changes), [])
-
-
-def same_text(new: Any, old: Any) -> bool:
-    """A sheet value equals a live one: blank equals missing, 2 equals 2.0, else as text."""
-    if new in (None, "") or old in (None, ""):
-        return new in (None, "") and old in (None, "")
-    if isinstance(new, bool) or isinstance(old, bool):
-        return new is old
-    if isinstance(new, int | float) and isinstance(old, int | float | str):
-        try:
-            return Decimal(str(new)) == Decimal(str(old))
-        except ArithmeticError:
-            return False
-    return str(new) == str(old)
-
-
-def refusal(vendor: str, response: httpx.Response, what: str, said: str) -> RowpushError:
-    """The error for an API refusing a read every target needs (a list, a get): a 401 or
-    403 is an authentication failure, anything else a connection failure (exit 3)."""
-    from rowpush.errors import AuthFailed, ConnectionFailed
-
-    error = AuthFailed if response.status_code in (401, 403) else ConnectionFailed
-    return error(
-        f"{vendor} refused to {what}: HTTP {response.status_code} at {response.url.path}: {said}"
-    )
-
-
 async def gather_all(coros: Iterable[Awaitable[T]]) -> list[T]:
     """Await all, in order; on the first failure the others are cancelled (not left
     running against a refused token) and that failure is raised as itself."""
@@ -372,10 +396,6 @@ async def gather_all(coros: Iterable[Awaitable[T]]) -> list[T]:
 
 async def _awaited(awaitable: Awaitable[T]) -> T:
     return await awaitable
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def outcome_for(

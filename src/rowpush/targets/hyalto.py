@@ -20,35 +20,44 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from rowpush.config import Connection
-from rowpush.errors import BadInput, ConnectionFailed
-from rowpush.model import Change, Outcome
-from rowpush.targets.base import Api, ExportOptions, Target, refusal
+from rowpush.config import Connection, ConnectionSettings
+from rowpush.errors import BadInput
+from rowpush.targets.answers import Answers
+from rowpush.targets.base import Api, ExportOptions, Target
 
-__all__ = ["Hyalto", "HyaltoAccounts", "HyaltoServices", "HyaltoUsage", "error_message"]
+__all__ = ["ANSWERS", "Hyalto", "HyaltoAccounts", "HyaltoServices", "HyaltoSettings", "HyaltoUsage"]
 
 ACCOUNTS = "/accountManagement/accounts"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-class Hyalto(Api):
-    """Connection settings: `access_key`, `secret_key` (an API key pair from Account >
-    Access & Roles), `base_url` (default: https://api.hyalto.com)."""
+class HyaltoSettings(ConnectionSettings):
+    """A Hyalto connection: an API key pair (Account > Access & Roles), exchanged for a JWT."""
 
+    base_url: str = "https://api.hyalto.com"
+    """The Hyalto API (tokens at {base_url}/accountManagement/auth/token)."""
+    access_key: str
+    """The Access Key of a Hyalto API key."""
+    secret_key: SecretStr
+    """The Secret Key of that API key."""
+
+
+class Hyalto(Api[HyaltoSettings]):
     name = "hyalto"
     description = "Hyalto"
-    default_base_url = "https://api.hyalto.com"
+    Settings = HyaltoSettings
     default_rate = "2/s"  # not published; the notes suggest at most 2 requests/s
 
     def auth(self, conn: Connection) -> httpx.Auth:
         from rowpush.http.auth import ClientCredentials
 
+        settings = self.settings(conn)
         return ClientCredentials.key_pair(
             f"{self.base_url(conn)}/accountManagement/auth/token",
-            conn.require("access_key", what="the Access Key of a Hyalto API key"),
-            conn.require("secret_key", what="its Secret Key"),
+            settings.access_key,
+            settings.secret_key.get_secret_value(),
             access_key_field="accessKey",
             secret_key_field="secretKey",
         )
@@ -60,41 +69,8 @@ HYALTO = Hyalto()
 # -- talking to Hyalto -------------------------------------------------------------------
 
 
-def error_message(response: httpx.Response) -> str:
-    """What Hyalto said: `message (error)`, or the start of a text body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return " ".join(response.text.split())[:500] or f"HTTP {response.status_code}"
-    if isinstance(body, dict):
-        said = [
-            str(body[k]).strip()
-            for k in ("message", "error")
-            if isinstance(body.get(k), str) and str(body[k]).strip()
-        ]
-        if said:
-            return said[0] + (f" ({said[1]})" if len(said) > 1 and said[1] != said[0] else "")
-    return str(body)[:500]
-
-
-def json_or_raise(response: httpx.Response, what: str) -> Any:
-    if not response.is_success:
-        raise refusal("Hyalto", response, what, error_message(response))
-    try:
-        return response.json()
-    except ValueError:
-        raise ConnectionFailed(
-            f"Hyalto answered {what} with something that is not JSON at {response.url.path}"
-        ) from None
-
-
-def _records(body: Any, what: str) -> list[dict[str, Any]]:
-    data = body.get("data") if isinstance(body, dict) else body
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise ConnectionFailed(f"Hyalto answered {what} with unexpected JSON (no data list)")
-    return [item for item in data if isinstance(item, dict)]
+# Hyalto's errors are assumed `{"error", "message"}`: both are shown.
+ANSWERS = Answers("Hyalto", error_keys=("message", "error"), detail=" ({})")
 
 
 async def pages(
@@ -110,8 +86,8 @@ async def pages(
     while True:
         response = await client.get(url)
         asked.add(str(response.url))
-        body = json_or_raise(response, what)
-        records = _records(body, what)
+        body = ANSWERS.json(response, what)
+        records = ANSWERS.records(body, "data", what)
         size = size or len(records)
         # a server that ignores paging sends page 1 again: its records are not new
         fresh = [r for r in records if r.get("id") is None or r.get("id") not in seen]
@@ -150,14 +126,6 @@ class HyaltoExport(Target):
 
     api = HYALTO
     export_only = True
-
-    async def fetch_live(
-        self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
-    ) -> dict[Any, dict[str, Any]]:
-        return {}  # export only: never planned
-
-    async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
-        raise BadInput(f"{self.name} can only be exported.")
 
     @staticmethod
     async def accounts(client: httpx.AsyncClient) -> AsyncIterator[dict[str, Any]]:

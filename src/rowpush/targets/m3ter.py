@@ -13,41 +13,82 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_core import PydanticCustomError
 
-from rowpush.config import Connection
-from rowpush.errors import BadInput, ConfigError, ConnectionFailed
+from rowpush.config import Connection, ConnectionSettings
+from rowpush.errors import ConfigError
+from rowpush.http.retry import NOT_IDEMPOTENT
 from rowpush.model import Action, Change, Outcome
-from rowpush.targets.base import Api, ExportOptions, GroupPlan, Target, outcome_for, refusal
+from rowpush.targets import custom_fields
+from rowpush.targets.answers import Answers, pages
+from rowpush.targets.base import Api, ExportOptions, GroupPlan, Target, outcome_for
 
-__all__ = ["M3ter", "M3terAccounts", "M3terMeasurements", "M3terMeters"]
+__all__ = ["M3ter", "M3terAccounts", "M3terMeasurements", "M3terMeters", "M3terSettings"]
 
 PAGE_SIZE = 100
 CATEGORIES = ("who", "where", "what", "other", "metadata", "measure", "cost", "income")
 NUMERIC = frozenset({"measure", "cost", "income"})
 READ_ONLY = frozenset({"id", "dtCreated", "dtLastModified", "createdBy", "lastModifiedBy"})
+DEFAULT_INGEST_URL = "https://ingest.m3ter.com"
 UID_NAMESPACE = uuid.UUID("6f1b8f3e-3c1a-4a59-9d0c-7b2f5e0a9c41")
 
 
-class M3ter(Api):
+class M3terSettings(ConnectionSettings):
+    """An m3ter connection: a service user's API key (Settings > Access > Service Users);
+    the Config API and the Ingest API share its token."""
+
+    base_url: str = "https://api.m3ter.com"
+    """The Config API (tokens at {base_url}/oauth/token)."""
+    org_id: str
+    """Your m3ter organization id."""
+    access_key_id: str
+    """The Access Key id of a service user's API key."""
+    api_secret: SecretStr
+    """The API secret of that key."""
+    ingest_url: str = DEFAULT_INGEST_URL
+    """The Ingest API, where measurements go."""
+    timezone: str | None = None
+    """Time zone of measurement times written without one, e.g. "Europe/Paris" (default: UTC)."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise PydanticCustomError(
+                    "setting", 'must be an IANA time zone name such as "Europe/Paris"'
+                ) from None
+        return value
+
+    @property
+    def zone(self) -> tzinfo:
+        """The zone of `timezone`, UTC when none is set."""
+        return ZoneInfo(self.timezone) if self.timezone else UTC
+
+
+class M3ter(Api[M3terSettings]):
     name = "m3ter"
     description = "m3ter"
-    default_base_url = "https://api.m3ter.com"
+    Settings = M3terSettings
     default_rate = "15/s"  # under the ingest limit (5,000 per 5 min per IP); config allows more
     retry_statuses = frozenset({408, 500, 502, 503, 504})  # 409 is a version conflict
 
     def auth(self, conn: Connection) -> httpx.Auth:
         from rowpush.http.auth import ClientCredentials
 
+        settings = self.settings(conn)
         return ClientCredentials(
             token_url=f"{self.base_url(conn)}/oauth/token",
-            client_id=conn.require("access_key_id"),
-            client_secret=conn.require("api_secret"),
+            client_id=settings.access_key_id,
+            client_secret=settings.api_secret.get_secret_value(),
             client_auth="basic",
             refresh_on=frozenset({401, 403}),  # m3ter answers an expired token with 403
         )
@@ -56,55 +97,41 @@ class M3ter(Api):
     def org_path(conn: Connection | None) -> str:
         if conn is None:
             raise ConfigError("m3ter targets need a connection (its org_id).")
-        return f"/organizations/{conn.require('org_id', what='your m3ter organization id')}"
+        return f"/organizations/{M3TER.settings(conn).org_id}"
 
     @staticmethod
     def ingest_url(conn: Connection | None) -> str:
-        url = conn.get("ingest_url") if conn else None
-        return str(url or "https://ingest.m3ter.com").rstrip("/")
+        url = M3TER.settings(conn).ingest_url if conn else DEFAULT_INGEST_URL
+        return url.rstrip("/")
 
 
 M3TER = M3ter()
+
+
+# m3ter's errors are `{"message": ...}`; its OAuth errors the usual pair.
+ANSWERS = Answers("m3ter")
 
 
 async def list_all(
     client: httpx.AsyncClient, path: str, params: Mapping[str, str] | None = None
 ) -> AsyncIterator[dict[str, Any]]:
     """Every item of an m3ter list, page by page (`nextToken` until there is none)."""
-    token: str | None = None
-    while True:
-        query = {"pageSize": str(PAGE_SIZE), **(params or {})}
-        if token:
-            query["nextToken"] = token
-        response = await client.get(path, params=query)
-        body = json_or_raise(response, f"list {path.rsplit('/', 1)[-1]}")
-        for item in body.get("data") or []:
-            if isinstance(item, dict):
-                yield item
-        token = body.get("nextToken") or None
-        if not token:
-            return
 
+    def following(body: Any, number: int, seen: int) -> dict[str, str] | None:
+        token = body.get("nextToken") if isinstance(body, dict) else None
+        return {"nextToken": str(token)} if token else None
 
-def json_or_raise(response: httpx.Response, what: str) -> dict[str, Any]:
-    if not response.is_success:
-        raise refusal("m3ter", response, what, error_message(response))
-    body = response.json()
-    if not isinstance(body, dict):
-        raise ConnectionFailed(f"m3ter answered {what} with unexpected JSON at {response.url}")
-    return body
-
-
-def error_message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text.strip()[:500] or f"HTTP {response.status_code}"
-    if isinstance(body, dict):
-        for key in ("message", "error_description", "error"):
-            if isinstance(body.get(key), str) and body[key]:
-                return str(body[key])
-    return str(body)[:500]
+    async for records in pages(
+        client,
+        ANSWERS,
+        path,
+        envelope="data",
+        what=f"list {path.rsplit('/', 1)[-1]}",
+        params={"pageSize": str(PAGE_SIZE), **(params or {})},
+        following=following,
+    ):
+        for record in records:
+            yield record
 
 
 # -- accounts --------------------------------------------------------------------------
@@ -184,7 +211,7 @@ class ConfigEntity(Target):
     async def _send_one(self, client: httpx.AsyncClient, change: Change) -> Outcome:
         if change.action is Action.CREATE:
             response = await client.post(
-                self._url(), json=change.payload, extensions={"rowpush.idempotent": False}
+                self._url(), json=change.payload, extensions=NOT_IDEMPOTENT
             )
         else:
             # the version makes a resend after a lost answer fail with 409 if the first
@@ -192,19 +219,22 @@ class ConfigEntity(Target):
             response = await client.put(
                 self._url(f"/{change.payload['id']}"),
                 json=change.payload["body"],
-                extensions={"rowpush.idempotent": False},
+                extensions=NOT_IDEMPOTENT,
             )
         if response.status_code == 409:
             return outcome_for(
                 change,
                 ok=False,
                 http_status=409,
-                message=f"changed in m3ter since the plan ({error_message(response)}); "
+                message=f"changed in m3ter since the plan ({ANSWERS.error_message(response)}); "
                 "plan again to see the new values",
             )
         if not response.is_success:
             return outcome_for(
-                change, ok=False, http_status=response.status_code, message=error_message(response)
+                change,
+                ok=False,
+                http_status=response.status_code,
+                message=ANSWERS.error_message(response),
             )
         saved = response.json()
         return outcome_for(
@@ -224,16 +254,11 @@ class M3terAccounts(ConfigEntity):
     required_columns = ("code",)
     path = "accounts"
     create_missing = True
-
-    @classmethod
-    def extra_field(cls, header: str) -> str | None:
-        prefix, _, name = header.partition(".")
-        return f"custom.{name}" if prefix.lower() == "custom" and name else None
+    custom_fields = True
 
     def _project(self, record: dict[str, Any]) -> dict[str, Any]:
         values = {name: record.get(name) for name in self.Row.model_fields}
-        for name, value in (record.get("customFields") or {}).items():
-            values[f"custom.{name}"] = value if isinstance(value, str) else _text(value)
+        values.update(custom_fields.live_values(record, _text))
         self._raw[record["code"]] = record
         return values
 
@@ -253,24 +278,18 @@ class M3terAccounts(ConfigEntity):
             yield self._project(record)
 
     async def export_extra_headers(self, client: httpx.AsyncClient) -> list[str]:
-        names: dict[str, None] = {}
-        async for record in list_all(client, self._url()):
-            names.update(dict.fromkeys(record.get("customFields") or {}))
-        return [f"custom.{n}" for n in names]
+        return custom_fields.columns_in([r async for r in list_all(client, self._url())])
 
     def payload(self, action: Action, key: Any, values: Mapping[str, Any]) -> dict[str, Any]:
         """A create's fields, or the whole live entity with the changes merged in and the
         version it had when planned (a PUT replaces everything it is not given)."""
-        body = {k: v for k, v in values.items() if not k.startswith("custom.")}
-        custom = {
-            k.removeprefix("custom."): _number_or_text(v)
-            for k, v in values.items()
-            if k.startswith("custom.")
-        }
+        body, texts = custom_fields.split(values)
+        custom = {name: _number_or_text(v) for name, v in texts.items()}
         if action is Action.CREATE:
-            return {**body, **({"customFields": custom} if custom else {})}
+            return {**body, **({custom_fields.RECORD_KEY: custom} if custom else {})}
         if custom:
-            body["customFields"] = {**(self._raw[key].get("customFields") or {}), **custom}
+            live = custom_fields.custom_of(self._raw[key])
+            body[custom_fields.RECORD_KEY] = {**live, **custom}
         return self._put_body(key, body)
 
 
@@ -495,7 +514,7 @@ class M3terMeters(ConfigEntity):
                 continue
             entity[api_name] = value
             old_value = (live or {}).get(api_name)
-            if old_value != value:
+            if old_value != value if name == "product" else not self.same(name, value, old_value):
                 shown = (
                     product_codes.get(str(old_value), old_value) if name == "product" else old_value
                 )
@@ -546,7 +565,8 @@ class M3terMeasurements(Target):
     api = M3TER
     description = "m3ter usage measurements (append-only ingest; re-runs never double-count)"
     Row = MeasurementRow
-    key = None
+    key = None  # append-only: nothing live to compare with
+    not_exported = "the Ingest API only takes measurements in"
     required_columns = ("meter", "account", "ts")
     batch_size = 1000
     batch_bytes = 500_000  # the documented cap is 512,000 bytes; leave room for the envelope
@@ -557,14 +577,11 @@ class M3terMeasurements(Target):
         super().__init__(conn)
         self.meters: dict[str, dict[str, set[str]]] = {}
         self.accounts: set[str] = set()
-        tz = conn.get("timezone") if conn else None
-        try:
-            self.zone = ZoneInfo(str(tz)) if tz else UTC
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                f"Connection '{conn.name if conn else '?'}': unknown timezone {tz!r}.",
-                hint='Use an IANA name such as "Europe/Paris".',
-            ) from None
+
+    @property
+    def zone(self) -> tzinfo:
+        """Where times written without a zone are: the connection's timezone, else UTC."""
+        return M3TER.settings(self.conn).zone if self.conn else UTC
 
     @classmethod
     def extra_field(cls, header: str) -> str | None:
@@ -586,7 +603,9 @@ class M3terMeasurements(Target):
         async for account in list_all(client, f"{org}/accounts"):
             self.accounts.add(str(account.get("code")))
 
-    def check(self, values: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+    def check(
+        self, values: Mapping[str, Any], live: Mapping[str, Any] | None
+    ) -> list[tuple[str | None, str]]:
         problems: list[tuple[str | None, str]] = []
         meter = values.get("meter")
         fields = self.meters.get(str(meter))
@@ -624,20 +643,6 @@ class M3terMeasurements(Target):
         body["uid"] = values.get("uid") or str(uuid.uuid5(UID_NAMESPACE, content))
         return body
 
-    async def fetch_live(
-        self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
-    ) -> dict[Any, dict[str, Any]]:
-        return {}  # append-only: nothing to compare with
-
-    async def iter_live(
-        self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
-    ) -> AsyncIterator[dict[str, Any]]:
-        raise BadInput(
-            "m3ter measurements cannot be exported (the Ingest API only takes them in).",
-            hint="Use `rowpush template m3ter.measurements` for an empty sheet.",
-        )
-        yield {}  # pragma: no cover  (makes this an async generator)
-
     async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
         url = f"{M3ter.ingest_url(self.conn)}{M3ter.org_path(self.conn)}/measurements"
         response = await client.post(url, json={"measurements": [c.payload for c in batch]})
@@ -645,7 +650,7 @@ class M3terMeasurements(Target):
         message = (
             "accepted (m3ter validates after ingest: check its ingest.validation.failure events)"
             if ok
-            else error_message(response)
+            else ANSWERS.error_message(response)
         )
         return [
             outcome_for(

@@ -34,28 +34,26 @@ from typing import Any, Literal, NamedTuple
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from rowpush.config import Connection
-from rowpush.errors import BadInput, ConnectionFailed
+from rowpush.config import Connection, ConnectionSettings
+from rowpush.errors import ConnectionFailed
 from rowpush.http.retry import NOT_IDEMPOTENT, STREAMED  # creates: never sent twice
 from rowpush.model import Action, Change, Outcome
+from rowpush.targets.answers import Answers
 from rowpush.targets.base import (
     Api,
-    ChosenKeyTarget,
     ExportOptions,
     Target,
     outcome_for,
-    refusal,
-    same_text,
 )
 
 __all__ = [
     "Orange",
     "OrangeContracts",
     "OrangeDocuments",
+    "OrangeSettings",
     "OrangeUsers",
-    "error_message",
     "safe_filename",
 ]
 
@@ -67,29 +65,43 @@ THROTTLED = 53
 MAX_REDIRECTS = 5
 
 
-class Orange(Api):
-    """Connection settings: `client_id`, `client_secret` (Orange Developer application),
-    `api_key` (the Cloud Store key, sent as `X-API-Key`), optional `contract_id` (the
-    default contract of a sheet's rows), `base_url` and `oauth_url` (the token endpoint
-    is `{oauth_url}/token`), `document_type` (limits `orange.documents`)."""
+class OrangeSettings(ConnectionSettings):
+    """An Orange connection: an Orange Developer application (client id and secret) and
+    the Cloud Store API key."""
 
+    base_url: str = DEFAULT_BASE_URL
+    """The Cloud Customer Space API."""
+    client_id: str
+    """Your Orange Developer application's id."""
+    client_secret: SecretStr
+    """The secret of that application (sent as Basic auth to {oauth_url}/token)."""
+    api_key: SecretStr
+    """The Cloud Store API key, sent as X-API-Key on every call."""
+    oauth_url: str | None = None
+    """Tokens come from {oauth_url}/token (default: beside a base_url ending /cloud/b2b/v1)."""
+    contract_id: str | None = None
+    """The contract of a sheet's rows (sent as X-ECCS-Contract-Id) when the row names none."""
+    document_type: str | None = None
+    """Limits orange.documents to one document type (default: every type)."""
+
+
+class Orange(Api[OrangeSettings]):
     name = "orange"
     description = "Orange Business Cloud Customer Space"
-    default_base_url = DEFAULT_BASE_URL
+    Settings = OrangeSettings
     default_rate = "2/s"  # not published; the notes suggest at most 2 requests/s
     retry_statuses = frozenset({408, 500, 502, 503, 504})  # a 409 is a taken login: final
 
     def auth(self, conn: Connection) -> httpx.Auth:
         from rowpush.http.auth import ClientCredentials
 
+        settings = self.settings(conn)
         return ClientCredentials(
             token_url=f"{self.oauth_url(conn)}/token",
-            client_id=conn.require("client_id", what="your Orange Developer application's id"),
-            client_secret=conn.require("client_secret"),
+            client_id=settings.client_id,
+            client_secret=settings.client_secret.get_secret_value(),
             client_auth="basic",
-            api_headers={
-                "X-API-Key": conn.require("api_key", what="the Cloud Store API key (X-API-Key)")
-            },
+            api_headers={"X-API-Key": settings.api_key.get_secret_value()},
         )
 
     def headers(self, conn: Connection) -> dict[str, str]:
@@ -97,11 +109,11 @@ class Orange(Api):
 
     def oauth_url(self, conn: Connection) -> str:
         """`oauth_url` as set; else next to a base URL of the usual shape; else Orange's."""
-        explicit = conn.get("oauth_url")
+        explicit = self.settings(conn).oauth_url
         if explicit:
-            return str(explicit).rstrip("/")
-        base = conn.base_url
-        if base and base.endswith("/cloud/b2b/v1"):
+            return explicit.rstrip("/")
+        base = self.base_url(conn)
+        if base.endswith("/cloud/b2b/v1"):
             return base.removesuffix("/cloud/b2b/v1") + "/oauth/v3"
         return DEFAULT_OAUTH_URL
 
@@ -122,27 +134,6 @@ def contract_scope(contract_id: str) -> dict[str, str]:
     return {CONTRACT_HEADER: contract_id}
 
 
-def error_message(response: httpx.Response) -> str:
-    """What Orange said: its gateway body (`message: description (code n)`), an OAuth
-    error, or the start of a text body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return " ".join(response.text.split())[:500] or f"HTTP {response.status_code}"
-    if isinstance(body, dict):
-        parts = [
-            str(body[k]).strip()
-            for k in ("message", "description", "error", "error_description")
-            if isinstance(body.get(k), str) and str(body[k]).strip()
-        ]
-        parts = list(dict.fromkeys(parts))
-        if parts:
-            text = ": ".join(parts[:2])
-            code = body.get("code")
-            return text + (f" (code {code})" if code is not None else "")
-    return str(body)[:500]
-
-
 def _code(response: httpx.Response) -> int | None:
     try:
         body = response.json()
@@ -155,37 +146,19 @@ def _code(response: httpx.Response) -> int | None:
         return None
 
 
-def json_or_raise(response: httpx.Response, what: str) -> Any:
-    """The JSON of a successful answer; a refusal raises AuthFailed/ConnectionFailed."""
-    if not response.is_success:
-        status = response.status_code
-        if ORANGE.is_throttled(response):
-            raise ConnectionFailed(
-                f"Orange throttled the request to {what} (HTTP {status} at "
-                f"{response.url.path}): {error_message(response)}",
-                hint='Lower the rate of this connection in rowpush.toml (e.g. rate = "1/s").',
-            )
-        raise refusal("Orange", response, what, error_message(response))
-    try:
-        return response.json()
-    except ValueError:
-        raise ConnectionFailed(
-            f"Orange answered {what} with something that is not JSON at {response.url.path}"
-        ) from None
-
-
-def items_of(body: Any, envelope: str, what: str) -> list[dict[str, Any]]:
-    """The records of a list answer: a bare array, or `{envelope: [...] | null}`."""
-    if isinstance(body, dict) and envelope in body:
-        body = body[envelope] or []
-    if not isinstance(body, list):
-        raise ConnectionFailed(f"Orange answered {what} with unexpected JSON (not a list)")
-    return [item for item in body if isinstance(item, dict)]
+# Orange's gateway says `message: description (code n)`; its OAuth server the usual pair.
+ANSWERS = Answers(
+    "Orange",
+    error_keys=("message", "description", "error", "error_description"),
+    detail=": {}",
+    code_key="code",
+    throttled=ORANGE.is_throttled,
+)
 
 
 async def list_contracts(client: httpx.AsyncClient) -> list[dict[str, Any]]:
     response = await client.get("/contracts")
-    return items_of(json_or_raise(response, "list contracts"), "contracts", "list contracts")
+    return ANSWERS.records(ANSWERS.json(response, "list contracts"), "contracts", "list contracts")
 
 
 def _text(value: Any) -> str | None:
@@ -203,9 +176,8 @@ class OrangeTarget(Target):
         self._contracts: dict[str, dict[str, Any]] | None = None
 
     def default_contract(self) -> str | None:
-        value = self.conn.get("contract_id") if self.conn else None
-        text = str(value).strip() if value else ""
-        return text or None
+        value = ORANGE.settings(self.conn).contract_id if self.conn else None
+        return value.strip() if value else None
 
     async def contracts(self, client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
         """Contract id → its summary from `GET /contracts`, in the API's order."""
@@ -218,12 +190,13 @@ class OrangeTarget(Target):
         return f"this API key sees no contract {contract} (it sees: {known})"
 
 
-class OrangeWritable(ChosenKeyTarget, OrangeTarget):
-    """An Orange record named by a key the sheet chooses (a login, a name): see
-    `ChosenKeyTarget`. Orange's API creates but never changes, so `problems` turns a
-    difference from the live record into an error rather than an update."""
+class OrangeWritable(OrangeTarget):
+    """An Orange record named by a key the sheet chooses (a login, a name): a key no
+    live record has is a create. Orange's API creates but never changes, so `check`
+    turns a difference from the live record into an error rather than an update."""
 
     batch_size = 1  # one object per call
+    create_missing = True
 
 
 # -- users -------------------------------------------------------------------------------
@@ -326,7 +299,6 @@ class OrangeUsers(OrangeWritable):
     key = "login"
     label = "email"
     required_columns = ("login",)
-    noun = "login"
 
     def __init__(self, conn: Connection | None = None) -> None:
         super().__init__(conn)
@@ -350,7 +322,7 @@ class OrangeUsers(OrangeWritable):
             )
             what = f"list the users of contract {contract}"
             users: dict[str, dict[str, Any]] = {}
-            for user in items_of(json_or_raise(response, what), "users", what):
+            for user in ANSWERS.records(ANSWERS.json(response, what), "users", what):
                 login = user.get("login")
                 if login:
                     values = {f: _text(user.get(f)) for f in USER_FIELDS}
@@ -367,7 +339,7 @@ class OrangeUsers(OrangeWritable):
             contract_ref, login = key
             contract = contract_ref or self.default_contract()
             if contract is None or contract not in contracts:
-                continue  # problems() says why
+                continue  # check() says why
             user = (await self.users_of(client, contract)).get(login)
             if user is not None:
                 found[key] = user
@@ -380,7 +352,7 @@ class OrangeUsers(OrangeWritable):
             for user in (await self.users_of(client, contract)).values():
                 yield user
 
-    def problems(
+    def check(
         self, values: Mapping[str, Any], live: Mapping[str, Any] | None
     ) -> list[tuple[str | None, str]]:
         contract = self.contract_of(values)
@@ -404,7 +376,7 @@ class OrangeUsers(OrangeWritable):
                 f"{live.get(f)!r}; make the cell match or leave it blank",
             )
             for f, value in values.items()
-            if f not in ("login", "contractId") and not same_text(value, live.get(f))
+            if f not in ("login", "contractId") and not self.same(f, value, live.get(f))
         ]
 
     def payload(self, action: Action, key: Any, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -436,7 +408,10 @@ class OrangeUsers(OrangeWritable):
 def _create_outcome(change: Change, response: httpx.Response) -> Outcome:
     if not response.is_success:
         return outcome_for(
-            change, ok=False, http_status=response.status_code, message=error_message(response)
+            change,
+            ok=False,
+            http_status=response.status_code,
+            message=ANSWERS.error_message(response),
         )
     try:
         body = response.json()
@@ -544,7 +519,6 @@ class OrangeContracts(OrangeWritable):
     Row = OrangeContractRow
     key = "contractName"
     required_columns = ("contractName",)
-    noun = "contract"
 
     def __init__(self, conn: Connection | None = None) -> None:
         super().__init__(conn)
@@ -574,7 +548,7 @@ class OrangeContracts(OrangeWritable):
         for contract in (await self.contracts(client)).values():
             yield self._project(contract)
 
-    def problems(
+    def check(
         self, values: Mapping[str, Any], live: Mapping[str, Any] | None
     ) -> list[tuple[str | None, str]]:
         name = str(values["contractName"])
@@ -603,7 +577,7 @@ class OrangeContracts(OrangeWritable):
                     f"{'that cell' if len(unseen) == 1 else 'those cells'} to leave it as is",
                 )
             )
-        if values.get("id") and not same_text(values["id"], live["id"]):
+        if values.get("id") and not self.same("id", values["id"], live["id"]):
             problems.append(("id", f"contract {name!r} has id {live['id']}"))
         return problems
 
@@ -665,18 +639,10 @@ class OrangeDocuments(OrangeTarget):
     key = "id"
     export_only = True
 
-    async def fetch_live(
-        self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
-    ) -> dict[Any, dict[str, Any]]:
-        return {}  # export only: never planned
-
-    async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
-        raise BadInput(f"{self.name} can only be exported.")
-
     async def iter_live(
         self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
     ) -> AsyncIterator[dict[str, Any]]:
-        document_type = str(self.conn.get("document_type", "") if self.conn else "")
+        document_type = (ORANGE.settings(self.conn).document_type if self.conn else None) or ""
         for contract_id, contract in (await self.contracts(client)).items():
             response = await client.get(
                 "/documents",
@@ -684,7 +650,7 @@ class OrangeDocuments(OrangeTarget):
                 headers=contract_scope(contract_id),
             )
             what = f"list the documents of contract {contract_id}"
-            for document in items_of(json_or_raise(response, what), "documents", what):
+            for document in ANSWERS.records(ANSWERS.json(response, what), "documents", what):
                 if not _in_period(document.get("period"), options.start, options.end):
                     continue
                 record = {
@@ -744,7 +710,7 @@ async def download_document(
                 continue
             if not response.is_success:
                 await response.aread()
-                json_or_raise(response, what)
+                ANSWERS.json(response, what)
             return await _save(response, target_dir / name)
     raise ConnectionFailed(f"Orange redirected too often to {what}")
 

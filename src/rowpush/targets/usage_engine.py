@@ -17,26 +17,32 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from rowpush.config import Connection
-from rowpush.errors import ConfigError, ConnectionFailed
+from rowpush.config import Connection, ConnectionSettings
 from rowpush.http.retry import NOT_IDEMPOTENT  # creates: never sent twice
 from rowpush.model import Action, Change, Outcome
+from rowpush.targets import custom_fields
+from rowpush.targets.answers import Answers, pages
 from rowpush.targets.base import (
     Api,
-    ChosenKeyTarget,
     ExportOptions,
+    Target,
     outcome_for,
-    refusal,
 )
 
-__all__ = ["UsageEngine", "UsageEngineMeterTypes", "UsageEngineMeters", "error_message"]
+__all__ = [
+    "ANSWERS",
+    "UsageEngine",
+    "UsageEngineMeterTypes",
+    "UsageEngineMeters",
+    "UsageEngineSettings",
+]
 
 METER_TYPES = "/usage-metering/v1/meter-types"
 METERS = "/usage-metering/v1/meters"
@@ -46,14 +52,30 @@ BY_KEY_LIMIT = 10
 meters are listed once."""
 
 
-class UsageEngine(Api):
-    """Connection settings: `client_id`, `client_secret` (an Application Access),
-    `base_url` (default: the EU production host), `audience` (default: the base URL
-    with a trailing slash), `update_method` ("PUT", the default, or "PATCH")."""
+class UsageEngineSettings(ConnectionSettings):
+    """A Usage Engine connection: an Application Access (its client id and secret)."""
 
+    base_url: str = "https://api.digitalroute.io"
+    """The Usage Engine API (default: the EU production host)."""
+    client_id: str
+    """The id of an Application Access."""
+    client_secret: SecretStr
+    """The secret of that Application Access (sent in the token request's body)."""
+    audience: str | None = None
+    """The audience of the token asked for (default: the base_url with a trailing slash)."""
+    update_method: Literal["PUT", "PATCH"] = "PUT"
+    """How a changed record is sent: the whole record (PUT) or the changed fields alone (PATCH)."""
+
+    @field_validator("update_method", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class UsageEngine(Api[UsageEngineSettings]):
     name = "usage-engine"
     description = "DigitalRoute Usage Engine"
-    default_base_url = "https://api.digitalroute.io"
+    Settings = UsageEngineSettings
     default_rate = "5/s"  # per-operation limits exist but were not captured; the notes say ≤ 5/s
     retry_statuses = frozenset({408, 500, 502, 503, 504})  # 409 is a duplicate: final
 
@@ -61,22 +83,19 @@ class UsageEngine(Api):
         from rowpush.http.auth import ClientCredentials
 
         base = self.base_url(conn)
+        settings = self.settings(conn)
         return ClientCredentials(
             token_url=f"{base}/authentication/v1/oauth/token",
-            client_id=conn.require("client_id", what="the id of an Application Access"),
-            client_secret=conn.require("client_secret"),
+            client_id=settings.client_id,
+            client_secret=settings.client_secret.get_secret_value(),
             client_auth="body",
             body_format="json",
-            audience=str(conn.get("audience") or f"{base}/"),
+            audience=settings.audience or f"{base}/",
         )
 
     @staticmethod
-    def update_method(conn: Connection | None) -> str:
-        method = str(conn.get("update_method", "PUT") if conn else "PUT").upper()
-        if method not in ("PUT", "PATCH"):
-            where = f"Connection '{conn.name}' in {conn.source}" if conn else "The connection"
-            raise ConfigError(f'{where}: update_method must be "PUT" or "PATCH", not {method!r}.')
-        return method
+    def update_method(conn: Connection | None) -> Literal["PUT", "PATCH"]:
+        return USAGE_ENGINE.settings(conn).update_method if conn else "PUT"
 
 
 USAGE_ENGINE = UsageEngine()
@@ -85,43 +104,20 @@ USAGE_ENGINE = UsageEngine()
 # -- talking to Usage Engine -------------------------------------------------------------
 
 
-def error_message(response: httpx.Response) -> str:
-    """What Usage Engine said: `{"message"}` (maybe with a `code`), an OAuth error, or
-    the start of a text body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return " ".join(response.text.split())[:500] or f"HTTP {response.status_code}"
-    if isinstance(body, dict):
-        for key in ("message", "error_description", "error"):
-            value = body.get(key)
-            if isinstance(value, str) and value.strip():
-                code = body.get("code")
-                return value.strip() + (f" ({code})" if code and key == "message" else "")
-    return str(body)[:500]
-
-
-def json_or_raise(response: httpx.Response, what: str) -> dict[str, Any]:
-    if not response.is_success:
-        raise refusal("Usage Engine", response, what, error_message(response))
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise ConnectionFailed(
-            f"Usage Engine answered {what} with unexpected JSON at {response.url.path}"
-        )
-    return body
+# Usage Engine's errors are `{"message", "code"}`, its OAuth errors the usual pair.
+ANSWERS = Answers("Usage Engine", code_key="code")
 
 
 async def list_all(
     client: httpx.AsyncClient, path: str, envelope: str, params: Mapping[str, str] | None = None
 ) -> list[dict[str, Any]]:
     """Every record of a list call (`{envelope: [...]}`; no paging is known)."""
-    response = await client.get(path, params=params)
-    body = json_or_raise(response, f"list {envelope}")
-    return [item for item in body.get(envelope) or [] if isinstance(item, dict)]
+    what = f"list {envelope}"
+    return [
+        r
+        async for page in pages(client, ANSWERS, path, envelope=envelope, what=what, params=params)
+        for r in page
+    ]
 
 
 def _text(value: Any) -> str | None:
@@ -149,12 +145,13 @@ def _live_time(value: Any) -> str | None:
         return str(value)
 
 
-class UsageEngineTarget(ChosenKeyTarget):
+class UsageEngineTarget(Target):
     """What both targets share: the meter types (read once per run), one object per
-    call, and planning by a key the sheet chooses (see `ChosenKeyTarget`)."""
+    call, and a key the sheet chooses (a key no live record has is a create)."""
 
     api = USAGE_ENGINE
     batch_size = 1  # one object per POST
+    create_missing = True
     read_only: ClassVar[frozenset[str]] = frozenset(
         {"id", "accountId", "createdAt", "updatedAt", "numberOfMeters"}
     )
@@ -197,7 +194,10 @@ class UsageEngineTarget(ChosenKeyTarget):
             )
         if not response.is_success:
             return outcome_for(
-                change, ok=False, http_status=response.status_code, message=error_message(response)
+                change,
+                ok=False,
+                http_status=response.status_code,
+                message=ANSWERS.error_message(response),
             )
         try:
             saved = response.json()
@@ -353,7 +353,6 @@ class UsageEngineMeterTypes(UsageEngineTarget):
     key = "name"
     required_columns = ("name",)
     path = METER_TYPES
-    noun = "meter type"
 
     async def _by_name(self, client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
         return {str(t.get("name")): t for t in await self.meter_types(client)}
@@ -375,7 +374,7 @@ class UsageEngineMeterTypes(UsageEngineTarget):
         for record in await self.meter_types(client):
             yield _type_values(record)
 
-    def problems(
+    def check(
         self, values: Mapping[str, Any], live: Mapping[str, Any] | None
     ) -> list[tuple[str | None, str]]:
         name = values["name"]
@@ -472,9 +471,9 @@ class UsageEngineMeters(UsageEngineTarget):
     Row = MeterRow
     key = "meterKey"
     required_columns = ("meterKey", "userId")
+    custom_fields = True
     read_only = METER_READ_ONLY
     path = METERS
-    noun = "meter"
 
     def __init__(self, conn: Connection | None = None) -> None:
         super().__init__(conn)
@@ -489,11 +488,6 @@ class UsageEngineMeters(UsageEngineTarget):
             values.get("userId"),
         )
         return MeterKey(*map(str, parts)) if all(parts) else None
-
-    @classmethod
-    def extra_field(cls, header: str) -> str | None:
-        prefix, _, name = header.partition(".")
-        return f"custom.{name}" if prefix.lower() == "custom" and name else None
 
     async def load_reference(self, client: httpx.AsyncClient) -> None:
         await self.meter_types(client)
@@ -520,8 +514,7 @@ class UsageEngineMeters(UsageEngineTarget):
             "userId": _text(record.get("userId")),
             "deleteOnReset": bool(record.get("deleteOnReset", False)),
         }
-        for name, value in (record.get("customFields") or {}).items():
-            values[f"custom.{name}"] = _text(value)
+        values.update(custom_fields.live_values(record, _text))
         return values
 
     async def fetch_live(
@@ -531,7 +524,7 @@ class UsageEngineMeters(UsageEngineTarget):
         by_type: dict[str, list[MeterKey]] = {}
         for key in keys:
             type_id = self.type_id(key[0])
-            if type_id is not None:  # an unknown type: problems() says so
+            if type_id is not None:  # an unknown type: check() says so
                 by_type.setdefault(type_id, []).append(MeterKey(*key))
         found: dict[Any, dict[str, Any]] = {}
         for type_id, type_keys in by_type.items():
@@ -562,12 +555,9 @@ class UsageEngineMeters(UsageEngineTarget):
             yield self._project(record)
 
     async def export_extra_headers(self, client: httpx.AsyncClient) -> list[str]:
-        names: dict[str, None] = {}
-        for record in await list_all(client, METERS, "meters"):
-            names.update(dict.fromkeys(record.get("customFields") or {}))
-        return [f"custom.{n}" for n in names]
+        return custom_fields.columns_in(await list_all(client, METERS, "meters"))
 
-    def problems(
+    def check(
         self, values: Mapping[str, Any], live: Mapping[str, Any] | None
     ) -> list[tuple[str | None, str]]:
         type_id, name = values.get("meterTypeId"), values.get("meterType")
@@ -583,9 +573,7 @@ class UsageEngineMeters(UsageEngineTarget):
         return []
 
     def payload(self, action: Action, key: Any, values: Mapping[str, Any]) -> dict[str, Any]:
-        custom = {
-            k.removeprefix("custom."): v for k, v in values.items() if k.startswith("custom.")
-        }
+        _, custom = custom_fields.split(values)
         if action is Action.CREATE:
             ref = values.get("meterTypeId") or values.get("meterType")
             body: dict[str, Any] = {
@@ -596,14 +584,14 @@ class UsageEngineMeters(UsageEngineTarget):
             if values.get("deleteOnReset") is not None:
                 body["deleteOnReset"] = values["deleteOnReset"]
             if custom:
-                body["customFields"] = custom
+                body[custom_fields.RECORD_KEY] = custom
             return body
         changes: dict[str, Any] = {}
         if "deleteOnReset" in values:
             changes["deleteOnReset"] = values["deleteOnReset"]
         if custom:
-            live_custom = self._raw[MeterKey(*key)].get("customFields") or {}
-            changes["customFields"] = {**live_custom, **_typed_like(custom, live_custom)}
+            live_custom = custom_fields.custom_of(self._raw[MeterKey(*key)])
+            changes[custom_fields.RECORD_KEY] = {**live_custom, **_typed_like(custom, live_custom)}
         return self.update_body(MeterKey(*key), changes)
 
 

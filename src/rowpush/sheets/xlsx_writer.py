@@ -24,8 +24,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from rowpush.model import column_letter
 from rowpush.sheets.cells import needs_text_cell, text_of, xlsx_safe_text
-from rowpush.sheets.meta import META_SHEET
-from rowpush.sheets.writer import ColumnSpec
+from rowpush.sheets.table import META_SHEET, ColumnSpec
 
 __all__ = ["LISTS_SHEET", "write_xlsx"]
 

@@ -7,7 +7,7 @@ What calamine gives, and what a `RawRow` holds instead:
 - a date cell → `date` when its time part is zero, else `datetime`; a time of day
   (serial < 1) → "HH:MM:SS"; a duration ([h]:mm:ss) → "H:MM:SS";
 - a formula → its cached value (the one Excel saved); a formula never calculated
-  is refused (see `xlsxpackage`);
+  is refused (see `xlsx_package`);
 - merged cells within the table are refused: calamine gives the value to the first
   cell only, and the others would read as blank, which leaves fields unchanged;
 - an error (#N/A, #DIV/0!, …) → "" from calamine, which would pass for a blank
@@ -17,7 +17,7 @@ What calamine gives, and what a `RawRow` holds instead:
 Memory: calamine holds the whole sheet in compact Rust structures while it is
 read (about 30 bytes a cell plus its text); Python objects are made one row at a
 time. python-calamine offers no cell-by-cell reader to do better. Before calamine
-opens a workbook or loads a sheet, `xlsxpackage` checks that doing so is safe
+opens a workbook or loads a sheet, `xlsx_package` checks that doing so is safe
 (no zip bomb, no grid of billions of cells).
 """
 
@@ -43,9 +43,8 @@ from python_calamine import (
 from rowpush.errors import SheetError
 from rowpush.model import CellValue, RawRow, column_letter
 from rowpush.sheets.cells import text_of
-from rowpush.sheets.meta import META_SHEET
-from rowpush.sheets.reader import HeaderLayout, Sheet, build_layout
-from rowpush.sheets.xlsxpackage import SheetScan, open_package, scan_sheet
+from rowpush.sheets.table import META_SHEET, HeaderLayout, Sheet, build_layout
+from rowpush.sheets.xlsx_package import SheetScan, open_package, scan_sheet
 
 __all__ = ["check_workbook_file", "open_xlsx", "read_meta_xlsx"]
 

@@ -33,7 +33,7 @@ import pandas as pd
 from rowpush.errors import SheetError
 from rowpush.model import RawRow, column_letter
 from rowpush.sheets.cells import csv_unescape
-from rowpush.sheets.reader import HeaderLayout, Sheet, build_layout
+from rowpush.sheets.table import HeaderLayout, Sheet, build_layout
 
 __all__ = ["CHUNK_ROWS", "MAX_HEADER_CHARS", "detect_delimiter", "detect_encoding", "open_csv"]
 
