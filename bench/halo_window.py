@@ -22,9 +22,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from rowpush.engine.runs import export_target
-
 from rowpush.config import Connection, parse_config
+from rowpush.engine.export import export_target
 from rowpush.http.rate import Rate
 from rowpush.sandbox.options import RateWindow, SandboxOptions
 from rowpush.sandbox.server import SandboxServer, render_config

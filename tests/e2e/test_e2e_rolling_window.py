@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from e2e_sheets import APPLY_CSV, applied_ids, shifted_tax_codes
-from rowpush.engine.runs import connect
 
 from rowpush.config import Connection, parse_config
+from rowpush.engine.connect import connect
 from rowpush.http.rate import Rate
 from rowpush.http.transport import RetryEvent
 from rowpush.sandbox.options import RateWindow
