@@ -107,10 +107,11 @@ def test_a_contract_is_ordered_by_name_once(
         "billingAccountId": "BA-55012",
         "offerCode": "FE-PAYG",
         "supportLevel": "STANDARD",
+        "referentCivility": "MRS",
+        "referentName": "Durand",
         "referentFirstName": "Marie",
-        "referentLastName": "Durand",
-        "referentEmail": "marie.durand@acme.example",
-        "referentPhone": "+33 6 12 34 56 78",
+        "referentMail": "marie.durand@acme.example",
+        "referentMobilePhone": "+33 6 12 34 56 78",
     }
     sheet = _csv(fast / "contracts.csv", [order])
     args = ("apply", str(sheet), "-t", "orange.contracts", "-c", "orange", "--yes")
