@@ -841,7 +841,9 @@ async def download_document(
             own.host,
             own.port,
         )
-        headers = {"Accept": "*/*", **(contract_scope(contract_id) if same_host else {})}
+        # Documented: the guide's "document download" sends the contract header and the
+        # usual Accept: application/json (the client's default) even for the file's bytes.
+        headers = contract_scope(contract_id) if same_host else {"Accept": "*/*"}
         auth: Any = httpx.USE_CLIENT_DEFAULT if same_host else None
         async with client.stream(
             "GET", url, headers=headers, auth=auth, extensions={STREAMED: True}
