@@ -29,6 +29,8 @@ from rowpush.engine.runs import apply_file, export_target, prepare
 from rowpush.targets.base import ExportOptions, Target
 from rowpush.targets.orange import (
     CONTRACT_FIELDS,
+    DEFAULT_BASE_URL,
+    DEFAULT_OAUTH_URL,
     USER_FIELDS,
     OrangeContracts,
     OrangeUsers,
@@ -209,8 +211,10 @@ def _sent(vendor: VendorSide, name: str) -> httpx.Request:
 
 def test_every_request_of_the_collection_is_checked_or_known_unused() -> None:
     assert set(REQUESTS) == set(FLOWS) | set(UNUSED)
-    assert HOST == "https://api.orange.com/cloud/b2b/v1"
-    assert OAUTH_HOST == "https://api.orange.com/oauth/v3"
+
+
+def test_rowpush_defaults_to_the_hosts_of_the_guide_environment() -> None:
+    assert (DEFAULT_BASE_URL, DEFAULT_OAUTH_URL) == (HOST, OAUTH_HOST)
 
 
 @pytest.mark.parametrize("name", list(FLOWS))
@@ -279,3 +283,26 @@ def test_the_creates_carry_no_contract_header_the_contract_reads_do() -> None:
         if any(h["key"] == "X-ECCS-Contract-Id" for h in request["header"])
     }
     assert scoped == {"documents list", "document download", "contract detail"}
+
+
+def test_each_orange_fact_in_vendor_contracts_names_tests_that_exist() -> None:
+    """docs/vendor-contracts.md: every row of the Orange table names a source, a status and
+    at least one test, and each test it names is defined where it says."""
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "docs" / "vendor-contracts.md").read_text(encoding="utf-8")
+    section = text.split("## Orange Cloud Customer Space", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")][2:]  # no header
+    assert len(rows) >= 20
+    for row in rows:
+        fact, source, status, tests = (cell.strip() for cell in row.strip("|").split(" | "))
+        assert fact, row
+        assert source, row
+        assert re.search(r"documented|observed|assumed", status), row
+        names = re.findall(r"`([^`]+)`", tests)
+        assert names, row
+        file = ""
+        for name in names:
+            path, _, test = name.partition("::")
+            file = file if path == "…" else path
+            test = test.split("[")[0]
+            assert f"def {test}(" in (root / "tests" / file).read_text(encoding="utf-8"), name

@@ -7,7 +7,7 @@ developer.orange.com), *observed* (public scripts that call the real API), *assu
 docs/vendor-contracts.md lists them with the test that pins each one.
 
 - a token by Basic auth (`client_id:client_secret`, form `grant_type=client_credentials`)
-  at `{oauth_host}/token`, 1 h (documented); every API call carries `Authorization:
+  at `{oauth_host}/token` (documented; 1 h tokens: observed); every call carries `Authorization:
   Bearer` and the Cloud Store key as `X-API-Key` (documented), and the contract-scoped
   reads (`/contract`, `/documents`, a document's file) the contract's id as
   `X-ECCS-Contract-Id` (documented); the two creates do not (documented: the guide's
