@@ -702,7 +702,7 @@ def sandbox_cmd(
             "--429-rate",
             min=0.0,
             max=1.0,
-            help="Share of answers throttled (each API's own 429/403 shape, Retry-After: 1).",
+            help="Share of answers throttled (each API's own 429/403 shape; see --retry-after).",
         ),
     ] = 0.0,
     timeout_rate: Annotated[
@@ -730,6 +730,13 @@ def sandbox_cmd(
     latency: Annotated[
         int, typer.Option("--latency", min=0, help="Added latency per request, ms.")
     ] = 0,
+    retry_after: Annotated[
+        bool,
+        typer.Option(
+            "--retry-after",
+            help="Send Retry-After with every 429 (no vendor documents one: off by default).",
+        ),
+    ] = False,
     token_ttl: Annotated[
         int | None,
         typer.Option(
@@ -753,6 +760,7 @@ def sandbox_cmd(
             hang_seconds=hang_seconds,
             latency_ms=latency,
             token_ttl=token_ttl,
+            retry_after=retry_after,
         )
     except ValueError as exc:  # the fault rates add up to more than 1
         raise BadInput(

@@ -12,7 +12,7 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-from rowpush.config import Connection, parse_config
+from rowpush.config import parse_config
 from rowpush.engine.runs import ApplyReport, Callbacks, apply_file, export_target, prepare
 from rowpush.model import Action, Change
 
@@ -84,7 +84,7 @@ def run_demo(directory: Path) -> int:
         )
         conn = config.connection("halopsa")
         # The sandbox has no rate limit on; go faster than Halo's real default.
-        conn = Connection(conn.name, conn.api, {**conn.settings, "rate": "50/s"}, conn.source)
+        conn = conn.with_settings(rate="50/s")
         sheet = Path(tmp) / f"{TARGET}.xlsx"
         count = asyncio.run(export_target(TARGET, conn, sheet, columns=DEMO_COLUMNS))
         print(f"  exported {count} clients to {sheet.name}")

@@ -9,6 +9,7 @@ import pytest
 
 from rowpush.config import find_config, load_config, parse_config
 from rowpush.errors import ConfigError
+from rowpush.targets.halopsa import HALOPSA
 
 TOML = """
 [connections.halo]
@@ -36,8 +37,10 @@ def test_connection_settings_and_env_secret(
     assert conn.api == "halopsa"
     assert conn.base_url == "https://acme.halopsa.com"
     assert conn.rate == "2/s"
-    assert conn.require("client_secret") == "s3cr3t-value"
+    settings = HALOPSA.settings(conn)
+    assert settings.client_secret.get_secret_value() == "s3cr3t-value"
     assert "s3cr3t-value" not in repr(conn)
+    assert "s3cr3t-value" not in repr(settings)
     assert conn.secrets() == ["s3cr3t-value"]
 
 
@@ -47,7 +50,7 @@ def test_missing_env_secret_names_the_variable(
     monkeypatch.delenv("ROWPUSH_TEST_SECRET", raising=False)
     conn = load_config().connection("halo")
     with pytest.raises(ConfigError) as caught:
-        conn.require("client_secret")
+        HALOPSA.settings(conn)
     text = str(caught.value)
     assert "client_secret refers to ${ROWPUSH_TEST_SECRET}" in text
     assert "export ROWPUSH_TEST_SECRET=" in text

@@ -54,3 +54,24 @@ def test_a_site_name_another_client_has_is_still_a_new_site(
     assert "already exists" in error["message"]
     assert error["column"] == "B"
     assert error["expected"].endswith("in column A (id) to update that record, or another name")
+
+
+def test_new_sites_applied_twice_are_created_once_when_halo_answers_ids_as_doubles(
+    workdir: Path, sandbox: SandboxServer, rowpush
+) -> None:  # type: ignore[no-untyped-def]
+    """The sandbox answers Site.client_id as 12.0, as Halo's schema and real answers do."""
+    client = next(iter(sandbox.state.halopsa.clients))
+    sheet = workdir / "sites.csv"
+    sheet.write_text(
+        f"id,name,client_id\n,Harbour Depot,{client}\n,Canal Yard,{client}\n", encoding="utf-8"
+    )
+    apply = ("apply", str(sheet), "-t", "halopsa.sites", "-c", "halopsa", "--yes")
+    first = rowpush(*apply, "--results", "r1.xlsx")
+    assert first.code == 0, first.err
+    again = rowpush(*apply, "--results", "r2.xlsx")
+    assert again.code == 2  # both rows now name sites their client has: refused
+    assert "name already exists" in again.err
+    assert f"{client}.0" not in again.err  # ids shown whole
+    names = [s["name"] for s in sandbox.state.halopsa.sites.values() if s["client_id"] == client]
+    assert names.count("Harbour Depot") == 1
+    assert names.count("Canal Yard") == 1

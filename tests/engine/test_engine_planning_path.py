@@ -28,10 +28,13 @@ from rowpush.targets.m3ter import M3terAccounts
 from rowpush.targets.orange import OrangeContracts
 from rowpush.targets.usage_engine import UsageEngineMeterTypes
 
+SECRETS = {"client_id": "id", "client_secret": "secret"}
 CONNS = {
-    "orange": Connection("or", "orange", {"contract_id": "CT-1"}),
-    "usage-engine": Connection("ue", "usage-engine", {}),
-    "m3ter": Connection("m3", "m3ter", {"org_id": "org-1"}),
+    "orange": Connection("or", "orange", {**SECRETS, "api_key": "k", "contract_id": "CT-1"}),
+    "usage-engine": Connection("ue", "usage-engine", SECRETS),
+    "m3ter": Connection(
+        "m3", "m3ter", {"access_key_id": "a", "api_secret": "s", "org_id": "org-1"}
+    ),
 }
 
 

@@ -141,6 +141,7 @@ async def connect(
         max_connections=concurrency,
         transport=transport,
         on_event=on_event,
+        label=target.api.description,
     )
     # an API's error text may quote what it was sent: every message leaves scrubbed
     try:

@@ -73,8 +73,14 @@ class SandboxOptions:
     """Sustained requests per second allowed per API; over it answers 429. None: no limit."""
     rate_window: RateWindow | None = None
     """An explicit rolling window (see ``RATE_PRESETS``); wins over ``rate_limit``."""
-    retry_after: bool = True
-    """Send ``Retry-After`` (whole seconds) on 429. Assumed: Halo does not document it."""
+    retry_after: bool = False
+    """Send ``Retry-After`` (whole seconds) on 429, on every API. Off, as no vendor
+    emulated here documents one (HaloPSA, m3ter, Orange, Usage Engine, Hyalto): a
+    client must cope without it (``rowpush sandbox --retry-after`` turns it on)."""
+    vendor_limits: bool = False
+    """Each API also enforces its vendor's own published limit where the sandbox knows
+    it: HaloPSA's rolling window ``halo_rate_window``. The shared ``rate_limit`` /
+    ``rate_window`` wins where set. (m3ter's: ``M3terOptions.with_published_limits``.)"""
     fail_rate: float = 0.0
     """Probability (0-1) that a request fails with a random 500/502/503 before touching state."""
     throttle_rate: float = 0.0
@@ -102,6 +108,9 @@ class SandboxOptions:
     """Tenant name reported by ``/api/authinfo``; any ``?tenant=`` is accepted."""
     halo_clients: int = 500
     """How many clients to seed."""
+    halo_rate_window: RateWindow = HALO_300_PER_5_MIN
+    """HaloPSA's limit when ``vendor_limits`` is on: a rolling window, 300 per 5 minutes
+    as real 429 bodies quote it (``HALO_700_PER_5_MIN`` for the newer figure)."""
     halo_accept_basic_auth: bool = True
     """Accept client credentials as an HTTP Basic header. Assumed (form fields are documented)."""
     halo_check_scopes: bool = True

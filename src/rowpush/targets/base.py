@@ -32,12 +32,14 @@ its column's type (`same`), and only the fields that differ are sent. Only a rec
 spread over several rows (`group_rows`) is planned by the target itself (`plan_group`).
 
 A target instance lives for one run and is given its connection (`self.conn`), so
-it may read connection settings (an org id, a default contract, a timezone).
+it may read its API's typed settings (an org id, a default contract, a timezone):
+`ORANGE.settings(self.conn).contract_id`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import difflib
 import enum
 import types
 import typing
@@ -46,22 +48,23 @@ from collections.abc import AsyncIterator, Awaitable, Collection, Iterable, Mapp
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from rowpush.errors import BadInput
+from rowpush.errors import BadInput, ConfigError
 from rowpush.model import Action, Change, Outcome, Status, now
 from rowpush.sheets.table import ColumnSpec
 from rowpush.targets import custom_fields
 from rowpush.targets.compare import same_value
 
 T = TypeVar("T")
+SettingsT = TypeVar("SettingsT", bound="ConnectionSettings")
 
 if TYPE_CHECKING:
     import httpx
 
-    from rowpush.config import Connection
+    from rowpush.config import Connection, ConnectionSettings
 
 __all__ = [
     "Api",
@@ -109,12 +112,15 @@ class ExportOptions:
     download: Path | None = None
 
 
-class Api(ABC):
-    """A connection kind: auth flow, base URL, default rate limit, extra headers."""
+class Api(ABC, Generic[SettingsT]):
+    """A connection kind: auth flow, base URL, default rate limit, extra headers, and
+    `Settings`, the model of what its connections may hold."""
 
     name: ClassVar[str]
     description: ClassVar[str]
-    default_base_url: ClassVar[str | None] = None
+    Settings: type[SettingsT]
+    """The pydantic model of this API's connection settings (`ConnectionSettings` and its
+    own fields, each with a docstring: the README's settings reference is made from it)."""
     default_rate: ClassVar[str]
     """Requests per window, e.g. "1/s" or "300/5min" (overridable per connection)."""
 
@@ -122,11 +128,32 @@ class Api(ABC):
     """HTTP statuses worth retrying on this API (None: the default set). An API whose
     409 means "version conflict" drops 409: resending cannot fix it."""
 
+    def settings(self, conn: Connection) -> SettingsT:
+        """`conn`'s settings checked against `Settings` (parsed once per connection): an
+        unknown key, a missing required one or a wrong value is a `ConfigError`. `auth`
+        reads them, so `connect` stops on a bad setting before any request."""
+        self.check_api(conn)
+        return conn.typed(self.Settings)
+
+    def check_api(self, conn: Connection) -> None:
+        """Refuse a connection of another API, or of an API rowpush does not know."""
+        if conn.api != self.name:
+            raise _wrong_api(conn, self)
+
     def base_url(self, conn: Connection) -> str:
+        """The connection's `base_url`, else the API's default. Only the settings every
+        connection has are read here: apply records this address in its journal before
+        connecting, and a bad API setting must not fail it half-written."""
         url = conn.base_url or self.default_base_url
         if not url:
-            conn.require("base_url", what=f"the address of your {self.description} instance")
-        return (url or "").rstrip("/")
+            raise conn.missing("base_url", f"the address of your {self.description} instance")
+        return url.rstrip("/")
+
+    @property
+    def default_base_url(self) -> str | None:
+        """The default of `Settings.base_url` (None where each connection must say)."""
+        default = self.Settings.model_fields["base_url"].default
+        return default if isinstance(default, str) else None
 
     @abstractmethod
     def auth(self, conn: Connection) -> httpx.Auth:
@@ -142,11 +169,42 @@ class Api(ABC):
         return {}
 
 
+def _wrong_api(conn: Connection, api: Api[Any]) -> ConfigError:
+    """A connection of another API, or of an API rowpush does not know (naming the
+    closest it knows)."""
+    known = sorted(_api_names())
+    if conn.api in known:
+        return ConfigError(
+            f'{conn.where} has api = "{conn.api}"; this needs a {api.name} connection.',
+            hint=f'Use a connection whose api is "{api.name}".',
+        )
+    close = difflib.get_close_matches(conn.api, known, n=len(known))
+    if api.name in close:  # among the near names, the one this target needs
+        close = [api.name]
+    guess = f" (did you mean '{close[0]}'?)" if close else ""
+    return ConfigError(
+        f"{conn.where}: unknown api '{conn.api}'{guess}.",
+        hint=f"The APIs: {', '.join(known)} (see `rowpush targets`).",
+    )
+
+
+def _api_names() -> set[str]:
+    """The name of every Api class defined (the registry imports every target module)."""
+    names: set[str] = set()
+    todo: list[type[Api[Any]]] = list(Api.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if "name" in vars(cls):
+            names.add(cls.name)
+    return names
+
+
 class Target(ABC):
     """One kind of record on one API. Subclass it, declare, and register it."""
 
     name: ClassVar[str]
-    api: ClassVar[Api]
+    api: ClassVar[Api[Any]]
     description: ClassVar[str]
     Row: ClassVar[type[BaseModel]]
     key: ClassVar[str | None] = None
@@ -173,6 +231,8 @@ class Target(ABC):
 
     def __init__(self, conn: Connection | None = None) -> None:
         self.conn = conn
+        if conn is not None:
+            self.api.check_api(conn)  # names the closest API when `api =` is misspelt
 
     # -- declared shape ---------------------------------------------------------------
 

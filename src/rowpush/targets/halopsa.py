@@ -10,12 +10,13 @@ without is a create; the answer is one object for one record, an array for more.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from rowpush.config import Connection
+from rowpush.config import Connection, ConnectionSettings
 from rowpush.errors import ConnectionFailed
 from rowpush.http.retry import NOT_IDEMPOTENT
 from rowpush.model import Action, Change, Outcome
@@ -29,41 +30,55 @@ from rowpush.targets.base import (
     outcome_for,
 )
 
-__all__ = ["HaloClients", "HaloPSA"]
+__all__ = ["HaloClients", "HaloPSA", "HaloSettings"]
 
 PAGE_SIZE = 100
 BY_ID_LIMIT = 10
 """Up to this many keys are fetched one by one; more and the whole list is paged once."""
 
 
-class HaloPSA(Api):
+class HaloSettings(ConnectionSettings):
+    """A HaloPSA connection: an API application's client id and secret
+    (Configuration > Integrations > HaloPSA API)."""
+
+    base_url: str
+    """The address of your HaloPSA instance, e.g. "https://acme.halopsa.com"."""
+    client_id: str
+    """The client id of your HaloPSA API application."""
+    client_secret: SecretStr
+    """The client secret of that application."""
+    auth_url: str | None = None
+    """The authorisation server, tokens at {auth_url}/token (default: {base_url}/auth)."""
+    tenant: str | None = None
+    """Hosted instances: your tenant, sent as ?tenant= with the token request."""
+    client_auth: Literal["basic", "body"] = "basic"
+    """How the client id and secret go to the token endpoint: a Basic header or the form body."""
+    scope: str = "all"
+    """The OAuth scope asked for."""
+
+
+class HaloPSA(Api[HaloSettings]):
     name = "halopsa"
     description = "HaloPSA"
-    default_rate = "1/s"  # fits all three published limits (300/5 min, 500/3 min, 700/5 min)
+    Settings = HaloSettings
+    # Halo limits by a rolling window (300 or 700 per 5 min, 500 per 3 min); the
+    # tightest, as a window: a few hundred requests at full speed, and a window rate
+    # makes a 429 without Retry-After wait for the window to free (http/transport.py).
+    default_rate = "300/5min"
 
     def auth(self, conn: Connection) -> httpx.Auth:
         from rowpush.http.auth import ClientCredentials
 
-        base = self.base_url(conn)
-        token_url = str(conn.get("auth_url") or f"{base}/auth") + "/token"
-        tenant = conn.get("tenant")
-        if tenant:
-            token_url += f"?tenant={tenant}"
-        client_auth = str(conn.get("client_auth", "basic"))
-        if client_auth not in ("basic", "body"):
-            from rowpush.errors import ConfigError
-
-            raise ConfigError(
-                f"Connection '{conn.name}' in {conn.source}: client_auth must be "
-                f'"basic" or "body", not {client_auth!r}.'
-            )
-        mode: Literal["basic", "body"] = "basic" if client_auth == "basic" else "body"
+        settings = self.settings(conn)
+        token_url = f"{settings.auth_url or f'{self.base_url(conn)}/auth'}/token"
+        if settings.tenant:
+            token_url += f"?tenant={settings.tenant}"
         return ClientCredentials(
             token_url=token_url,
-            client_id=conn.require("client_id"),
-            client_secret=conn.require("client_secret"),
-            client_auth=mode,
-            scope=str(conn.get("scope", "all")),
+            client_id=settings.client_id,
+            client_secret=settings.client_secret.get_secret_value(),
+            client_auth=settings.client_auth,
+            scope=settings.scope,
         )
 
 
@@ -72,6 +87,26 @@ HALOPSA = HaloPSA()
 ANSWERS = Answers(
     "HaloPSA", error_keys=("Message", "errorMessage", "error_description", "message", "error")
 )
+
+
+def same_id(value: Any) -> Any:
+    """One Halo id, however Halo writes it: 12, 12.0 and "12" are all 12.
+
+    Halo's OpenAPI types some ids as `number/double` (`Site.client_id`, `Users.site_id`)
+    and real answers carry `"client_id": 12.0` (documented: the vendor's OpenAPI; observed
+    in a recorded answer). Every id rowpush compares, keys by or shows goes through here,
+    so a site is matched to its client and no one is shown `12.0`."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            return value
+        return int(number) if number.is_finite() and number == int(number) else value
+    return value
 
 
 class HaloTarget(Target):
@@ -103,7 +138,17 @@ class HaloTarget(Target):
     else from a GET by id."""
 
     def _project(self, record: dict[str, Any]) -> dict[str, Any]:
-        return {name: record.get(name) for name in self.Row.model_fields}
+        return {name: self._value(name, record.get(name)) for name in self.Row.model_fields}
+
+    def _value(self, name: str, value: Any) -> Any:
+        """A live value as the sheet shows it: ids (and whole-number codes) as 12, not 12.0."""
+        return same_id(value) if name in self._whole_numbers() else value
+
+    @classmethod
+    def _whole_numbers(cls) -> frozenset[str]:
+        return frozenset(
+            n for n, f in cls.Row.model_fields.items() if f.annotation in (int, int | None)
+        )
 
     def _list_carries(self, fields: Collection[str], records: Sequence[dict[str, Any]]) -> bool:
         wanted = set(fields) - self.list_fields
@@ -135,10 +180,10 @@ class HaloTarget(Target):
                 for record in records:
                     yield self._project(record)
                 continue
-            found = await self._get_many(client, [r["id"] for r in records])
+            found = await self._get_many(client, [same_id(r["id"]) for r in records])
             for record in records:
-                if record["id"] in found:  # deleted between the list and the get: skip it
-                    yield found[record["id"]]
+                if same_id(record["id"]) in found:  # deleted since the list: skip it
+                    yield found[same_id(record["id"])]
 
     async def fetch_live(
         self, client: httpx.AsyncClient, keys: Sequence[Any], fields: Collection[str]
@@ -146,11 +191,11 @@ class HaloTarget(Target):
         if self._index is None and len(keys) <= BY_ID_LIMIT:
             return await self._get_many(client, keys)
         if self._index is None:
-            self._index = {r["id"]: r async for page in self._pages(client) for r in page}
+            self._index = {same_id(r["id"]): r async for page in self._pages(client) for r in page}
         listed = [self._index[k] for k in keys if k in self._index]
         if not self._list_carries(fields, listed):
-            return await self._get_many(client, [r["id"] for r in listed])
-        return {r["id"]: self._project(r) for r in listed}
+            return await self._get_many(client, [same_id(r["id"]) for r in listed])
+        return {same_id(r["id"]): self._project(r) for r in listed}
 
     async def _get_many(
         self, client: httpx.AsyncClient, keys: Sequence[Any]
@@ -204,7 +249,7 @@ class HaloTarget(Target):
         label = _label_key(record.get(self.label or ""))
         if not label:
             return None
-        scope = "" if self.scope is None else str(record.get(self.scope) or "")
+        scope = "" if self.scope is None else str(same_id(record.get(self.scope)) or "")
         return scope, label
 
     async def _full(
@@ -214,7 +259,7 @@ class HaloTarget(Target):
         needed = {self.label or "", *([self.scope] if self.scope else [])}
         if all(needed <= r.keys() for r in records):
             return records
-        return list((await self._get_many(client, [r["id"] for r in records])).values())
+        return list((await self._get_many(client, [same_id(r["id"]) for r in records])).values())
 
     async def existing_creates(
         self, client: httpx.AsyncClient, creates: Sequence[Change]
@@ -227,10 +272,12 @@ class HaloTarget(Target):
         if self._natural is None:
             self._natural = {}
             async for page in self._pages(client):
-                for record in sorted(await self._full(client, page), key=lambda r: r["id"]):
+                for record in sorted(
+                    await self._full(client, page), key=lambda r: same_id(r["id"])
+                ):
                     key = self.natural_key(record)
                     if key:
-                        self._natural[key] = str(record["id"])  # the newest wins
+                        self._natural[key] = str(same_id(record["id"]))  # the newest wins
         found = {row: self._natural.get(key) for row, key in wanted.items() if key}
         return {row: remote for row, remote in found.items() if remote is not None}
 
@@ -249,11 +296,15 @@ class HaloTarget(Target):
         )
         body = ANSWERS.json_object(response, f"search {self.envelope}")
         records = [r for r in body.get(self.envelope) or [] if isinstance(r, dict) and "id" in r]
-        same = [r["id"] for r in await self._full(client, records) if self.natural_key(r) == wanted]
+        same = [
+            same_id(r["id"])
+            for r in await self._full(client, records)
+            if self.natural_key(r) == wanted
+        ]
         return Lookup(known=True, remote_id=str(max(same)) if same else None)
 
     def _outcome(self, change: Change, record: dict[str, Any], status: int) -> Outcome:
-        remote_id = record.get("id")
+        remote_id = same_id(record.get("id"))
         if change.action is Action.UPDATE and remote_id != change.key:
             return outcome_for(
                 change,
@@ -264,7 +315,7 @@ class HaloTarget(Target):
         ignored = [
             name
             for name, sent in change.payload.items()
-            if name in record and name != "id" and record[name] != sent
+            if name in record and name != "id" and not self.same(name, sent, record[name])
         ]
         message = f"HaloPSA kept a different value for {', '.join(ignored)}" if ignored else ""
         return outcome_for(

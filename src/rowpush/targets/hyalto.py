@@ -20,35 +20,44 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from rowpush.config import Connection
+from rowpush.config import Connection, ConnectionSettings
 from rowpush.errors import BadInput
 from rowpush.targets.answers import Answers
 from rowpush.targets.base import Api, ExportOptions, Target
 
-__all__ = ["ANSWERS", "Hyalto", "HyaltoAccounts", "HyaltoServices", "HyaltoUsage"]
+__all__ = ["ANSWERS", "Hyalto", "HyaltoAccounts", "HyaltoServices", "HyaltoSettings", "HyaltoUsage"]
 
 ACCOUNTS = "/accountManagement/accounts"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-class Hyalto(Api):
-    """Connection settings: `access_key`, `secret_key` (an API key pair from Account >
-    Access & Roles), `base_url` (default: https://api.hyalto.com)."""
+class HyaltoSettings(ConnectionSettings):
+    """A Hyalto connection: an API key pair (Account > Access & Roles), exchanged for a JWT."""
 
+    base_url: str = "https://api.hyalto.com"
+    """The Hyalto API (tokens at {base_url}/accountManagement/auth/token)."""
+    access_key: str
+    """The Access Key of a Hyalto API key."""
+    secret_key: SecretStr
+    """The Secret Key of that API key."""
+
+
+class Hyalto(Api[HyaltoSettings]):
     name = "hyalto"
     description = "Hyalto"
-    default_base_url = "https://api.hyalto.com"
+    Settings = HyaltoSettings
     default_rate = "2/s"  # not published; the notes suggest at most 2 requests/s
 
     def auth(self, conn: Connection) -> httpx.Auth:
         from rowpush.http.auth import ClientCredentials
 
+        settings = self.settings(conn)
         return ClientCredentials.key_pair(
             f"{self.base_url(conn)}/accountManagement/auth/token",
-            conn.require("access_key", what="the Access Key of a Hyalto API key"),
-            conn.require("secret_key", what="its Secret Key"),
+            settings.access_key,
+            settings.secret_key.get_secret_value(),
             access_key_field="accessKey",
             secret_key_field="secretKey",
         )

@@ -13,14 +13,15 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_core import PydanticCustomError
 
-from rowpush.config import Connection
+from rowpush.config import Connection, ConnectionSettings
 from rowpush.errors import ConfigError
 from rowpush.http.retry import NOT_IDEMPOTENT
 from rowpush.model import Action, Change, Outcome
@@ -28,29 +29,66 @@ from rowpush.targets import custom_fields
 from rowpush.targets.answers import Answers, pages
 from rowpush.targets.base import Api, ExportOptions, GroupPlan, Target, outcome_for
 
-__all__ = ["M3ter", "M3terAccounts", "M3terMeasurements", "M3terMeters"]
+__all__ = ["M3ter", "M3terAccounts", "M3terMeasurements", "M3terMeters", "M3terSettings"]
 
 PAGE_SIZE = 100
 CATEGORIES = ("who", "where", "what", "other", "metadata", "measure", "cost", "income")
 NUMERIC = frozenset({"measure", "cost", "income"})
 READ_ONLY = frozenset({"id", "dtCreated", "dtLastModified", "createdBy", "lastModifiedBy"})
+DEFAULT_INGEST_URL = "https://ingest.m3ter.com"
 UID_NAMESPACE = uuid.UUID("6f1b8f3e-3c1a-4a59-9d0c-7b2f5e0a9c41")
 
 
-class M3ter(Api):
+class M3terSettings(ConnectionSettings):
+    """An m3ter connection: a service user's API key (Settings > Access > Service Users);
+    the Config API and the Ingest API share its token."""
+
+    base_url: str = "https://api.m3ter.com"
+    """The Config API (tokens at {base_url}/oauth/token)."""
+    org_id: str
+    """Your m3ter organization id."""
+    access_key_id: str
+    """The Access Key id of a service user's API key."""
+    api_secret: SecretStr
+    """The API secret of that key."""
+    ingest_url: str = DEFAULT_INGEST_URL
+    """The Ingest API, where measurements go."""
+    timezone: str | None = None
+    """Time zone of measurement times written without one, e.g. "Europe/Paris" (default: UTC)."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise PydanticCustomError(
+                    "setting", 'must be an IANA time zone name such as "Europe/Paris"'
+                ) from None
+        return value
+
+    @property
+    def zone(self) -> tzinfo:
+        """The zone of `timezone`, UTC when none is set."""
+        return ZoneInfo(self.timezone) if self.timezone else UTC
+
+
+class M3ter(Api[M3terSettings]):
     name = "m3ter"
     description = "m3ter"
-    default_base_url = "https://api.m3ter.com"
+    Settings = M3terSettings
     default_rate = "15/s"  # under the ingest limit (5,000 per 5 min per IP); config allows more
     retry_statuses = frozenset({408, 500, 502, 503, 504})  # 409 is a version conflict
 
     def auth(self, conn: Connection) -> httpx.Auth:
         from rowpush.http.auth import ClientCredentials
 
+        settings = self.settings(conn)
         return ClientCredentials(
             token_url=f"{self.base_url(conn)}/oauth/token",
-            client_id=conn.require("access_key_id"),
-            client_secret=conn.require("api_secret"),
+            client_id=settings.access_key_id,
+            client_secret=settings.api_secret.get_secret_value(),
             client_auth="basic",
             refresh_on=frozenset({401, 403}),  # m3ter answers an expired token with 403
         )
@@ -59,12 +97,12 @@ class M3ter(Api):
     def org_path(conn: Connection | None) -> str:
         if conn is None:
             raise ConfigError("m3ter targets need a connection (its org_id).")
-        return f"/organizations/{conn.require('org_id', what='your m3ter organization id')}"
+        return f"/organizations/{M3TER.settings(conn).org_id}"
 
     @staticmethod
     def ingest_url(conn: Connection | None) -> str:
-        url = conn.get("ingest_url") if conn else None
-        return str(url or "https://ingest.m3ter.com").rstrip("/")
+        url = M3TER.settings(conn).ingest_url if conn else DEFAULT_INGEST_URL
+        return url.rstrip("/")
 
 
 M3TER = M3ter()
@@ -539,14 +577,11 @@ class M3terMeasurements(Target):
         super().__init__(conn)
         self.meters: dict[str, dict[str, set[str]]] = {}
         self.accounts: set[str] = set()
-        tz = conn.get("timezone") if conn else None
-        try:
-            self.zone = ZoneInfo(str(tz)) if tz else UTC
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                f"Connection '{conn.name if conn else '?'}': unknown timezone {tz!r}.",
-                hint='Use an IANA name such as "Europe/Paris".',
-            ) from None
+
+    @property
+    def zone(self) -> tzinfo:
+        """Where times written without a zone are: the connection's timezone, else UTC."""
+        return M3TER.settings(self.conn).zone if self.conn else UTC
 
     @classmethod
     def extra_field(cls, header: str) -> str | None:

@@ -40,9 +40,17 @@ from typing import Any, Literal, NamedTuple
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
-from rowpush.config import Connection
+from rowpush.config import Connection, ConnectionSettings
 from rowpush.errors import ConfigError, ConnectionFailed
 from rowpush.http.retry import NOT_IDEMPOTENT, STREAMED  # creates: never sent twice
 from rowpush.model import Action, Change, Outcome
@@ -59,6 +67,7 @@ __all__ = [
     "Orange",
     "OrangeContracts",
     "OrangeDocuments",
+    "OrangeSettings",
     "OrangeUsers",
     "safe_filename",
 ]
@@ -71,29 +80,45 @@ THROTTLED = 53
 MAX_REDIRECTS = 5
 
 
-class Orange(Api):
-    """Connection settings: `client_id`, `client_secret` (Orange Developer application),
-    `api_key` (the Cloud Store key, sent as `X-API-Key`), optional `contract_id` (the
-    default contract of a sheet's rows), `base_url` and `oauth_url` (the token endpoint
-    is `{oauth_url}/token`), `document_type` (limits `orange.documents`)."""
+class OrangeSettings(ConnectionSettings):
+    """An Orange connection: an Orange Developer application (client id and secret) and
+    the Cloud Store API key."""
 
+    base_url: str = DEFAULT_BASE_URL
+    """The Cloud Customer Space API."""
+    client_id: str
+    """Your Orange Developer application's id."""
+    client_secret: SecretStr
+    """The secret of that application (sent as Basic auth to {oauth_url}/token)."""
+    api_key: SecretStr
+    """The Cloud Store API key, sent as X-API-Key on every call."""
+    oauth_url: str | None = None
+    """Tokens come from {oauth_url}/token (default: beside a base_url ending /cloud/b2b/v1)."""
+    contract_id: str | None = None
+    """The contract of a sheet's rows (sent as X-ECCS-Contract-Id) when the row names none."""
+    document_type: str | None = None
+    """Limits orange.documents to one document type (default: every type)."""
+    document_limit: PositiveInt = 1000
+    """How many documents orange.documents asks for per contract (Orange's `limit`)."""
+
+
+class Orange(Api[OrangeSettings]):
     name = "orange"
     description = "Orange Business Cloud Customer Space"
-    default_base_url = DEFAULT_BASE_URL
+    Settings = OrangeSettings
     default_rate = "2/s"  # not published; the notes suggest at most 2 requests/s
     retry_statuses = frozenset({408, 500, 502, 503, 504})  # a 409 is a taken login: final
 
     def auth(self, conn: Connection) -> httpx.Auth:
         from rowpush.http.auth import ClientCredentials
 
+        settings = self.settings(conn)
         return ClientCredentials(
             token_url=f"{self.oauth_url(conn)}/token",
-            client_id=conn.require("client_id", what="your Orange Developer application's id"),
-            client_secret=conn.require("client_secret"),
+            client_id=settings.client_id,
+            client_secret=settings.client_secret.get_secret_value(),
             client_auth="basic",
-            api_headers={
-                "X-API-Key": conn.require("api_key", what="the Cloud Store API key (X-API-Key)")
-            },
+            api_headers={"X-API-Key": settings.api_key.get_secret_value()},
         )
 
     def headers(self, conn: Connection) -> dict[str, str]:
@@ -101,11 +126,11 @@ class Orange(Api):
 
     def oauth_url(self, conn: Connection) -> str:
         """`oauth_url` as set; else next to a base URL of the usual shape; else Orange's."""
-        explicit = conn.get("oauth_url")
+        explicit = self.settings(conn).oauth_url
         if explicit:
-            return str(explicit).rstrip("/")
-        base = conn.base_url
-        if base and base.endswith("/cloud/b2b/v1"):
+            return explicit.rstrip("/")
+        base = self.base_url(conn)
+        if base.endswith("/cloud/b2b/v1"):
             return base.removesuffix("/cloud/b2b/v1") + "/oauth/v3"
         return DEFAULT_OAUTH_URL
 
@@ -168,9 +193,8 @@ class OrangeTarget(Target):
         self._contracts: dict[str, dict[str, Any]] | None = None
 
     def default_contract(self) -> str | None:
-        value = self.conn.get("contract_id") if self.conn else None
-        text = str(value).strip() if value else ""
-        return text or None
+        value = ORANGE.settings(self.conn).contract_id if self.conn else None
+        return value.strip() if value else None
 
     async def contracts(self, client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
         """Contract id → its summary from `GET /contracts`, in the API's order."""
@@ -731,21 +755,8 @@ class OrangeDocuments(OrangeTarget):
                 yield record
 
     def document_limit(self) -> int:
-        """The `limit` to ask for: the connection's `document_limit`, else 1000."""
-        raw = self.conn.get("document_limit") if self.conn else None
-        if raw is None or raw == "":
-            return DOCUMENT_LIMIT
-        try:
-            limit = int(str(raw).strip())
-        except ValueError:
-            limit = 0
-        if limit < 1:
-            assert self.conn is not None
-            raise ConfigError(
-                f"Connection '{self.conn.name}' in {self.conn.source}: document_limit must be "
-                f"a whole number of documents (1 or more), not {raw!r}."
-            )
-        return limit
+        """The `limit` to ask for: the connection's `document_limit` (default 1000)."""
+        return ORANGE.settings(self.conn).document_limit if self.conn else DOCUMENT_LIMIT
 
     async def documents_of(
         self, client: httpx.AsyncClient, contract_id: str
@@ -779,7 +790,9 @@ class OrangeDocuments(OrangeTarget):
     async def _list_documents(
         self, client: httpx.AsyncClient, contract_id: str, limit: int
     ) -> list[dict[str, Any]]:
-        document_type = str(self.conn.get("document_type", "") if self.conn else "").strip()
+        document_type = (
+            (ORANGE.settings(self.conn).document_type or "").strip() if self.conn else ""
+        )
         # `limit` and `documentType` are observed in public scripts; the guide's own
         # "documents list" sends neither, so a blank type is left out (observed: a blank
         # type lists every type).

@@ -11,11 +11,13 @@ import importlib
 import inspect
 import pkgutil
 from functools import cache
+from typing import Any
 
+from rowpush.config import settings_table
 from rowpush.errors import UnknownTarget
 from rowpush.targets.base import Api, Target
 
-__all__ = ["all_apis", "all_targets", "get_api", "get_target"]
+__all__ = ["all_apis", "all_targets", "get_api", "get_target", "settings_reference"]
 
 _NOT_TARGET_MODULES = frozenset({"base", "registry"})
 
@@ -36,7 +38,7 @@ def all_targets() -> dict[str, type[Target]]:
     return dict(sorted(found.items()))
 
 
-def all_apis() -> dict[str, Api]:
+def all_apis() -> dict[str, Api[Any]]:
     return {t.api.name: t.api for t in all_targets().values()}
 
 
@@ -52,5 +54,22 @@ def get_target(name: str) -> type[Target]:
     )
 
 
-def get_api(name: str) -> Api | None:
+def get_api(name: str) -> Api[Any] | None:
     return all_apis().get(name)
+
+
+def settings_reference() -> str:
+    """The README's settings reference (markdown): for each API, what its connections may
+    hold, made from its `Settings` model (a test keeps the README equal to it)."""
+    parts: list[str] = []
+    for name, api in sorted(all_apis().items()):
+        doc = " ".join((api.Settings.__doc__ or "").split())
+        parts += [
+            f'#### `api = "{name}"`',
+            "",
+            f"{doc} Default rate: `{api.default_rate}`.",
+            "",
+            settings_table(api.Settings),
+            "",
+        ]
+    return "\n".join(parts)

@@ -17,15 +17,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from rowpush.config import Connection
-from rowpush.errors import ConfigError
+from rowpush.config import Connection, ConnectionSettings
 from rowpush.http.retry import NOT_IDEMPOTENT  # creates: never sent twice
 from rowpush.model import Action, Change, Outcome
 from rowpush.targets import custom_fields
@@ -37,7 +36,13 @@ from rowpush.targets.base import (
     outcome_for,
 )
 
-__all__ = ["ANSWERS", "UsageEngine", "UsageEngineMeterTypes", "UsageEngineMeters"]
+__all__ = [
+    "ANSWERS",
+    "UsageEngine",
+    "UsageEngineMeterTypes",
+    "UsageEngineMeters",
+    "UsageEngineSettings",
+]
 
 METER_TYPES = "/usage-metering/v1/meter-types"
 METERS = "/usage-metering/v1/meters"
@@ -47,14 +52,30 @@ BY_KEY_LIMIT = 10
 meters are listed once."""
 
 
-class UsageEngine(Api):
-    """Connection settings: `client_id`, `client_secret` (an Application Access),
-    `base_url` (default: the EU production host), `audience` (default: the base URL
-    with a trailing slash), `update_method` ("PUT", the default, or "PATCH")."""
+class UsageEngineSettings(ConnectionSettings):
+    """A Usage Engine connection: an Application Access (its client id and secret)."""
 
+    base_url: str = "https://api.digitalroute.io"
+    """The Usage Engine API (default: the EU production host)."""
+    client_id: str
+    """The id of an Application Access."""
+    client_secret: SecretStr
+    """The secret of that Application Access (sent in the token request's body)."""
+    audience: str | None = None
+    """The audience of the token asked for (default: the base_url with a trailing slash)."""
+    update_method: Literal["PUT", "PATCH"] = "PUT"
+    """How a changed record is sent: the whole record (PUT) or the changed fields alone (PATCH)."""
+
+    @field_validator("update_method", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class UsageEngine(Api[UsageEngineSettings]):
     name = "usage-engine"
     description = "DigitalRoute Usage Engine"
-    default_base_url = "https://api.digitalroute.io"
+    Settings = UsageEngineSettings
     default_rate = "5/s"  # per-operation limits exist but were not captured; the notes say ≤ 5/s
     retry_statuses = frozenset({408, 500, 502, 503, 504})  # 409 is a duplicate: final
 
@@ -62,22 +83,19 @@ class UsageEngine(Api):
         from rowpush.http.auth import ClientCredentials
 
         base = self.base_url(conn)
+        settings = self.settings(conn)
         return ClientCredentials(
             token_url=f"{base}/authentication/v1/oauth/token",
-            client_id=conn.require("client_id", what="the id of an Application Access"),
-            client_secret=conn.require("client_secret"),
+            client_id=settings.client_id,
+            client_secret=settings.client_secret.get_secret_value(),
             client_auth="body",
             body_format="json",
-            audience=str(conn.get("audience") or f"{base}/"),
+            audience=settings.audience or f"{base}/",
         )
 
     @staticmethod
-    def update_method(conn: Connection | None) -> str:
-        method = str(conn.get("update_method", "PUT") if conn else "PUT").upper()
-        if method not in ("PUT", "PATCH"):
-            where = f"Connection '{conn.name}' in {conn.source}" if conn else "The connection"
-            raise ConfigError(f'{where}: update_method must be "PUT" or "PATCH", not {method!r}.')
-        return method
+    def update_method(conn: Connection | None) -> Literal["PUT", "PATCH"]:
+        return USAGE_ENGINE.settings(conn).update_method if conn else "PUT"
 
 
 USAGE_ENGINE = UsageEngine()

@@ -75,15 +75,20 @@ def _collection_handler(path: str, action: str) -> Handler:
             record = collection.get(request.path_params["record_id"])
             if record is None:
                 raise HaloError(404, f"{kind.name} {request.path_params['record_id']} not found.")
-            return JSONResponse(record)
+            return JSONResponse(kind.as_sent(record))
         if action == "list":
             query = QueryParams(
                 request.query_params.multi_items(), fold=options.halo_case_insensitive_names
             )
-            return JSONResponse(list_records(collection, query, options, log))
-        saved = collection.upsert(
-            await _json_body(request, options.halo_require_json), options, log
-        )
+            listed = list_records(collection, query, options, log)
+            listed[kind.envelope] = [kind.as_sent(r) for r in listed[kind.envelope]]
+            return JSONResponse(listed)
+        saved = [
+            kind.as_sent(r)
+            for r in collection.upsert(
+                await _json_body(request, options.halo_require_json), options, log
+            )
+        ]
         body: Any = saved[0] if len(saved) == 1 else saved
         if len(saved) > 1 and options.halo_post_many_shape == "last":
             body = saved[-1]

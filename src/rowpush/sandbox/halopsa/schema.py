@@ -127,6 +127,18 @@ class EntityKind:
     """Cross-field checks and derived values of a posted object (a User's site and client)."""
     on_create: Callable[[dict[str, Any]], None] | None = None
     """Called with each newly created record once saved (a new Client creates its main Site)."""
+    doubles: frozenset[str] = frozenset()
+    """Fields Halo's OpenAPI schema types `number/double` (``Site.client_id``,
+    ``Users.site_id``): answered as ``12.0``, as real Halo writes them."""
+
+    def as_sent(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """A record as Halo puts it on the wire: its `doubles` as floats."""
+        return {
+            name: float(value)
+            if name in self.doubles and isinstance(value, int) and not isinstance(value, bool)
+            else value
+            for name, value in record.items()
+        }
 
     def field(self, name: str, *, case_insensitive: bool) -> FieldSpec | None:
         """The writable field called ``name``, if any."""

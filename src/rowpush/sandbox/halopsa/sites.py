@@ -85,6 +85,7 @@ def site_kind(clients: Records) -> EntityKind:
         read_scopes=CUSTOMER_READ,
         edit_scopes=CUSTOMER_EDIT,
         prepare=prepare,
+        doubles=frozenset({"client_id"}),  # Site.client_id: number/double in Halo's OpenAPI
     )
 
 

@@ -86,6 +86,7 @@ def user_kind(clients: Records, sites: Records) -> EntityKind:
         defaults=defaults,
         search=("name", "emailaddress"),
         default_order="name",
+        doubles=frozenset({"site_id"}),  # Users.site_id: number/double in Halo's OpenAPI
         int_filters={"client_id": "client_id", "site_id": "site_id"},
         inactive_field="inactive",
         custom_fields=USER_CUSTOM_FIELDS,
