@@ -267,7 +267,7 @@ def test_a_numeric_field_without_a_unit_passes_when_the_switch_is_off(
 def test_every_plausible_version_conflict_status_can_be_served(
     config: httpx.Client, server: SandboxServer, status: int
 ) -> None:
-    m3ter_opts(server).version_conflict_status = status  # type: ignore[assignment]
+    m3ter_opts(server).version_conflict_status = status
     current = _meter(server, "seats")
     body = {**m3ter_body_copy(current), "version": current["version"] - 1}
     response = config.put(f"/meters/{current['id']}", json=body)

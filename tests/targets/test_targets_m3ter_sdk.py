@@ -11,6 +11,7 @@ our notes, so a misreading shared by the targets and the sandbox shows up here.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import collections.abc
 import types
@@ -24,11 +25,13 @@ import typing_extensions
 from pydantic import TypeAdapter, ValidationError
 
 from rowpush.cli import main
+from rowpush.config import Connection
+from rowpush.engine.runs import connect
 from rowpush.sandbox.m3ter.api import m3ter_connection
 from rowpush.sandbox.m3ter.options import m3ter_options
 from rowpush.sandbox.options import SandboxOptions
 from rowpush.sandbox.server import SandboxServer, render_config
-from rowpush.targets.m3ter import is_version_conflict
+from rowpush.targets.m3ter import M3ter, M3terAccounts, is_version_conflict, list_all
 
 m3ter = pytest.importorskip(
     "m3ter", reason="the m3ter SDK (a dev dependency) is not installed: pip install -e '.[dev]'"
@@ -319,7 +322,7 @@ def test_the_sandbox_refuses_a_unitless_numeric_field_from_the_sdk(sandbox: Sand
 def test_a_stale_version_from_the_sdk_is_a_conflict_rowpush_recognises(
     sandbox: SandboxServer, status: int
 ) -> None:
-    m3ter_options(sandbox.options).version_conflict_status = status  # type: ignore[assignment]
+    m3ter_options(sandbox.options).version_conflict_status = status
     client = sdk_client(sandbox)
     meter = next(m for m in client.meters.list() if m.code == "seats")
     with pytest.raises(m3ter.APIStatusError) as refused:
@@ -382,3 +385,19 @@ def test_the_sdk_pages_through_a_list_with_its_own_paginator(sandbox: SandboxSer
     assert len(pages) == 6  # 40 accounts, 7 a page
     assert [("nextToken" in r.params) for r in pages] == [False] + [True] * 5
     assert {r.params["pageSize"] for r in pages} == {"7"}
+
+
+def test_rowpush_pages_a_list_as_the_sdk_paginator_does(sandbox: SandboxServer) -> None:
+    sdk_codes = [account.code for account in sdk_client(sandbox).accounts.list(page_size=7)]
+    settings = _settings(sandbox)
+    del settings["api"]  # the table's `api` key is Connection.api
+    target = M3terAccounts(Connection("m3ter", "m3ter", settings))
+
+    async def read() -> list[str]:
+        async with connect(target, target.conn, rate="1000/s") as client:
+            path = f"{M3ter.org_path(target.conn)}/accounts"
+            return [r["code"] async for r in list_all(client, path, {"pageSize": "7"})]
+
+    sandbox.state.requests.clear()
+    assert asyncio.run(read()) == sdk_codes
+    assert len([r for r in sandbox.state.requests if r.path.endswith("/accounts")]) == 6

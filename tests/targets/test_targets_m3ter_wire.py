@@ -288,7 +288,7 @@ def test_the_engine_packs_ingest_batches_up_to_the_cap_and_every_one_lands(
 def test_a_stale_version_is_changed_since_the_plan_whatever_the_status(
     live: SandboxServer, status: int
 ) -> None:
-    m3ter_options(live.options).version_conflict_status = status  # type: ignore[assignment]
+    m3ter_options(live.options).version_conflict_status = status
     target = M3terMeters(_sandbox_conn(live))
     rows = [
         (
