@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -34,6 +35,7 @@ class ConsoleCallbacks(Callbacks):
         self.failed = 0
         self._progress: Any = None
         self._task: Any = None
+        self._told_until: datetime | None = None
 
     def planned(self, change: Change) -> None:
         return None
@@ -82,15 +84,12 @@ class ConsoleCallbacks(Callbacks):
             self._progress.update(self._task, completed=self.done, failed=self.failed)
 
     def retry_event(self, event: RetryEvent) -> None:
-        if self._progress is None:
-            return
-        if event.kind == "throttled":
-            note = f"paused {event.wait:.0f} s on {event.status or 429}"
-        elif event.kind == "retry":
-            note = f"retrying after {event.status or event.error}"
-        else:
-            note = ""
-        self._progress.update(self._task, note=note)
+        if self._progress is not None:
+            self._progress.update(self._task, note=event.describe())
+        elif event.until is not None and event.until != self._told_until:
+            # no bar to show it (not a terminal): a wait of minutes gets a line of its own
+            self._told_until = event.until
+            print(event.describe(), file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self._progress is not None:

@@ -4,6 +4,7 @@ answers its 429s as real Halo does (plain text, no Retry-After); every row still
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import tomllib
 from collections import Counter
@@ -67,6 +68,8 @@ def test_a_wrong_window_guess_meets_429s_without_retry_after_and_every_row_lands
     assert applied_ids(sandbox) == ids  # each row once
     assert statuses(sandbox)[429] > 0  # the test met the window, not a lucky pace
     assert not sandbox.options.retry_after  # ...answered without Retry-After
+    # not a terminal: each window pause is a line of its own, with its end and its API
+    assert re.search(r"paused until \d\d:\d\d:\d\d \(HaloPSA rolling window\)", result.err)
 
 
 @pytest.mark.sandbox_options(rate_window=WINDOW, halo_clients=12)

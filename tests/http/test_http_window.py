@@ -284,3 +284,15 @@ async def test_build_client_names_the_api_in_window_events(clock: FakeClock) -> 
         assert (await client.get("/x")).status_code == 200
     assert server.times == [1000.0, 1002.0]
     assert [(e.wait, e.reason) for e in events] == [(2.0, "HaloPSA rolling window")]
+
+
+def test_a_window_pause_describes_itself_for_a_progress_line() -> None:
+    ends = datetime(2026, 12, 6, 14, 5, 12, tzinfo=UTC)
+    event = RetryEvent(
+        "throttled", 1, 72.0, 429, None, "GET", "/api/Client", ends, "HaloPSA rolling window"
+    )
+    assert event.describe() == "paused until 14:05:12 (HaloPSA rolling window)"
+    short = RetryEvent("throttled", 1, 12.0, 429, None, "GET", "/api/Client")
+    assert short.describe() == "paused 12 s on 429"
+    assert RetryEvent("retry", 2, 1.0, 503, None, "GET", "/x").describe() == "retrying after 503"
+    assert RetryEvent("giveup", 6, 0.0, None, "ConnectError", "GET", "/x").describe() == ""

@@ -26,7 +26,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from rowpush.cli import main
 from rowpush.config import Connection
-from rowpush.engine.runs import connect
+from rowpush.engine.connect import connect
 from rowpush.sandbox.m3ter.api import m3ter_connection
 from rowpush.sandbox.m3ter.options import m3ter_options
 from rowpush.sandbox.options import SandboxOptions

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from rowpush.config import Connection
-from rowpush.engine.apply import apply_changes
-from rowpush.engine.runs import connect
+from rowpush.engine.connect import connect
+from rowpush.engine.send import apply_changes
 from rowpush.http.client import build_client
 from rowpush.model import Action, Change, Outcome, Status
 from rowpush.sandbox.m3ter.api import m3ter_connection

@@ -25,7 +25,8 @@ import httpx
 import pytest
 
 from rowpush.config import Connection
-from rowpush.engine.runs import apply_file, export_target, prepare
+from rowpush.engine.export import export_target
+from rowpush.engine.verbs import apply_file, prepare
 from rowpush.targets.base import ExportOptions, Target
 from rowpush.targets.orange import (
     CONTRACT_FIELDS,

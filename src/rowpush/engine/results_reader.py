@@ -16,13 +16,13 @@ from rowpush.errors import SheetError
 from rowpush.model import CellValue, RawRow, Status
 from rowpush.sheets import Sheet, open_sheet, read_meta
 
-__all__ = ["RETRY_STATUSES", "ResultRow", "ResultsBook", "open_results"]
+__all__ = ["RETRIED_STATUSES", "ResultRow", "ResultsBook", "open_results"]
 
 RESULT_SHEET = "Results"
 SUMMARY_SHEET = "Summary"
 #: What `retry` sends again: rows that failed or were never sent. An `unknown` row may have
 #: landed: the user checks it first (a blind resend could create it twice).
-RETRY_STATUSES = frozenset({Status.FAILED, Status.SKIPPED})
+RETRIED_STATUSES = frozenset({Status.FAILED, Status.SKIPPED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +107,7 @@ class ResultsBook:
             counts[row.status] += 1
         return counts
 
-    def input_sheet(self, statuses: Collection[Status] = RETRY_STATUSES) -> Sheet:
+    def input_sheet(self, statuses: Collection[Status] = RETRIED_STATUSES) -> Sheet:
         """The input rows whose status is one of `statuses`, as a sheet to plan again.
 
         Rows keep their original numbers, so messages point at the first input.

@@ -22,12 +22,12 @@ from rowpush.engine.connect import connect
 from rowpush.engine.journal import Journal
 from rowpush.engine.prepare import Prepared, ensure_writable
 from rowpush.engine.results_writer import file_sha256, write_results
-from rowpush.engine.run_files import journal_path, now, read_unfinished, remove_journal, run_info
+from rowpush.engine.run_files import journal_path, read_unfinished, remove_journal, run_info
 from rowpush.engine.send import apply_changes
 from rowpush.engine.settle import settle
 from rowpush.errors import BadInput
 from rowpush.http.client import redactor_of
-from rowpush.model import Action, Change, Outcome, RowError, Status
+from rowpush.model import Action, Change, Outcome, RowError, Status, now
 
 if TYPE_CHECKING:
     import asyncio

@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from rowpush.engine.journal import Journal
 from rowpush.engine.prepare import Prepared, prepare
 from rowpush.engine.results_writer import RunInfo, file_sha256, write_results
 from rowpush.errors import BadInput
+from rowpush.model import now
 
 __all__ = [
     "Unfinished",
@@ -159,8 +160,3 @@ def remove_journal(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
             Path(str(path) + suffix).unlink()
-
-
-def now() -> datetime:
-    """The time a run records (UTC, whole seconds)."""
-    return datetime.now(UTC).replace(microsecond=0)

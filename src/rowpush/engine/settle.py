@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rowpush.engine.plan import plan_rows
-from rowpush.model import Action, Change, Outcome, Status, key_text
-from rowpush.targets.base import now
+from rowpush.model import Action, Change, Outcome, Status, key_text, now
 
 if TYPE_CHECKING:
     import httpx

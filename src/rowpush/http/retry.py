@@ -24,7 +24,10 @@ from rowpush.errors import ConnectionFailed
 __all__ = [
     "IDEMPOTENT",
     "NOT_IDEMPOTENT",
+    "RETRY_STATUSES",
+    "SERVER_TROUBLE",
     "STREAMED",
+    "UNCLEAR_STATUSES",
     "RetryPolicy",
     "Verdict",
     "classify",
@@ -46,7 +49,13 @@ STREAMED = "rowpush.streamed"
 in chunks). Otherwise the transport reads the body within its retries, so that an
 answer cut off mid-body is retried like any failed attempt."""
 
-RETRY_STATUSES = frozenset({408, 409, 500, 502, 503, 504})
+SERVER_TROUBLE = frozenset({500, 502, 503, 504})
+"""The server failed or was not reached in time: it may or may not have acted."""
+RETRY_STATUSES = frozenset({408, 409}) | SERVER_TROUBLE
+"""Answers worth sending an idempotent request again for (429 is always retried)."""
+UNCLEAR_STATUSES = frozenset({408, 429}) | SERVER_TROUBLE
+"""Answers, after the transport's own retries, that leave a row unsettled: the server
+may have acted, so the row is looked up live before it is ever sent again."""
 
 
 class Verdict(StrEnum):

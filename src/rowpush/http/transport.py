@@ -54,6 +54,17 @@ class RetryEvent:
     reason: str | None = None
     """Why such a wait, e.g. "HaloPSA rolling window"; None for the other waits."""
 
+    def describe(self) -> str:
+        """The event on a progress line: "paused until 14:05:12 (HaloPSA rolling window)",
+        "paused 12 s on 429", "retrying after 503"; "" for a give-up."""
+        if self.kind == "throttled":
+            if self.until is not None:
+                return f"paused until {self.until:%H:%M:%S} ({self.reason or 'rate limit'})"
+            return f"paused {self.wait:.0f} s on {self.status or 429}"
+        if self.kind == "retry":
+            return f"retrying after {self.status or self.error}"
+        return ""
+
 
 OnEvent = Callable[[RetryEvent], None]
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from rowpush.config import Connection, ConnectionSettings
 from rowpush.errors import BadInput
+from rowpush.model import now
 from rowpush.targets.answers import Answers
 from rowpush.targets.base import Api, ExportOptions, Target
 
@@ -248,7 +249,7 @@ def report_period(options: ExportOptions) -> tuple[str, str]:
         )
     start = _utc(options.start)
     if options.end is None:
-        end = datetime.now(UTC).replace(microsecond=0)
+        end = now()
     elif options.end.tzinfo is None and options.end.time() == time(0):
         end = _utc(options.end + timedelta(days=1, seconds=-1))
     else:

@@ -37,7 +37,7 @@ from rowpush.model import Action, Change, Outcome
 from rowpush.targets import custom_fields
 from rowpush.targets.answers import Answers, pages
 from rowpush.targets.base import Api, ExportOptions, GroupPlan, Target, outcome_for
-from rowpush.targets.wire import json_bytes, json_size, post_json, put_json
+from rowpush.targets.wire import json_bytes, post_json, put_json
 
 __all__ = ["M3ter", "M3terAccounts", "M3terMeasurements", "M3terMeters", "M3terSettings"]
 
@@ -704,12 +704,6 @@ class M3terMeasurements(Target):
                     )
                 )
         return problems
-
-    @staticmethod
-    def payload_size(payload: Mapping[str, Any]) -> int:
-        """The exact bytes a measurement takes in the ingest body `send` writes (one more
-        for the comma before it, unless it comes first)."""
-        return json_size(payload)
 
     @staticmethod
     def ingest_body(batch: Sequence[Change]) -> bytes:
