@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import urllib.request
 import weakref
 from collections.abc import Mapping
 
@@ -134,8 +135,6 @@ def _environment_proxy(url: httpx.URL) -> str | None:
     Passing our own transport turns off httpx's reading of proxy variables, so it
     is done here (for the base URL's host; token endpoints share it in practice).
     """
-    import urllib.request
-
     proxies = urllib.request.getproxies()
     proxy = proxies.get(url.scheme) or proxies.get("all")
     if not proxy or urllib.request.proxy_bypass(url.host):

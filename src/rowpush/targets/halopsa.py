@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from rowpush.config import Connection, ConnectionSettings
 from rowpush.errors import ConnectionFailed
+from rowpush.http.auth import ClientCredentials
 from rowpush.http.retry import NOT_IDEMPOTENT
 from rowpush.model import Action, Change, Outcome
 from rowpush.targets.answers import Answers, pages
@@ -67,8 +68,6 @@ class HaloPSA(Api[HaloSettings]):
     default_rate = "300/5min"
 
     def auth(self, conn: Connection) -> httpx.Auth:
-        from rowpush.http.auth import ClientCredentials
-
         settings = self.settings(conn)
         token_url = f"{settings.auth_url or f'{self.base_url(conn)}/auth'}/token"
         if settings.tenant:

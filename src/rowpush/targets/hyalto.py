@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from rowpush.config import Connection, ConnectionSettings
 from rowpush.errors import BadInput
+from rowpush.http.auth import ClientCredentials
 from rowpush.model import now
 from rowpush.targets.answers import Answers
 from rowpush.targets.base import Api, ExportOptions, Target
@@ -52,8 +53,6 @@ class Hyalto(Api[HyaltoSettings]):
     default_rate = "2/s"  # not published; the notes suggest at most 2 requests/s
 
     def auth(self, conn: Connection) -> httpx.Auth:
-        from rowpush.http.auth import ClientCredentials
-
         settings = self.settings(conn)
         return ClientCredentials.key_pair(
             f"{self.base_url(conn)}/accountManagement/auth/token",

@@ -32,6 +32,7 @@ from pydantic_core import PydanticCustomError
 
 from rowpush.config import Connection, ConnectionSettings
 from rowpush.errors import ConfigError
+from rowpush.http.auth import ClientCredentials
 from rowpush.http.retry import NOT_IDEMPOTENT
 from rowpush.model import Action, Change, Outcome
 from rowpush.targets import custom_fields
@@ -98,8 +99,6 @@ class M3ter(Api[M3terSettings]):
     retry_statuses = frozenset({408, 500, 502, 503, 504})  # 409 is a version conflict
 
     def auth(self, conn: Connection) -> httpx.Auth:
-        from rowpush.http.auth import ClientCredentials
-
         settings = self.settings(conn)
         return ClientCredentials(
             token_url=f"{self.base_url(conn)}/oauth/token",

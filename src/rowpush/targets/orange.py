@@ -52,6 +52,7 @@ from pydantic import (
 
 from rowpush.config import Connection, ConnectionSettings
 from rowpush.errors import ConfigError, ConnectionFailed
+from rowpush.http.auth import ClientCredentials
 from rowpush.http.retry import NOT_IDEMPOTENT, STREAMED  # creates: never sent twice
 from rowpush.model import Action, Change, Outcome
 from rowpush.targets.answers import Answers
@@ -110,8 +111,6 @@ class Orange(Api[OrangeSettings]):
     retry_statuses = frozenset({408, 500, 502, 503, 504})  # a 409 is a taken login: final
 
     def auth(self, conn: Connection) -> httpx.Auth:
-        from rowpush.http.auth import ClientCredentials
-
         settings = self.settings(conn)
         return ClientCredentials(
             token_url=f"{self.oauth_url(conn)}/token",
