@@ -6,6 +6,7 @@
     python3 tasks.py check    # every check: format, lint, types, layer test, tests
     python3 tasks.py env      # just create/refresh .venv
     python3 tasks.py templates  # regenerate templates/ from the targets' Row models
+    python3 tasks.py readme     # regenerate the README's settings reference from the models
 
 The virtual environment lives in .venv and is refreshed whenever pyproject.toml
 changes. Extra arguments after the task go to the tool (e.g. `test -k sheets`).
@@ -50,29 +51,6 @@ def ensure_env() -> None:
     STAMP.write_text(wanted)
 
 
-# Writes templates/TARGET.xlsx for every target, replacing a file only when more than its
-# timestamps changed (so regenerating leaves unchanged templates alone in git).
-TEMPLATES = """
-import tempfile, zipfile
-from pathlib import Path
-from rowpush.engine.runs import write_template
-from rowpush.targets.registry import all_targets
-
-def parts(path):
-    with zipfile.ZipFile(path) as z:
-        return {n: z.read(n) for n in z.namelist() if not n.startswith('docProps/')}
-
-with tempfile.TemporaryDirectory() as tmp:
-    for name, target in all_targets().items():
-        fresh, kept = Path(tmp) / f'{name}.xlsx', Path('templates') / f'{name}.xlsx'
-        write_template(target, fresh)
-        if kept.exists() and parts(kept) == parts(fresh):
-            continue
-        kept.write_bytes(fresh.read_bytes())
-        print('wrote', kept)
-"""
-
-
 def main(argv: list[str]) -> int:
     task, rest = (argv[0], argv[1:]) if argv else ("help", [])
     if task in ("help", "-h", "--help"):
@@ -94,8 +72,8 @@ def main(argv: list[str]) -> int:
         )
     if task == "check":
         return main(["lint"]) or _run(py, "-m", "pytest", *rest)
-    if task == "templates":
-        return _run(py, "-c", TEMPLATES)
+    if task in ("templates", "readme"):
+        return _run(py, "-m", "rowpush.generated", task)
     if task == "fmt":
         return _run(py, "-m", "ruff", "format", "src", "tests", "bench", "tasks.py") or _run(
             py, "-m", "ruff", "check", "--fix", "src", "tests", "bench", "tasks.py"

@@ -18,7 +18,7 @@ import tomllib
 from pathlib import Path
 
 from rowpush.config import Connection, parse_config
-from rowpush.engine.runs import apply_file, prepare
+from rowpush.engine.verbs import apply_file, prepare
 from rowpush.sandbox.options import SandboxOptions
 from rowpush.sandbox.server import SandboxServer, render_config
 from rowpush.sheets.writer import write_table

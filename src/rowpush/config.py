@@ -255,8 +255,12 @@ class Connection:
         shown = "" if _is_secret_key_of(key, model) else f", not {error.get('input')!r}"
         if error["type"] in ("value_error", "assertion_error", "setting"):
             return ConfigError(f"{self.where}: {key} {_own_words(error)}{shown}.")
-        expected = _expected(info.annotation if info else None)
         meaning = f" ({_what(info)})" if info and info.description else ""
+        if error["type"] in ("greater_than", "greater_than_equal"):
+            ctx = error.get("ctx") or {}
+            bound = f"more than {ctx.get('gt')}" if "gt" in ctx else f"at least {ctx.get('ge')}"
+            return ConfigError(f"{self.where}: {key} must be {bound}{shown}{meaning}.")
+        expected = _expected(info.annotation if info else None)
         return ConfigError(f"{self.where}: {key} must be {expected}{shown}{meaning}.")
 
     # -- secrets -----------------------------------------------------------------------

@@ -12,9 +12,15 @@ import tempfile
 import tomllib
 from pathlib import Path
 
+from openpyxl import load_workbook
+
 from rowpush.config import parse_config
-from rowpush.engine.runs import ApplyReport, Callbacks, apply_file, export_target, prepare
+from rowpush.engine.callbacks import Callbacks
+from rowpush.engine.export import export_target
+from rowpush.engine.verbs import ApplyReport, apply_file, prepare
 from rowpush.model import Action, Change
+from rowpush.sandbox.options import SandboxOptions
+from rowpush.sandbox.server import SandboxServer, render_config
 
 __all__ = ["DEMO_RESULTS", "edit_tax_codes", "run_demo"]
 
@@ -31,8 +37,6 @@ def edit_tax_codes(path: Path, *, count: int = EDITS, new_code: int = NEW_TAX_CO
 
     Returns the ids of the edited clients.
     """
-    from openpyxl import load_workbook
-
     workbook = load_workbook(path)
     sheet = workbook[TARGET]
     headers = [cell.value for cell in sheet[1]]
@@ -73,9 +77,6 @@ class _DemoCallbacks(Callbacks):
 
 def run_demo(directory: Path) -> int:
     """Run the demo; returns the exit code."""
-    from rowpush.sandbox.options import SandboxOptions
-    from rowpush.sandbox.server import SandboxServer, render_config
-
     options = SandboxOptions()
     with SandboxServer(options) as server, tempfile.TemporaryDirectory() as tmp:
         print(f"rowpush demo: sandbox running at {server.url}")

@@ -134,19 +134,6 @@ class Change:
     """For a record spread over several rows (a meter, a row per data field): the row
     that carries the record's change; this row shares its outcome and sends nothing."""
 
-    def to_json(self) -> dict[str, Any]:
-        out = {
-            "row": self.row,
-            "key": _jsonable(self.key),
-            "status": self.action.value,
-            "changes": {name: [_jsonable(o), _jsonable(n)] for name, (o, n) in self.fields.items()},
-            "errors": [e.to_json() for e in self.errors],
-            "label": self.label,
-        }
-        if self.lead is not None:
-            out["same_record_as_row"] = self.lead
-        return out
-
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -177,16 +164,6 @@ def show_value(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    return str(value)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
     return str(value)
 
 

@@ -102,8 +102,7 @@ def test_the_readme_reference_is_the_one_the_models_render() -> None:
     )
     assert found, "README.md has no settings-reference block"
     assert found.group(1) == settings_reference(), (
-        "README.md's settings reference is out of date: paste the output of\n"
-        "  python -c 'from rowpush.targets.registry import settings_reference as r; print(r())'"
+        "README.md's settings reference is out of date: run  python3 tasks.py readme"
     )
 
 

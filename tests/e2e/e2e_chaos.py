@@ -41,7 +41,7 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 
-from rowpush.engine.reconcile import LANDED
+from rowpush.engine.settle import LANDED
 from rowpush.sandbox.options import SandboxOptions
 from rowpush.sandbox.requestlog import LoggedRequest
 from rowpush.sandbox.server import SandboxServer, render_config, toml_string

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from e2e_chaos import KINDS, Creates, Trial, TrialResult, results_rows, run_trials
 
-from rowpush.engine import apply_run
+from rowpush.engine import run as apply_run
 from rowpush.sandbox.server import SandboxServer
 
 SEEDS = {

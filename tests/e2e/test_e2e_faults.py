@@ -222,7 +222,7 @@ def test_callbacks_hear_each_row_once_with_its_final_outcome(
 
     from rowpush.config import load_config
     from rowpush.engine.callbacks import Callbacks
-    from rowpush.engine.runs import apply_file, prepare
+    from rowpush.engine.verbs import apply_file, prepare
     from rowpush.model import Outcome
 
     heard: list[Outcome] = []

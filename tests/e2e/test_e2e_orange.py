@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from rowpush.sandbox.orange.options import OrangeOptions
+from rowpush.sandbox.orange.seed import StoredDocument
 from rowpush.sandbox.server import SandboxServer
 
 
@@ -107,10 +108,11 @@ def test_a_contract_is_ordered_by_name_once(
         "billingAccountId": "BA-55012",
         "offerCode": "FE-PAYG",
         "supportLevel": "STANDARD",
+        "referentCivility": "MRS",
+        "referentName": "Durand",
         "referentFirstName": "Marie",
-        "referentLastName": "Durand",
-        "referentEmail": "marie.durand@acme.example",
-        "referentPhone": "+33 6 12 34 56 78",
+        "referentMail": "marie.durand@acme.example",
+        "referentMobilePhone": "+33 6 12 34 56 78",
     }
     sheet = _csv(fast / "contracts.csv", [order])
     args = ("apply", str(sheet), "-t", "orange.contracts", "-c", "orange", "--yes")
@@ -149,6 +151,49 @@ def test_documents_download_the_bytes_the_sandbox_serves(
         path = Path(row["file"])
         assert path.parent == folder / row["contractId"]
         assert path.read_bytes() == stored[row["id"]].content
+
+
+def _more_documents(sandbox: SandboxServer, contract: str, count: int) -> None:
+    for n in range(count):
+        meta = {
+            "id": f"DOC-E2E-{n}",
+            "filename": f"bill_{contract}_2019{n % 12 + 1:02d}.xlsx",
+            "period": f"2019{n % 12 + 1:02d}",
+            "documentType": "bills",
+            "createdAt": f"2019-02-{n + 1:02d}T02:00:00Z",
+        }
+        sandbox.state.orange.documents[meta["id"]] = StoredDocument(contract, meta, b"x", "x")
+
+
+def test_documents_beyond_the_ten_listed_without_limit_are_all_exported(
+    fast: Path, sandbox: SandboxServer, rowpush: Any
+) -> None:
+    """The sandbox answers 10 documents without `limit`, as the real API appears to."""
+    contract = _default_contract(fast)
+    _more_documents(sandbox, contract, 8)  # 7 seeded + 8
+    out = fast / "documents.csv"
+    result = rowpush("export", "orange.documents", "-c", "orange", "-o", str(out))
+    assert result.code == 0, result.err
+    with out.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len([r for r in rows if r["contractId"] == contract]) == 15
+    assert {r["id"] for r in rows} == set(sandbox.state.orange.documents)
+
+
+def test_a_full_list_of_documents_stops_the_export_and_says_what_to_set(
+    fast: Path, sandbox: SandboxServer, rowpush: Any
+) -> None:
+    contract = _default_contract(fast)
+    _more_documents(sandbox, contract, 8)
+    config = fast / "rowpush.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('api = "orange"', 'api = "orange"\ndocument_limit = 15'))
+    out = fast / "documents.csv"
+    result = rowpush("export", "orange.documents", "-c", "orange", "-o", str(out))
+    assert result.code == 3
+    assert f"Orange listed 15 documents of contract {contract}" in result.err
+    assert "raise document_limit (e.g. document_limit = 30)" in result.err
+    assert not out.exists()
 
 
 def test_documents_cannot_be_planned(fast: Path, rowpush: Any) -> None:

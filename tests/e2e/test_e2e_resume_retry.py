@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from rowpush.config import load_config
 from rowpush.engine.callbacks import Callbacks
-from rowpush.engine.runs import ApplyReport, apply_file, prepare
+from rowpush.engine.verbs import ApplyReport, apply_file, prepare
 from rowpush.model import Outcome
 from rowpush.sandbox.halopsa.seed import TAX_CODES
 from rowpush.sandbox.server import SandboxServer

@@ -151,11 +151,20 @@ def _orange_contract(ctx: Ctx, row: dict[str, str], remote_id: str) -> Stored:
             "id": contract["id"],
             "contractName": contract["name"],
             "referentFirstName": contact["firstName"],
-            "referentLastName": contact["lastName"],
-            "referentEmail": contact["email"],
+            "referentName": contact["lastName"],
+            "referentMail": contact["email"],
         },
         # Orange keeps an offer's name and type, not its code; the rest is not shown
-        unseen=frozenset({"billingAccountId", "offerCode", "supportLevel", "referentPhone"}),
+        unseen=frozenset(
+            {
+                "billingAccountId",
+                "offerCode",
+                "supportLevel",
+                "referentCivility",
+                "referentFixPhone",
+                "referentMobilePhone",
+            }
+        ),
     )
 
 

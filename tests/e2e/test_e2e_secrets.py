@@ -141,6 +141,7 @@ def sandbox_options() -> SandboxOptions:
     ue, hyalto = BY_NAME[USAGE_ENGINE], BY_NAME[HYALTO]
     return SandboxOptions(
         halo_clients=HALO_CLIENTS,
+        retry_after=True,  # backoffs are patched to 0: Usage Engine's token burst needs a wait
         halo_client_id=halo.ident,
         halo_client_secret=halo.secrets["client_secret"],
         apis={

@@ -10,7 +10,7 @@ from e2e_sheets import applied_ids, results_rows, shifted_tax_codes
 from textual.pilot import Pilot
 
 from rowpush.config import load_config
-from rowpush.engine.runs import prepare
+from rowpush.engine.prepare import prepare
 from rowpush.sandbox.server import SandboxServer
 from rowpush.tui.app import build_app
 from rowpush.tui.apply_screen import ApplyScreen

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from rowpush.engine.apply import apply_changes
+from rowpush.engine.send import apply_changes
 from rowpush.http.client import build_client
 from rowpush.http.rate import Rate
 from rowpush.http.retry import RetryPolicy

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from rowpush.config import Connection
-from rowpush.engine.runs import export_target
+from rowpush.engine.export import export_target
 from rowpush.errors import RowpushError
 
 CONN = Connection(

@@ -8,7 +8,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from rowpush.engine.journal import Journal
-from rowpush.engine.results import RunInfo, as_written, file_sha256, write_results
+from rowpush.engine.results_writer import RunInfo, as_written, file_sha256, write_results
 from rowpush.model import Action, Change, Outcome, RowError, Status
 from rowpush.sheets.reader import open_sheet
 

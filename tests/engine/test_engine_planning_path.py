@@ -57,7 +57,16 @@ CASES: dict[str, tuple[type[Target], dict[str, Any], dict[str, str], dict[str, s
         OrangeContracts,
         {"id": "CT-9", "contractName": "acme-prod"},
         {"contractName": "acme-prod", "id": "CT-9"},
-        {"contractName": "acme-new", "billingAccountId": "BA-1", "offerCode": "FE"},
+        {
+            "contractName": "acme-new",
+            "billingAccountId": "BA-1",
+            "offerCode": "FE",
+            "supportLevel": "STANDARD",
+            "referentCivility": "MRS",
+            "referentName": "Durand",
+            "referentFirstName": "Marie",
+            "referentMail": "marie@acme.example",
+        },
     ),
     "usage-engine": (
         UsageEngineMeterTypes,

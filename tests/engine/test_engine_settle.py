@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 
 from rowpush.config import Connection
-from rowpush.engine.apply_run import SETTLE_ROUNDS
-from rowpush.engine.results_book import open_results
-from rowpush.engine.runs import apply_file, prepare
+from rowpush.engine.results_reader import open_results
+from rowpush.engine.run import SETTLE_ROUNDS
+from rowpush.engine.verbs import apply_file, prepare
 from rowpush.model import Status
 
 CONN = Connection(

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from pydantic import BaseModel, Field
 
-from rowpush.engine.apply import apply_changes, payload_bytes
 from rowpush.engine.plan import plan_row
-from rowpush.engine.runs import ensure_writable
+from rowpush.engine.prepare import ensure_writable
+from rowpush.engine.send import apply_changes, payload_bytes
 from rowpush.engine.validate import map_headers, validate_rows
 from rowpush.errors import BadInput
 from rowpush.http.client import build_client
@@ -125,12 +125,46 @@ def test_batches_close_before_the_byte_cap() -> None:
             )
 
     asyncio.run(go())
-    per_change = payload_bytes(changes[0])
+    per_change = payload_bytes(FakeUsage(), changes[0])
     assert per_change * 3 <= 200 < per_change * 4
     assert [len(json.loads(b)) for b in bodies] == [3, 3, 3, 3]
     assert all(len(b) <= 200 for b in bodies)
     assert sorted(o.row for o in outcomes) == list(range(2, 14))
     assert all(o.status is Status.CREATED for o in outcomes)
+
+
+class HeavyUsage(FakeUsage):
+    """A target whose own encoding makes every payload 99 bytes."""
+
+    name = "fake.heavy"
+
+    @staticmethod
+    def payload_size(payload: Mapping[str, Any]) -> int:
+        return 99
+
+
+def test_the_byte_cap_weighs_payloads_as_the_target_encodes_them() -> None:
+    changes = [Change(r, Action.CREATE, payload={"meter": "storage"}) for r in range(2, 8)]
+    batches: list[list[int]] = []
+
+    async def go() -> None:
+        client = build_client(
+            "https://x.test",
+            rate=Rate.parse("1000/s"),
+            transport=httpx.MockTransport(lambda r: httpx.Response(200, json={})),
+        )
+        async with client:
+            await apply_changes(
+                HeavyUsage(),
+                client,
+                changes,
+                on_sending=lambda b: batches.append([c.row for c in b]),
+                on_outcomes=lambda o: None,
+                concurrency=1,
+            )
+
+    asyncio.run(go())
+    assert batches == [[2, 3], [4, 5], [6, 7]]  # 2 x (99 + 1) fit in 200, a third does not
 
 
 def test_export_only_targets_refuse_plan_and_apply() -> None:

@@ -122,6 +122,7 @@ def test_injected_throttle_is_each_apis_own_answer_with_retry_after(
     server: SandboxServer, api: str, path: str, send: dict[str, Any], status: int, body: Any
 ) -> None:
     server.options.throttle_rate = 1.0
+    server.options.retry_after = True  # no vendor documents it: off by default
     response = httpx.post(server.url + path, timeout=5, verify=False, **send)
     assert response.status_code == status
     assert (response.text if isinstance(body, str) else response.json()) == body
@@ -146,8 +147,7 @@ def test_injected_throttle_keeps_a_configured_window_and_retry_after_switch(
     server: SandboxServer,
 ) -> None:
     server.options.rate_limit = 1000.0
-    server.options.retry_after = False
-    server.options.throttle_rate = 1.0
+    server.options.throttle_rate = 1.0  # retry_after is off by default
     response = httpx.get(f"{server.url}/halopsa/api/authinfo", timeout=5, verify=False)
     assert response.status_code == 429
     assert response.text == "Rate Limit Reached - 1000 Requests per rolling 1 second window"

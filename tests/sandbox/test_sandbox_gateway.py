@@ -16,7 +16,9 @@ from rowpush.sandbox.server import SandboxServer
 FORM = {"grant_type": "client_credentials", "scope": "all"}
 
 
-@pytest.mark.parametrize("options", [SandboxOptions(rate_window=RateWindow(3, 1.0))])
+@pytest.mark.parametrize(
+    "options", [SandboxOptions(rate_window=RateWindow(3, 1.0), retry_after=True)]
+)
 def test_over_the_limit_answers_429_then_recovers_after_retry_after(
     anon: httpx.Client, server: SandboxServer
 ) -> None:
@@ -36,7 +38,7 @@ def test_over_the_limit_answers_429_then_recovers_after_retry_after(
 
 def test_halo_preset_window_with_a_manual_clock() -> None:
     clock = ManualClock()
-    opts = SandboxOptions(rate_window=HALO_300_PER_5_MIN, halo_clients=5)
+    opts = SandboxOptions(rate_window=HALO_300_PER_5_MIN, halo_clients=5, retry_after=True)
     with (
         SandboxServer(opts, clock=clock) as server,
         httpx.Client(base_url=server.url, verify=False) as client,
@@ -56,11 +58,14 @@ def test_halo_preset_window_with_a_manual_clock() -> None:
         assert client.get("/").status_code == 200
 
 
-@pytest.mark.parametrize("options", [SandboxOptions(rate_limit=1.0, retry_after=False)])
-def test_retry_after_can_be_switched_off(anon: httpx.Client) -> None:
+@pytest.mark.parametrize("options", [SandboxOptions(rate_limit=1.0)])
+def test_a_429_carries_no_retry_after_by_default(anon: httpx.Client) -> None:
+    # as real Halo is assumed to answer: its notes document no Retry-After
     assert anon.get("/api/authinfo").status_code == 200
     limited = anon.get("/api/authinfo")
     assert limited.status_code == 429
+    assert limited.headers["content-type"].startswith("text/plain")
+    assert limited.text == "Rate Limit Reached - 1 Requests per rolling 1 second window"
     assert "Retry-After" not in limited.headers
 
 

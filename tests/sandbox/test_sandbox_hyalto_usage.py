@@ -161,7 +161,7 @@ def test_usage_repeats_for_a_seed(server: SandboxServer) -> None:
 
 def test_over_the_limit_is_a_json_429_with_retry_after() -> None:
     clock = ManualClock()
-    options = SandboxOptions(rate_window=RateWindow(2, 10.0))
+    options = SandboxOptions(rate_window=RateWindow(2, 10.0), retry_after=True)
     with SandboxServer(options, clock=clock) as server, hyalto_client(server) as hyalto:
         # The token call hyalto_client made is 1 of 2.
         assert hyalto.get("/accountManagement/accounts").status_code == 200

@@ -20,7 +20,9 @@ from rowpush.sandbox.server import SandboxServer
 MEASUREMENT = {"meter": "seats", "account": "ACME-001", "ts": "2025-01-01T00:00:00Z"}
 
 
-@pytest.mark.parametrize("options", [SandboxOptions(rate_window=RateWindow(3, 60.0))])
+@pytest.mark.parametrize(
+    "options", [SandboxOptions(rate_window=RateWindow(3, 60.0), retry_after=True)]
+)
 def test_shared_window_limits_each_host_separately(server: SandboxServer) -> None:
     token = fetch_m3ter_token(server)  # 1 of 3 on the Config host
     with (
@@ -42,7 +44,8 @@ def test_shared_window_limits_each_host_separately(server: SandboxServer) -> Non
 def test_m3ter_windows_with_a_manual_clock() -> None:
     clock = ManualClock()
     m3ter = M3terOptions(accounts=3, config_window=RateWindow(5, 300.0))
-    with SandboxServer(SandboxOptions(apis={"m3ter": m3ter}), clock=clock) as server:
+    options = SandboxOptions(apis={"m3ter": m3ter}, retry_after=True)
+    with SandboxServer(options, clock=clock) as server:
         token = fetch_m3ter_token(server)  # counts on the Config host
         with (
             org_client(server, token=token) as config,
@@ -96,11 +99,12 @@ def test_injected_faults_are_json_and_never_store(server: SandboxServer) -> None
 
 
 def test_retry_after_follows_the_shared_switch(server: SandboxServer) -> None:
-    server.options.retry_after = False
     m3ter_opts(server).config_window = RateWindow(1, 60.0)
     assert m3ter_opts(server).config_window is not None
     url = f"{server.url}/m3ter/oauth/token"
     assert httpx.post(url).status_code == 401  # admitted, refused by the endpoint
     limited = httpx.post(url)
     assert limited.status_code == 429
-    assert "Retry-After" not in limited.headers
+    assert "Retry-After" not in limited.headers  # off by default: m3ter documents none
+    server.options.retry_after = True
+    assert int(httpx.post(url).headers["Retry-After"]) >= 1

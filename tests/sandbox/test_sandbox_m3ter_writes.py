@@ -233,3 +233,43 @@ def test_write_bodies_must_be_json_objects(config: httpx.Client) -> None:
     bad_json = config.post("/products", content=b"{", headers={"Content-Type": "application/json"})
     assert bad_json.status_code == 400
     assert config.post("/products", json=[{"code": "x", "name": "X"}]).status_code == 400
+
+
+@pytest.mark.parametrize("category", ["MEASURE", "INCOME", "COST"])
+@pytest.mark.parametrize("kind", ["dataFields", "derivedFields"])
+def test_a_numeric_field_without_a_unit_is_400(
+    config: httpx.Client, server: SandboxServer, category: str, kind: str
+) -> None:
+    """The SDK's DataFieldParam: unit "Required only for numeric field categories"."""
+    field: dict[str, Any] = {"category": category, "code": "amount", "name": "Amount"}
+    if kind == "derivedFields":
+        field["calculation"] = "units * 2"
+    before = len(server.state.m3ter.meters)
+    response = config.post("/meters", json=meter_body(**{kind: [field]}))
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": f"Meter {kind}[0]: unit is required for a {category} field"
+    }
+    assert len(server.state.m3ter.meters) == before
+
+
+def test_a_numeric_field_without_a_unit_passes_when_the_switch_is_off(
+    config: httpx.Client, server: SandboxServer
+) -> None:
+    m3ter_opts(server).numeric_unit_required = False
+    field = {"category": "MEASURE", "code": "amount", "name": "Amount"}
+    response = config.post("/meters", json=meter_body(dataFields=[field]))
+    assert response.status_code == 200
+    assert any("numeric field without a unit" in n for n in server.state.requests[-1].notes)
+
+
+@pytest.mark.parametrize("status", [400, 409, 412, 422])
+def test_every_plausible_version_conflict_status_can_be_served(
+    config: httpx.Client, server: SandboxServer, status: int
+) -> None:
+    m3ter_opts(server).version_conflict_status = status
+    current = _meter(server, "seats")
+    body = {**m3ter_body_copy(current), "version": current["version"] - 1}
+    response = config.put(f"/meters/{current['id']}", json=body)
+    assert response.status_code == status
+    assert response.json()["message"].startswith("Version mismatch for Meter")

@@ -14,6 +14,7 @@ from sandbox_orange_client import first_contract, gateway_error, orange_client, 
 
 from rowpush.sandbox.options import SandboxOptions
 from rowpush.sandbox.orange.options import OrangeOptions
+from rowpush.sandbox.orange.seed import StoredDocument
 from rowpush.sandbox.server import SandboxServer
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -69,6 +70,34 @@ def test_document_type_and_limit_filter_the_list(server: SandboxServer) -> None:
     # The vendor's spelling works; the dictionary one does not.
     assert len(documents(server, documentType="comsumptionRatedReports").json()) == 2
     assert documents(server, documentType="consumptionRatedReports").json() == {"documents": None}
+
+
+def _more_bills(server: SandboxServer, count: int) -> None:
+    """Adds ``count`` older bills to the first contract (it has 7 documents seeded)."""
+    cid = first_contract(server)
+    for n in range(count):
+        meta = {
+            "id": f"DOC-OLD-{n}",
+            "filename": f"bill_{cid}_2020{n % 12 + 1:02d}.xlsx",
+            "period": f"2020{n % 12 + 1:02d}",
+            "documentType": "bills",
+            "createdAt": f"2020-01-{n + 1:02d}T02:00:00Z",
+        }
+        server.state.orange.documents[meta["id"]] = StoredDocument(cid, meta, b"old", XLSX)
+
+
+def test_without_limit_the_list_stops_at_ten_as_the_real_one_appears_to(
+    server: SandboxServer,
+) -> None:
+    _more_bills(server, 8)
+    everything = documents(server, limit=100).json()
+    assert len(everything) == 15
+    assert documents(server).json() == everything[:10]  # newest first, cut at 10
+    assert documents(server, limit=15).json() == everything
+    assert len(documents(server, documentType="bills").json()) == 10
+    assert len(documents(server, documentType="bills", limit=11).json()) == 10  # all bills
+    settings(server).documents_default_limit = None
+    assert documents(server).json() == everything
 
 
 @pytest.mark.parametrize("limit", ["0", "-1", "two", "1.5"])

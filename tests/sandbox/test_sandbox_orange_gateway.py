@@ -22,7 +22,7 @@ from rowpush.sandbox.server import SandboxServer, render_config
 
 def test_throttling_is_a_403_code_53_by_default() -> None:
     clock = ManualClock()
-    options = SandboxOptions(rate_window=RateWindow(3, 5.0))
+    options = SandboxOptions(rate_window=RateWindow(3, 5.0), retry_after=True)
     with SandboxServer(options, clock=clock) as server, orange_client(server) as orange:
         # The token call orange_client made is 1 of 3.
         assert orange.get("/contracts").status_code == 200
@@ -37,7 +37,8 @@ def test_throttling_is_a_403_code_53_by_default() -> None:
 
 def test_throttling_can_answer_429_and_each_api_has_its_own_limiter() -> None:
     clock = ManualClock()
-    with SandboxServer(SandboxOptions(rate_window=RateWindow(2, 60.0)), clock=clock) as server:
+    options = SandboxOptions(rate_window=RateWindow(2, 60.0), retry_after=True)
+    with SandboxServer(options, clock=clock) as server:
         settings(server).throttle_status = 429
         with orange_client(server, token=fetch_token(server)) as orange:
             assert orange.get("/contracts").status_code == 200

@@ -118,15 +118,37 @@ def test_without_unique_logins_two_posts_make_two_users(server: SandboxServer) -
     assert [u["login"] for u in server.state.orange.users[cid]].count("mdurand-new") == 2
 
 
-def test_user_calls_need_the_matching_contract_header(server: SandboxServer) -> None:
+def test_creating_a_user_needs_no_contract_header_but_a_wrong_one_is_refused(
+    server: SandboxServer,
+) -> None:
+    """The guide's "create user" sends no X-ECCS-Contract-Id (the contract is in the path)."""
+    first, second = list(server.state.orange.contracts)[:2]
+    with orange_client(server) as orange:
+        assert orange.post(f"/contracts/{first}/user", json=NEW_USER).status_code == 201
+    with orange_client(server, contract=second) as orange:
+        other = {**NEW_USER, "login": "mdurand-other"}
+        mismatch = orange.post(f"/contracts/{first}/user", json=other)
+        assert "does not match" in gateway_error(mismatch, 403, 50)
+    assert [u["login"] for u in server.state.orange.users[first]].count("mdurand-new") == 1
+    assert all(u["login"] != "mdurand-other" for u in server.state.orange.users[first])
+
+
+def test_listing_users_needs_the_matching_contract_header(server: SandboxServer) -> None:
     first, second = list(server.state.orange.contracts)[:2]
     with orange_client(server, contract=second) as orange:
-        mismatch = orange.post(f"/contracts/{first}/user", json=NEW_USER)
-        assert "does not match" in gateway_error(mismatch, 403, 50)
         gateway_error(orange.get(f"/contracts/{first}/users"), 403, 50)
         gateway_error(orange.get("/contracts/CT-000000000/users"), 404, 60)
     with orange_client(server) as orange:
         gateway_error(orange.get(f"/contracts/{first}/users"), 403, 50)
-        settings(server).user_calls_need_contract_header = False
+        settings(server).user_list_needs_contract_header = False
         assert orange.get(f"/contracts/{first}/users").status_code == 200
-    assert all(u["login"] != "mdurand-new" for u in server.state.orange.users[first])
+
+
+def test_a_user_field_the_guide_does_not_list_is_refused(server: SandboxServer) -> None:
+    cid = first_contract(server)
+    before = len(server.state.orange.users[cid])
+    body = {**NEW_USER, "phone": "+33 6 12 34 56 78"}
+    with orange_client(server) as orange:
+        description = gateway_error(orange.post(f"/contracts/{cid}/user", json=body), 400, 24)
+    assert description.startswith("The body field 'phone' is not a field of this request")
+    assert len(server.state.orange.users[cid]) == before

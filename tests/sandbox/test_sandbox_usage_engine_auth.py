@@ -218,7 +218,7 @@ def test_tokens_expire_after_an_hour() -> None:
 
 def test_token_calls_are_limited_per_client_to_a_burst_of_5() -> None:
     clock = ManualClock()
-    server = SandboxServer(SandboxOptions(halo_clients=3), clock=clock)
+    server = SandboxServer(SandboxOptions(halo_clients=3, retry_after=True), clock=clock)
     with server, ue_client(server) as client:
         body = token_fields(server)
         statuses = [client.post(TOKEN_PATH, json=body).status_code for _ in range(6)]

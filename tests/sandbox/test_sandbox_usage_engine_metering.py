@@ -478,7 +478,9 @@ def test_reset_restores_the_seeded_account(ue: httpx.Client, server: SandboxServ
     assert len(account(server).tokens) == 0
 
 
-@pytest.mark.parametrize("options", [SandboxOptions(halo_clients=3, rate_window=RateWindow(2, 60))])
+@pytest.mark.parametrize(
+    "options", [SandboxOptions(halo_clients=3, rate_window=RateWindow(2, 60), retry_after=True)]
+)
 def test_shared_rate_limit_answers_json_429(server: SandboxServer) -> None:
     token = fetch_ue_token(server)  # 1 of 2
     with ue_client(server, token) as client:

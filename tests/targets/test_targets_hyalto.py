@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from rowpush.config import Connection
-from rowpush.engine.runs import ensure_writable
+from rowpush.engine.prepare import ensure_writable
 from rowpush.errors import AuthFailed, BadInput, ConfigError
 from rowpush.http.client import build_client
 from rowpush.targets.base import ExportOptions, Target

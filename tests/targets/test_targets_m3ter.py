@@ -392,3 +392,43 @@ def test_a_derived_field_in_a_measurement_is_an_error() -> None:
     change = _plan(M3terMeasurements(_conn()), headers, cells)
     assert change.action is Action.INVALID
     assert change.errors[0].problem == "meter 'api_calls' has no MEASURE field 'billable'"
+
+
+@pytest.mark.parametrize("category", ["MEASURE", "INCOME", "COST"])
+def test_a_numeric_field_without_a_unit_is_a_plan_error(category: str) -> None:
+    changes = _plan_meters(
+        [
+            {"code": "egress", "name": "Egress", "category": "WHERE", "field_code": "region"},
+            {"code": "egress", "category": category.lower(), "field_code": "gb"},
+        ]
+    )
+    assert [c.action for c in changes] == [Action.INVALID, Action.INVALID]
+    (error,) = changes[1].errors
+    assert (error.row, error.column) == (3, "H")  # the unit column
+    assert error.problem == (
+        f"meter egress: the {category} field 'gb' needs a unit (m3ter requires one for "
+        "MEASURE, INCOME and COST fields); write a UCUM unit such as {request}, GiBy or h"
+    )
+
+
+def test_a_derived_numeric_field_without_a_unit_is_a_plan_error() -> None:
+    changes = _plan_meters(
+        [
+            _row(category="WHO", field_code="user_id"),
+            _row(category="MEASURE", field_code="requests"),
+            _row(kind="derived", category="MEASURE", field_code="twice", calculation="requests*2"),
+        ]
+    )
+    assert [e.problem.split(" needs")[0] for e in changes[2].errors] == [
+        "meter api_calls: the MEASURE field 'twice'"
+    ]
+
+
+def test_a_blank_unit_keeps_the_live_one() -> None:
+    changes = _plan_meters(
+        [
+            _row(category="WHO", field_code="user_id", field_name="User"),
+            _row(category="MEASURE", field_code="requests", field_name="Requests"),
+        ]
+    )
+    assert [c.action for c in changes] == [Action.UNCHANGED, Action.UNCHANGED]

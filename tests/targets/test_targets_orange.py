@@ -18,14 +18,15 @@ import pytest
 
 from rowpush.config import Connection
 from rowpush.engine.plan import plan_rows
-from rowpush.engine.runs import ensure_writable
+from rowpush.engine.prepare import ensure_writable
 from rowpush.engine.validate import map_headers, validate_rows
-from rowpush.errors import AuthFailed, BadInput
+from rowpush.errors import AuthFailed, BadInput, ConfigError
 from rowpush.http.client import build_client
 from rowpush.model import Action, Change, RawRow, Status
 from rowpush.targets.base import ExportOptions, Target
 from rowpush.targets.orange import (
     ORANGE,
+    DocumentsCut,
     OrangeContracts,
     OrangeDocuments,
     OrangeUsers,
@@ -76,6 +77,7 @@ class FakeOrange:
         self.documents: dict[str, Any] = {"CT-1": [], "CT-2": []}
         self.files: dict[str, bytes] = {}
         self.answers: dict[tuple[str, str], httpx.Response] = {}
+        self.honours_limit = True
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -102,7 +104,12 @@ class FakeOrange:
         if request.method == "POST" and local == "/contracts":
             return httpx.Response(201, json={"id": "CT-9", "status": "IN_PROGRESS"})
         if local == "/documents":
-            return httpx.Response(200, json=self.documents[str(contract)])
+            listed = self.documents[str(contract)]
+            if isinstance(listed, list):
+                # Likely, not confirmed: 10 without `limit` (or when `limit` is ignored).
+                limit = request.url.params.get("limit") if self.honours_limit else None
+                listed = listed[: int(limit) if limit else 10]
+            return httpx.Response(200, json=listed)
         if local.startswith("/documents/") and local.endswith("/file"):
             return httpx.Response(200, content=self.files[local.split("/")[2]])
         return httpx.Response(404, json={"code": 60, "message": "Resource not found"})
@@ -314,7 +321,7 @@ def test_a_user_create_posts_once_to_its_contract_and_reads_the_new_id() -> None
     (outcome,) = _send(OrangeUsers(_conn()), server, change)
     (post,) = server.sent("POST", "/user")
     assert post.url.path == "/cloud/b2b/v1/contracts/CT-2/user"
-    assert post.headers["X-ECCS-Contract-Id"] == "CT-2"
+    assert "X-ECCS-Contract-Id" not in post.headers  # the guide's request has none
     assert json.loads(post.content) == {"login": "proux"}
     assert post.extensions["rowpush.idempotent"] is False
     assert (outcome.status, outcome.remote_id) == (Status.CREATED, "USR-9")
@@ -353,7 +360,11 @@ CONTRACT = {
     "billingAccountId": "BA-55012",
     "offerCode": "FE-PAYG",
     "supportLevel": "standard",
-    "referentEmail": "marie@acme.example",
+    "referentCivility": "Mrs.",
+    "referentName": "Durand",
+    "referentFirstName": "Marie",
+    "referentMail": "marie@acme.example",
+    "referentMobilePhone": "",
 }
 
 
@@ -361,11 +372,14 @@ def test_a_new_contract_name_is_ordered_with_the_guide_fields() -> None:
     (change,) = _plan(OrangeContracts(_conn()), FakeOrange(), [CONTRACT])
     assert change.action is Action.CREATE
     assert change.payload == {
-        "contractName": "acme-analytics",
         "billingAccountId": "BA-55012",
         "offerCode": "FE-PAYG",
+        "contractName": "acme-analytics",
         "supportLevel": "STANDARD",
-        "referentEmail": "marie@acme.example",
+        "referentCivility": "MRS",
+        "referentName": "Durand",
+        "referentFirstName": "Marie",
+        "referentMail": "marie@acme.example",
     }
     server = FakeOrange()
     (outcome,) = _send(OrangeContracts(_conn()), server, change)
@@ -395,6 +409,47 @@ def test_an_existing_contract_is_unchanged_but_its_order_fields_cannot_be_checke
     )
 
 
+def test_a_new_contract_needs_the_referent_and_takes_civility_in_any_case() -> None:
+    bare = {"id": "", "contractName": "acme-new", "billingAccountId": "BA-1", "offerCode": "X"}
+    (change,) = _plan(OrangeContracts(_conn()), FakeOrange(), [bare])
+    assert [e.problem.split()[0] for e in change.errors] == [  # columns the sheet lacks
+        "supportLevel",
+        "referentCivility",
+        "referentName",
+        "referentFirstName",
+        "referentMail",
+    ]
+    assert change.errors[2].problem == (
+        "referentName is needed to order contract 'acme-new' (no contract has this name)"
+    )
+    for typed, kept in (("mr", "MR"), (" Ms. ", "MS")):
+        row = OrangeContracts.Row.model_validate({"contractName": "x", "referentCivility": typed})
+        assert row.model_dump()["referentCivility"] == kept
+    with pytest.raises(ValueError, match="referentCivility"):
+        OrangeContracts.Row.model_validate({"contractName": "x", "referentCivility": "DR"})
+
+
+def test_the_old_guessed_contract_columns_are_not_columns_any_more() -> None:
+    hmap = map_headers(
+        OrangeContracts, ["contractName", "referentLastName", "referentEmail"], "c.csv"
+    )
+    assert [w.header for w in hmap.warnings] == ["referentLastName", "referentEmail"]
+    assert not hmap.columns.keys() & {"referentLastName", "referentEmail"}
+
+
+def test_an_order_planned_with_fields_the_guide_does_not_list_is_not_sent() -> None:
+    """A journal written before the field names were fixed, resumed: refused, not sent."""
+    server = FakeOrange()
+    old = {"contractName": "acme-old", "referentLastName": "Durand", "referentEmail": "m@a.fr"}
+    (outcome,) = _send(OrangeContracts(_conn()), server, Change(2, Action.CREATE, payload=old))
+    assert not server.sent("POST", "/contracts")
+    assert outcome.status is Status.FAILED
+    assert outcome.message == (
+        "this order was planned with fields Orange does not take (referentLastName, "
+        "referentEmail): plan the sheet again from the current template"
+    )
+
+
 # -- documents ---------------------------------------------------------------------------
 
 
@@ -418,10 +473,87 @@ def test_documents_are_listed_per_contract_and_filtered_by_period() -> None:
         ("CT-1", "acme-prod", "DOC-2", None)
     ]
     listed = server.sent("GET", "/documents")
-    assert [(r.headers["X-ECCS-Contract-Id"], r.url.params["documentType"]) for r in listed] == [
-        ("CT-1", "bills"),
-        ("CT-2", "bills"),
+    assert [(r.headers["X-ECCS-Contract-Id"], dict(r.url.params)) for r in listed] == [
+        ("CT-1", {"limit": "1000", "documentType": "bills"}),
+        ("CT-2", {"limit": "1000", "documentType": "bills"}),
     ]
+
+
+def _bills(count: int) -> list[dict[str, str]]:
+    return [{"id": f"DOC-{n}", "period": "202412"} for n in range(count)]
+
+
+def test_documents_are_asked_for_with_a_limit_and_no_blank_type() -> None:
+    server = FakeOrange()
+    server.documents["CT-1"] = _bills(25)  # more than the 10 Orange answers without limit
+    rows = _export(OrangeDocuments(_conn(document_limit="30")), server)
+    assert len(rows) == 25
+    assert [dict(r.url.params) for r in server.sent("GET", "/documents")] == [
+        {"limit": "30"},
+        {"limit": "30"},
+    ]
+
+
+def test_a_full_list_of_documents_stops_the_export_naming_the_contract() -> None:
+    server = FakeOrange()
+    server.documents["CT-2"] = _bills(30)
+    with pytest.raises(DocumentsCut) as caught:
+        _export(OrangeDocuments(_conn(document_limit="30")), server)
+    assert caught.value.message == (
+        "Orange listed 30 documents of contract CT-2, all that rowpush asked for (limit=30): "
+        "there may be more, and Orange's API has no way to ask for the rest, so the export "
+        "stopped rather than leave documents out."
+    )
+    assert caught.value.hint == (
+        "Under [connections.or], raise document_limit (e.g. document_limit = 60), or set "
+        'document_type (e.g. "bills") to export one type of document at a time; or ask '
+        "Orange how its API pages GET /documents."
+    )
+    assert caught.value.exit_code == 3
+
+
+def test_exactly_ten_documents_are_checked_against_a_limit_orange_may_ignore() -> None:
+    server = FakeOrange()
+    server.documents["CT-1"] = _bills(10)
+    assert len(_export(OrangeDocuments(_conn()), server)) == 10  # limit=1 answered one
+    assert [r.url.params["limit"] for r in server.sent("GET", "/documents")] == [
+        "1000",
+        "1",
+        "1000",
+    ]
+    server.honours_limit = False
+    with pytest.raises(DocumentsCut, match=r"of contract CT-1 and ignores limit"):
+        _export(OrangeDocuments(_conn()), server)
+
+
+def test_a_limit_orange_refuses_says_to_set_a_smaller_one() -> None:
+    server = FakeOrange()
+    server.answers[("GET", "/cloud/b2b/v1/documents")] = httpx.Response(
+        400,
+        json={
+            "code": 28,
+            "message": "Invalid query-string parameter value",
+            "description": "limit must be at most 100",
+        },
+    )
+    with pytest.raises(ConfigError) as caught:
+        _export(OrangeDocuments(_conn()), server)
+    assert caught.value.message == (
+        "Orange refused to list the documents of contract CT-1 with limit=1000: Invalid "
+        "query-string parameter value: limit must be at most 100 (code 28)"
+    )
+    assert caught.value.hint == (
+        "Set a smaller document_limit (e.g. document_limit = 100) under [connections.or]."
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("0", "more than 0"), ("-5", "more than 0"), ("many", "a number")],
+)
+def test_a_document_limit_must_be_a_whole_number(value: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=f"document_limit must be {expected}, not {value!r}"):
+        OrangeDocuments(_conn(document_limit=value)).document_limit()
 
 
 def test_download_writes_each_file_once_and_never_over_another(tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ from textual.widgets import OptionList
 from tui_support import loaded, table_rows, text_of
 
 from rowpush.engine.journal import Journal
-from rowpush.engine.results import RunInfo, file_sha256, write_results
-from rowpush.engine.results_book import ResultRow, ResultsBook, open_results
+from rowpush.engine.results_reader import ResultRow, ResultsBook, open_results
+from rowpush.engine.results_writer import RunInfo, file_sha256, write_results
 from rowpush.errors import ConfigError
 from rowpush.model import Action, Change, Outcome, RowError, Status
 from rowpush.sheets.reader import open_sheet

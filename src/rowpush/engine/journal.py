@@ -9,7 +9,7 @@ Row states: pending → sending → done | failed. Rows that need no request
 (unchanged, invalid) are written as done with their final status. A row stays
 `sending` while its outcome is unclear: the run stopped mid-request, or the
 connection dropped before the answer came. Such rows are settled by looking at the
-live record (see `engine/reconcile.py`) before anything is sent again.
+live record (see `engine/settle.py`) before anything is sent again.
 
 The `meta` table says which run this is (input file and its SHA-256, target,
 connection, results path) so that a later `apply --resume` can continue it.

@@ -2,7 +2,8 @@
 
 - `rate.Rate`: "300/5min" and friends, parsed.
 - `limiter.RateLimiter`: never more requests than the rate allows; pauses on 429;
-  with an `AdaptivePolicy`, halves its rate on throttles and wins it back slowly.
+  with an `AdaptivePolicy`, halves its rate on throttles and wins it back slowly;
+  with a rolling window (`300/5min`), says when the window frees (`window_frees_in`).
 - `retry`: `RetryPolicy`, `classify` (the one place deciding retry or final),
   `parse_retry_after`, `NOT_IDEMPOTENT` for creates that must not be sent twice.
 - `transport.PoliteTransport`: the limiter and retries around the real transport.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import urllib.request
 import weakref
 from collections.abc import Mapping
 
@@ -44,6 +45,7 @@ def build_client(
     sleep: Sleep = asyncio.sleep,
     clock: Clock = time.monotonic,
     redactor: Redactor | None = None,
+    label: str | None = None,
 ) -> httpx.AsyncClient:
     """A client for one connection: keep-alive, rate limited, retried, authenticated.
 
@@ -61,7 +63,9 @@ def build_client(
       With `limiter`, say `RateLimiter(rate, adaptive=True)` instead.
     - `limiter_of(client)` gives the limiter back, for its `state`.
     - `policy` sets retries (default `RetryPolicy()`); `on_event` hears about each
-      429 pause, retry and give-up.
+      429 pause, retry and give-up. Where `rate` is a rolling window (`300/5min`), a
+      429 without Retry-After waits for the window to free (see `PoliteTransport`);
+      `label` names the API in those events ("HaloPSA rolling window").
     - Every request carries `User-Agent: rowpush/<version>` unless `headers` says
       otherwise; `timeout` applies to each attempt (connect, read, write, pool),
       not to the waits between attempts. `sleep` and `clock` are for fake clocks.
@@ -98,6 +102,7 @@ def build_client(
         on_event=on_event,
         sleep=sleep,
         redactor=redactor,
+        label=label,
     )
     client = httpx.AsyncClient(
         base_url=url,
@@ -130,8 +135,6 @@ def _environment_proxy(url: httpx.URL) -> str | None:
     Passing our own transport turns off httpx's reading of proxy variables, so it
     is done here (for the base URL's host; token endpoints share it in practice).
     """
-    import urllib.request
-
     proxies = urllib.request.getproxies()
     proxy = proxies.get(url.scheme) or proxies.get("all")
     if not proxy or urllib.request.proxy_bypass(url.host):

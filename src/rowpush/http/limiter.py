@@ -2,7 +2,8 @@
 
 An adaptive limiter (`AdaptivePolicy`) also listens to how its requests were
 answered: it halves its rate on a throttle and wins it back slowly (AIMD), never
-above the rate it was given.
+above the rate it was given. A limiter whose rate is a rolling window
+(`Rate.is_window`) also tells how long until its window frees (`window_frees_in`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,24 @@ from dataclasses import dataclass
 
 from rowpush.http.rate import Rate
 
-__all__ = ["AdaptivePolicy", "Clock", "LimiterState", "RateLimiter", "Sleep"]
+__all__ = [
+    "MAX_WINDOW_PAUSE",
+    "MIN_WINDOW_PAUSE",
+    "AdaptivePolicy",
+    "Clock",
+    "LimiterState",
+    "RateLimiter",
+    "Sleep",
+]
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+
+MAX_WINDOW_PAUSE = 300.0
+"""Longest wait for a rolling window to free up (HaloPSA's window is 5 minutes)."""
+MIN_WINDOW_PAUSE = 1.0
+"""Shortest such wait (or the window, if shorter): a server whose window another
+client fills too is not asked again at once, every time one of our starts leaves."""
 
 _DIGITS = 9
 """Adapted counts are rounded to this many decimals, so that ten steps of 0.1 make
@@ -110,6 +125,12 @@ class RateLimiter:
     calls for each answer. Every start is checked against both the ceiling and the
     current rate, over all earlier starts: neither is ever exceeded, whatever the
     current rate was when the earlier ones started.
+
+    With a rate that is a rolling window (`Rate.is_window`), a request counts in the
+    window from its start until its answer (`answered`) and for the window's length
+    after that: the server saw it arrive somewhere in between, so the window never
+    breaks on the server's side, whatever the latency (a first request slowed by a
+    TLS handshake, say). `window_frees_in` says how long a 429 should wait.
     """
 
     def __init__(
@@ -137,6 +158,9 @@ class RateLimiter:
             # (the floor's, or the ceiling's), so a slower rate sees them all.
             self._keep = max(rate.per, rate.interval, self._floor.interval)
         self._granted: deque[float] = deque()  # starts within `_keep` seconds
+        # Window rates: starts not yet answered, by ticket (in time order); an answer
+        # moves its entry in `_granted` to the time of the answer.
+        self._unanswered: dict[int, float] = {}
         self._recent: deque[float] = deque()  # starts within rate.per, for `state`
         self._paused_until = -float("inf")
         self._waiting = 0
@@ -160,8 +184,11 @@ class RateLimiter:
             async with self._turn:
                 while (wait := self._wait(self._clock())) > 0:
                     await self._sleep(wait)
-                self._record(self._clock())
+                now = self._clock()
+                self._record(now)
                 self._tickets += 1
+                if self.rate is not None and self.rate.is_window:
+                    self._unanswered[self._tickets] = now
                 return self._tickets
         finally:
             self._waiting -= 1
@@ -172,7 +199,9 @@ class RateLimiter:
 
     def answered(self, ticket: int, *, throttled: bool) -> None:
         """Hear how the request started as `ticket` was answered; only an adaptive
-        limiter acts on it: a throttle slows it down, enough others speed it up."""
+        limiter acts on it: a throttle slows it down, enough others speed it up.
+        A window's limiter counts the request in its window until `per` after now."""
+        self._settle(ticket)
         policy = self.adaptation
         if policy is None or self.rate is None or self._current is None:
             return
@@ -188,6 +217,21 @@ class RateLimiter:
         if self._accepted >= policy.successes and self._clock() - quiet_since >= policy.quiet:
             count = min(self.rate.count, self._current.count + policy.increase * self.rate.count)
             self._change(_with_count(self.rate, count))
+
+    def window_frees_in(self) -> float | None:
+        """Seconds until the window has room again, for a rate that is a rolling window.
+
+        Until the oldest request in the window leaves it (the whole window when the
+        limiter holds none: others filled it), from `MIN_WINDOW_PAUSE` to the window's
+        length, and never over `MAX_WINDOW_PAUSE`. None when the rate is no window.
+        """
+        rate = self.rate
+        if rate is None or not rate.is_window:
+            return None
+        now = self._clock()
+        inside = [start for start in self._granted if start + rate.per > now]
+        wait = inside[0] + rate.per - now if inside else rate.per
+        return min(max(wait, MIN_WINDOW_PAUSE), rate.per, MAX_WINDOW_PAUSE)
 
     @property
     def current_rate(self) -> Rate | None:
@@ -242,6 +286,24 @@ class RateLimiter:
         self._granted.append(now)
         self._recent.append(now)
         _drop_expired(self._recent, self.rate.per, now)
+        # Forget starts never answered (a transport error) once out of every window.
+        while self._unanswered:
+            oldest = next(iter(self._unanswered))
+            if self._unanswered[oldest] + self._keep > now:
+                break
+            del self._unanswered[oldest]
+
+    def _settle(self, ticket: int) -> None:
+        """A window rate: the answered request counts from now, not from its start."""
+        start = self._unanswered.pop(ticket, None)
+        now = self._clock()
+        if start is None or now <= start:
+            return
+        try:
+            self._granted.remove(start)  # equal starts are interchangeable
+        except ValueError:
+            return  # already out of the window
+        self._granted.append(now)  # no recorded time is later than now: still in order
 
     def __repr__(self) -> str:
         shown = str(self.rate) if self.rate else None

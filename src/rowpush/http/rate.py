@@ -44,7 +44,7 @@ class Rate:
 
     `count` may be fractional (`2.5/s`). How the limiter enforces it is given by
     `slots` and `interval`: long windows allow bursts, per-second rates are spread
-    evenly (see `slots`).
+    evenly (see `slots` and `is_window`).
     """
 
     count: float
@@ -85,9 +85,16 @@ class Rate:
         any window of `per` seconds. (For a fractional count that holds over the
         smallest whole number of windows: 2.5/s lets at most 5 start in any 2 s.)
         """
-        if self.per > 1.0 and self.count == int(self.count):
-            return int(self.count)
-        return 1
+        return int(self.count) if self.is_window else 1
+
+    @property
+    def is_window(self) -> bool:
+        """A rolling window (`300/5min`, `100/min`): a whole count over more than a second.
+
+        Enforced as written (a burst, then waits), and an API whose rate is one is
+        taken to limit by a window: a 429 there waits for the window to free up.
+        """
+        return self.per > 1.0 and self.count == int(self.count)
 
     @property
     def interval(self) -> float:

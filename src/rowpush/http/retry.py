@@ -24,7 +24,10 @@ from rowpush.errors import ConnectionFailed
 __all__ = [
     "IDEMPOTENT",
     "NOT_IDEMPOTENT",
+    "RETRY_STATUSES",
+    "SERVER_TROUBLE",
     "STREAMED",
+    "UNCLEAR_STATUSES",
     "RetryPolicy",
     "Verdict",
     "classify",
@@ -46,7 +49,13 @@ STREAMED = "rowpush.streamed"
 in chunks). Otherwise the transport reads the body within its retries, so that an
 answer cut off mid-body is retried like any failed attempt."""
 
-RETRY_STATUSES = frozenset({408, 409, 500, 502, 503, 504})
+SERVER_TROUBLE = frozenset({500, 502, 503, 504})
+"""The server failed or was not reached in time: it may or may not have acted."""
+RETRY_STATUSES = frozenset({408, 409}) | SERVER_TROUBLE
+"""Answers worth sending an idempotent request again for (429 is always retried)."""
+UNCLEAR_STATUSES = frozenset({408, 429}) | SERVER_TROUBLE
+"""Answers, after the transport's own retries, that leave a row unsettled: the server
+may have acted, so the row is looked up live before it is ever sent again."""
 
 
 class Verdict(StrEnum):
@@ -77,6 +86,10 @@ class RetryPolicy:
     """Statuses retried when the request is idempotent (429 is always retried)."""
     max_retry_after: float = 600.0
     """A Retry-After longer than this is not waited for: the response is final."""
+    max_window_wait: float = 900.0
+    """Where the limit is a rolling window, a throttle without Retry-After waits for the
+    window to free up, as often as it takes, until the request has waited this long
+    in all (three of HaloPSA's 5-minute windows); then the answer is final."""
     is_throttled: Callable[[httpx.Response], bool] | None = field(default=None, compare=False)
     """Also treat these responses like a 429 (e.g. Orange's gateway answers 403 with
     code 53). The body of an error response has been read when it is called."""
@@ -88,6 +101,8 @@ class RetryPolicy:
             raise ValueError(f"max_attempts must be at least 1, not {self.max_attempts}")
         if self.backoff_base < 0 or self.backoff_cap < 0:
             raise ValueError("backoff_base and backoff_cap cannot be negative")
+        if self.max_window_wait < 0:
+            raise ValueError("max_window_wait cannot be negative")
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""

@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 import httpx
@@ -47,6 +48,22 @@ class RetryEvent:
     method: str
     url: str
     """Without query or user info."""
+    until: datetime | None = None
+    """When a wait for a rolling window ends: local wall-clock time (timezone-aware),
+    so a display can say "paused until 14:05:12". None for the other waits."""
+    reason: str | None = None
+    """Why such a wait, e.g. "HaloPSA rolling window"; None for the other waits."""
+
+    def describe(self) -> str:
+        """The event on a progress line: "paused until 14:05:12 (HaloPSA rolling window)",
+        "paused 12 s on 429", "retrying after 503"; "" for a give-up."""
+        if self.kind == "throttled":
+            if self.until is not None:
+                return f"paused until {self.until:%H:%M:%S} ({self.reason or 'rate limit'})"
+            return f"paused {self.wait:.0f} s on {self.status or 429}"
+        if self.kind == "retry":
+            return f"retrying after {self.status or self.error}"
+        return ""
 
 
 OnEvent = Callable[[RetryEvent], None]
@@ -57,6 +74,11 @@ class PoliteTransport(httpx.AsyncBaseTransport):
 
     - THROTTLED (429): pause the whole limiter for Retry-After (or the backoff),
       then try again; every other request of the connection waits too.
+    - THROTTLED without Retry-After when the limiter's rate is a rolling window
+      (`Rate.is_window`, e.g. HaloPSA's 300/5min): pause until the window frees
+      (`RateLimiter.window_frees_in`, at most 5 minutes), announced with `until`
+      and `reason`; such waits do not use up attempts, so a request keeps its
+      place until it has waited `policy.max_window_wait` seconds in all.
     - Every answer is reported to the limiter (`answered`), so that an adaptive
       one slows down on throttles, the given-up ones included, and speeds up
       again on the rest. Transport errors say nothing about the rate: not reported.
@@ -78,8 +100,11 @@ class PoliteTransport(httpx.AsyncBaseTransport):
         sleep: Sleep = asyncio.sleep,
         wall_clock: Clock = time.time,
         redactor: Redactor | None = None,
+        label: str | None = None,
     ) -> None:
         self.inner = inner
+        self.label = label
+        """Names the API in events, e.g. "HaloPSA" in "HaloPSA rolling window"."""
         self.redactor = redactor
         """Learns each credential sent, so that messages can be cleaned of it."""
         self.limiter = limiter if limiter is not None else RateLimiter(None)
@@ -96,6 +121,8 @@ class PoliteTransport(httpx.AsyncBaseTransport):
         if policy.max_attempts > 1:
             await request.aread()  # a generator body cannot be iterated twice; bytes can
         attempt = 0
+        window_waits = 0  # attempts answered by a full window: they use up no attempt
+        window_waited = 0.0
         while True:
             attempt += 1
             ticket = await self.limiter.acquire()
@@ -107,10 +134,10 @@ class PoliteTransport(httpx.AsyncBaseTransport):
                 verdict = classify(exc, idempotent=idempotent, policy=policy)
                 if verdict is Verdict.FINAL:
                     raise
-                if attempt >= policy.max_attempts:
+                if attempt - window_waits >= policy.max_attempts:
                     self._emit("giveup", attempt, 0.0, request, error=exc)
                     raise
-                wait = policy.backoff(attempt)
+                wait = policy.backoff(attempt - window_waits)
                 self._emit("retry", attempt, wait, request, error=exc)
                 await self._sleep(wait)
                 continue
@@ -122,11 +149,33 @@ class PoliteTransport(httpx.AsyncBaseTransport):
             if verdict is Verdict.FINAL:
                 return response
             retry_after = parse_retry_after(response.headers.get("Retry-After"), self._wall_clock())
+            window = None
+            if verdict is Verdict.THROTTLED and retry_after is None:
+                window = self.limiter.window_frees_in()
+            if window is not None and window_waited + window <= policy.max_window_wait:
+                window_waits += 1
+                window_waited += window
+                self.limiter.pause(window)  # before any await, as below
+                until = datetime.fromtimestamp(self._wall_clock() + window, UTC).astimezone()
+                reason = f"{self.label} rolling window" if self.label else "rolling window"
+                self._emit(
+                    "throttled",
+                    attempt,
+                    window,
+                    request,
+                    response=response,
+                    until=until,
+                    reason=reason,
+                )
+                await _discard(response)
+                continue
+            tries = attempt - window_waits
             too_long = retry_after is not None and retry_after > policy.max_retry_after
-            if attempt >= policy.max_attempts or too_long:
+            # a window API that waited max_window_wait in all gives up too
+            if tries >= policy.max_attempts or too_long or window is not None:
                 self._emit("giveup", attempt, 0.0, request, response=response)
                 return response
-            wait = retry_after if retry_after is not None else policy.backoff(attempt)
+            wait = retry_after if retry_after is not None else policy.backoff(tries)
             if verdict is Verdict.THROTTLED:
                 # Pause before any await: a request starting in between would meet the
                 # same throttle and, started after the slow-down, slow it down again.
@@ -150,6 +199,8 @@ class PoliteTransport(httpx.AsyncBaseTransport):
         *,
         response: httpx.Response | None = None,
         error: BaseException | None = None,
+        until: datetime | None = None,
+        reason: str | None = None,
     ) -> None:
         if self.on_event is None:
             return
@@ -162,6 +213,8 @@ class PoliteTransport(httpx.AsyncBaseTransport):
                 error=type(error).__name__ if error is not None else None,
                 method=request.method,
                 url=safe_url(request.url),
+                until=until,
+                reason=reason,
             )
         )
 

@@ -51,6 +51,8 @@ class Gateway:
 
     ``too_many`` is the API's own throttle answer (used by the limiter and by injected
     throttles), ``fault`` its 5xx answer (injected errors, and 504 after a timeout).
+    ``own_window`` is the vendor's published limit, enforced when no shared window is
+    set (``SandboxOptions.vendor_limits``); None where the sandbox knows none.
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class Gateway:
         too_many: Callable[[RateWindow], Response],
         fault: Callable[[int], Response] = plain_fault,
         throttle_window: RateWindow = INJECTED_THROTTLE_WINDOW,
+        own_window: Callable[[], RateWindow | None] | None = None,
     ) -> None:
         self.app = app
         self.options = options
@@ -71,6 +74,7 @@ class Gateway:
         self.too_many = too_many
         self.fault = fault
         self.throttle_window = throttle_window
+        self.own_window = own_window
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,7 +82,7 @@ class Gateway:
             return
         if self.options.latency_ms > 0:
             await asyncio.sleep(self.options.latency_ms / 1000)
-        window = self.options.window()
+        window = self.window()
         if window is not None:
             wait = self.limiter.admit(window)
             if wait is not None:
@@ -97,7 +101,7 @@ class Gateway:
             note(scope, f"injected fault {fault.status}")
             await self.fault(fault.status)(scope, receive, send)
         elif fault.kind is FaultKind.THROTTLE:
-            window = self.options.window() or self.throttle_window
+            window = self.window() or self.throttle_window
             response = self._throttle(window, INJECTED_RETRY_AFTER)
             note(scope, f"injected throttle {response.status_code}")
             await response(scope, receive, send)
@@ -110,6 +114,13 @@ class Gateway:
             await self.fault(TIMEOUT_STATUS)(scope, receive, send)
         else:
             await answer_then_drop(self.app, scope, receive, send)
+
+    def window(self) -> RateWindow | None:
+        """The window enforced now: the shared one, else the vendor's own when on."""
+        shared = self.options.window()
+        if shared is not None or self.own_window is None or not self.options.vendor_limits:
+            return shared
+        return self.own_window()
 
     def _throttle(self, window: RateWindow, retry_after: int) -> Response:
         response = self.too_many(window)

@@ -61,6 +61,15 @@ RATE_PRESETS: dict[str, RateWindow] = {
 }
 """Named windows for the CLI (``--rate-limit halo-700``)."""
 
+
+class FlagError(ValueError):
+    """A command-line flag the sandbox cannot use as given, and what to write instead."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 DEMO_HALO_CLIENT_ID = "sandbox-halo-id"
 DEMO_HALO_CLIENT_SECRET = "sandbox-halo-secret-7Qm2xV9c"  # the sandbox's own; not a real secret
 
@@ -73,8 +82,14 @@ class SandboxOptions:
     """Sustained requests per second allowed per API; over it answers 429. None: no limit."""
     rate_window: RateWindow | None = None
     """An explicit rolling window (see ``RATE_PRESETS``); wins over ``rate_limit``."""
-    retry_after: bool = True
-    """Send ``Retry-After`` (whole seconds) on 429. Assumed: Halo does not document it."""
+    retry_after: bool = False
+    """Send ``Retry-After`` (whole seconds) on 429, on every API. Off, as no vendor
+    emulated here documents one (HaloPSA, m3ter, Orange, Usage Engine, Hyalto): a
+    client must cope without it (``rowpush sandbox --retry-after`` turns it on)."""
+    vendor_limits: bool = False
+    """Each API also enforces its vendor's own published limit where the sandbox knows
+    it: HaloPSA's rolling window ``halo_rate_window``. The shared ``rate_limit`` /
+    ``rate_window`` wins where set. (m3ter's: ``M3terOptions.with_published_limits``.)"""
     fail_rate: float = 0.0
     """Probability (0-1) that a request fails with a random 500/502/503 before touching state."""
     throttle_rate: float = 0.0
@@ -102,6 +117,9 @@ class SandboxOptions:
     """Tenant name reported by ``/api/authinfo``; any ``?tenant=`` is accepted."""
     halo_clients: int = 500
     """How many clients to seed."""
+    halo_rate_window: RateWindow = HALO_300_PER_5_MIN
+    """HaloPSA's limit when ``vendor_limits`` is on: a rolling window, 300 per 5 minutes
+    as real 429 bodies quote it (``HALO_700_PER_5_MIN`` for the newer figure)."""
     halo_accept_basic_auth: bool = True
     """Accept client credentials as an HTTP Basic header. Assumed (form fields are documented)."""
     halo_check_scopes: bool = True
@@ -155,6 +173,30 @@ class SandboxOptions:
             raise ValueError(f"token_ttl must be 0 or more, got {self.token_ttl}")
         if self.rate_limit is not None:
             RateWindow.per_second(self.rate_limit)  # raises on a bad rate
+
+    @classmethod
+    def from_flags(cls, *, rate_limit: str | None = None, **fields: Any) -> SandboxOptions:
+        """Options from `rowpush sandbox` flags: `rate_limit` as written ("5/s", "5", or a
+        name of ``RATE_PRESETS``), the other fields as typed. Raises `FlagError`."""
+        try:
+            options = cls(**fields)
+        except ValueError as exc:  # e.g. the fault rates add up to more than 1
+            raise FlagError(
+                f"{exc}.", hint="Lower --fail-rate, --429-rate, --timeout-rate or --drop-rate."
+            ) from None
+        if rate_limit in RATE_PRESETS:
+            options.rate_window = RATE_PRESETS[rate_limit]
+        elif rate_limit:
+            try:
+                options.rate_limit = float(rate_limit.removesuffix("/s"))
+            except ValueError:
+                raise FlagError(
+                    f"--rate-limit {rate_limit!r} is not understood.",
+                    hint=f'Write requests per second ("5/s") or one of {", ".join(RATE_PRESETS)}.',
+                ) from None
+            if options.rate_limit <= 0:
+                raise FlagError("--rate-limit must be more than 0 requests per second.")
+        return options
 
     def fault_rates(self) -> dict[str, float]:
         """The injected-fault probabilities by option name, in the order one roll checks them."""

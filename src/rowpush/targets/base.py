@@ -57,6 +57,7 @@ from rowpush.model import Action, Change, Outcome, Status, now
 from rowpush.sheets.table import ColumnSpec
 from rowpush.targets import custom_fields
 from rowpush.targets.compare import same_value
+from rowpush.targets.wire import json_size
 
 T = TypeVar("T")
 SettingsT = TypeVar("SettingsT", bound="ConnectionSettings")
@@ -74,7 +75,6 @@ __all__ = [
     "Target",
     "field_choices",
     "gather_all",
-    "now",
     "outcome_for",
 ]
 
@@ -224,7 +224,15 @@ class Target(ABC):
     name); otherwise it is an error (ids the API assigns). A row without a key is
     always a create."""
     batch_bytes: ClassVar[int | None] = None
-    """Most bytes of serialized payloads one request may carry (None: no cap)."""
+    """Most bytes of serialized payloads one request may carry (None: no cap); each
+    payload weighs `payload_size` plus one byte for the separator before it."""
+
+    @staticmethod
+    def payload_size(payload: Mapping[str, Any]) -> int:
+        """The exact bytes a payload takes on the wire, as `send` encodes it (compact
+        UTF-8 JSON, targets/wire.py): what the byte cap is measured in."""
+        return json_size(payload)
+
     group_rows: ClassVar[bool] = False
     """Rows sharing a key are one record (a meter and its data fields, a row each):
     plan gathers them and asks `plan_group`. The whole sheet is held while planning."""

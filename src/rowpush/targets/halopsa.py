@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from rowpush.config import Connection, ConnectionSettings
 from rowpush.errors import ConnectionFailed
+from rowpush.http.auth import ClientCredentials
 from rowpush.http.retry import NOT_IDEMPOTENT
 from rowpush.model import Action, Change, Outcome
 from rowpush.targets.answers import Answers, pages
@@ -61,11 +62,12 @@ class HaloPSA(Api[HaloSettings]):
     name = "halopsa"
     description = "HaloPSA"
     Settings = HaloSettings
-    default_rate = "1/s"  # fits all three published limits (300/5 min, 500/3 min, 700/5 min)
+    # Halo limits by a rolling window (300 or 700 per 5 min, 500 per 3 min); the
+    # tightest, as a window: a few hundred requests at full speed, and a window rate
+    # makes a 429 without Retry-After wait for the window to free (http/transport.py).
+    default_rate = "300/5min"
 
     def auth(self, conn: Connection) -> httpx.Auth:
-        from rowpush.http.auth import ClientCredentials
-
         settings = self.settings(conn)
         token_url = f"{settings.auth_url or f'{self.base_url(conn)}/auth'}/token"
         if settings.tenant:

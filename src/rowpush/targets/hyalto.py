@@ -32,6 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from rowpush.config import Connection, ConnectionSettings
 from rowpush.errors import BadInput
+from rowpush.http.auth import ClientCredentials
+from rowpush.model import now
 from rowpush.targets.answers import Answers
 from rowpush.targets.base import Api, ExportOptions, Target
 
@@ -69,8 +71,6 @@ class Hyalto(Api[HyaltoSettings]):
     default_rate = "2/s"  # not published; the notes suggest at most 2 requests/s
 
     def auth(self, conn: Connection) -> httpx.Auth:
-        from rowpush.http.auth import ClientCredentials
-
         settings = self.settings(conn)
         return ClientCredentials.key_pair(
             f"{self.base_url(conn)}/accountManagement/auth/token",
@@ -288,7 +288,7 @@ def report_period(options: ExportOptions) -> tuple[str, str]:
         )
     start = _utc(options.start)
     if options.end is None:
-        end = datetime.now(UTC).replace(microsecond=0)
+        end = now()
     elif options.end.tzinfo is None and options.end.time() == time(0):
         end = _utc(options.end + timedelta(days=1, seconds=-1))
     else:

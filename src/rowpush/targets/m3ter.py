@@ -6,11 +6,20 @@ under `/organizations/{orgId}`; lists page with `pageSize` + `nextToken` into
 `{"data": [...], "nextToken"}`; `PUT` replaces the whole entity and needs the
 current `version` (a mismatch is a conflict); measurements go to the ingest host,
 1 to 1000 per request and under 512,000 bytes, and a `uid` makes them idempotent.
+
+The official Python SDK (`m3ter` 0.9, generated from m3ter's OpenAPI) is the schema of
+every body sent here, and where it and the notes disagree the SDK wins: a data field's
+`unit` is "required only for numeric field categories" (MEASURE, COST, INCOME), and no
+status is published for a stale `version` (the notes assumed 409). Bodies are encoded
+once (targets/wire.py) and sent as those bytes, so the ingest cap is measured on what
+goes out, whatever the httpx version.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 import uuid
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
@@ -23,11 +32,13 @@ from pydantic_core import PydanticCustomError
 
 from rowpush.config import Connection, ConnectionSettings
 from rowpush.errors import ConfigError
+from rowpush.http.auth import ClientCredentials
 from rowpush.http.retry import NOT_IDEMPOTENT
 from rowpush.model import Action, Change, Outcome
 from rowpush.targets import custom_fields
 from rowpush.targets.answers import Answers, pages
 from rowpush.targets.base import Api, ExportOptions, GroupPlan, Target, outcome_for
+from rowpush.targets.wire import json_bytes, post_json, put_json
 
 __all__ = ["M3ter", "M3terAccounts", "M3terMeasurements", "M3terMeters", "M3terSettings"]
 
@@ -36,6 +47,12 @@ CATEGORIES = ("who", "where", "what", "other", "metadata", "measure", "cost", "i
 NUMERIC = frozenset({"measure", "cost", "income"})
 READ_ONLY = frozenset({"id", "dtCreated", "dtLastModified", "createdBy", "lastModifiedBy"})
 DEFAULT_INGEST_URL = "https://ingest.m3ter.com"
+MAX_INGEST_BYTES = 512_000
+"""An ingest body of this many bytes or more is refused with 403 (documented)."""
+MAX_MEASUREMENTS = 1000
+"""Most measurements one ingest request may carry (documented)."""
+INGEST_ENVELOPE = len(json_bytes({"measurements": []}))
+"""Bytes of the ingest body around its measurements: `{"measurements":[]}`."""
 UID_NAMESPACE = uuid.UUID("6f1b8f3e-3c1a-4a59-9d0c-7b2f5e0a9c41")
 
 
@@ -82,8 +99,6 @@ class M3ter(Api[M3terSettings]):
     retry_statuses = frozenset({408, 500, 502, 503, 504})  # 409 is a version conflict
 
     def auth(self, conn: Connection) -> httpx.Auth:
-        from rowpush.http.auth import ClientCredentials
-
         settings = self.settings(conn)
         return ClientCredentials(
             token_url=f"{self.base_url(conn)}/oauth/token",
@@ -203,31 +218,43 @@ class ConfigEntity(Target):
         live = self._raw[key]
         merged = {k: v for k, v in live.items() if k not in READ_ONLY}
         merged.update(changes)
-        return {"id": live["id"], "body": merged}
+        # a null is what an absent field becomes anyway, and the SDK's update params type
+        # no field as nullable (e.g. `address: AddressParam`): send only values
+        return {"id": live["id"], "body": {k: v for k, v in merged.items() if v is not None}}
 
     async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
         return [await self._send_one(client, change) for change in batch]
 
     async def _send_one(self, client: httpx.AsyncClient, change: Change) -> Outcome:
         if change.action is Action.CREATE:
-            response = await client.post(
-                self._url(), json=change.payload, extensions=NOT_IDEMPOTENT
+            response = await post_json(
+                client, self._url(), change.payload, extensions=NOT_IDEMPOTENT
             )
         else:
-            # the version makes a resend after a lost answer fail with 409 if the first
-            # landed: leave it unclear, and let the engine look at the live record
-            response = await client.put(
+            # the version makes a resend after a lost answer fail as a conflict if the
+            # first landed: leave it unclear, and let the engine look at the live record
+            response = await put_json(
+                client,
                 self._url(f"/{change.payload['id']}"),
-                json=change.payload["body"],
+                change.payload["body"],
                 extensions=NOT_IDEMPOTENT,
             )
-        if response.status_code == 409:
+        if change.action is not Action.CREATE and is_version_conflict(response):
+            return outcome_for(
+                change,
+                ok=False,
+                http_status=response.status_code,
+                message=f"changed in m3ter since the plan ({ANSWERS.error_message(response)}); "
+                "plan again to see the new values",
+            )
+        if change.action is Action.CREATE and response.status_code == 409:
             return outcome_for(
                 change,
                 ok=False,
                 http_status=409,
-                message=f"changed in m3ter since the plan ({ANSWERS.error_message(response)}); "
-                "plan again to see the new values",
+                message=f"m3ter refused the create as a conflict "
+                f"({ANSWERS.error_message(response)}); it may have been created since the "
+                "plan: plan again",
             )
         if not response.is_success:
             return outcome_for(
@@ -243,6 +270,21 @@ class ConfigEntity(Target):
             http_status=response.status_code,
             remote_id=saved.get("id") if isinstance(saved, dict) else None,
         )
+
+
+VERSION_TEXT = re.compile(r"\bversion", re.IGNORECASE)
+"""What an answer about a stale `version` says (m3ter: "Version mismatch ...", assumed)."""
+
+
+def is_version_conflict(response: httpx.Response) -> bool:
+    """Whether an answer to a PUT says its `version` is not the stored one. m3ter publishes
+    no status for it (the notes assumed 409; the SDK only maps statuses to exception
+    classes), so any of 400/409/412/422 counts when its text speaks of the version, and
+    409/412 (conflict, precondition failed) count whatever they say."""
+    status = response.status_code
+    if status in (409, 412):
+        return True
+    return status in (400, 422) and bool(VERSION_TEXT.search(ANSWERS.error_message(response)))
 
 
 class M3terAccounts(ConfigEntity):
@@ -297,6 +339,9 @@ class M3terAccounts(ConfigEntity):
 
 Category = Literal["WHO", "WHERE", "WHAT", "OTHER", "METADATA", "MEASURE", "INCOME", "COST"]
 FIELD_KEYS = ("category", "code", "name", "unit")
+NUMERIC_CATEGORIES = frozenset({"MEASURE", "INCOME", "COST"})
+"""Categories whose fields need a `unit`: the SDK's DataFieldParam says "Required only for
+numeric field categories" (the notes said "only needed for"; likely, not yet confirmed)."""
 
 
 class MeterRow(BaseModel):
@@ -341,7 +386,7 @@ class MeterRow(BaseModel):
     )
     unit: str | None = Field(
         None,
-        description="UCUM unit for MEASURE, INCOME and COST fields.",
+        description="UCUM unit, needed by MEASURE, INCOME and COST fields.",
         examples=["{request}"],
     )
     calculation: str | None = Field(
@@ -457,6 +502,21 @@ class M3terMeters(ConfigEntity):
             kind = values.get("kind", "data")
             if kind == "derived" and not values.get("calculation"):
                 problems.append((number, "calculation", "a derived field needs a calculation"))
+            category = values["category"]
+            if (
+                category in NUMERIC_CATEGORIES
+                and not values.get("unit")
+                and not _live_unit(live, kind, field_code)
+            ):
+                problems.append(
+                    (
+                        number,
+                        "unit",
+                        f"meter {code}: the {category} field {field_code!r} needs a unit "
+                        "(m3ter requires one for MEASURE, INCOME and COST fields); write a "
+                        "UCUM unit such as {request}, GiBy or h",
+                    )
+                )
             wanted[kind][field_code] = {
                 "category": values["category"],
                 "code": field_code,
@@ -526,6 +586,15 @@ class M3terMeters(ConfigEntity):
         return GroupPlan(Action.UPDATE, fields, self._put_body(code, entity), [])
 
 
+def _live_unit(live: Mapping[str, Any] | None, kind: str, field_code: str) -> Any:
+    """The unit the live meter's field of this code has (a blank cell keeps it)."""
+    key = "dataFields" if kind == "data" else "derivedFields"
+    for field in (live or {}).get(key) or []:
+        if field.get("code") == field_code:
+            return field.get("unit")
+    return None
+
+
 def _describe(field: Mapping[str, Any]) -> str:
     """A data field as one line: `MEASURE requests "Requests" [{request}] = requests * 2`."""
     text = f"{field.get('category')} {field.get('code')} {json.dumps(field.get('name'))}"
@@ -568,8 +637,10 @@ class M3terMeasurements(Target):
     key = None  # append-only: nothing live to compare with
     not_exported = "the Ingest API only takes measurements in"
     required_columns = ("meter", "account", "ts")
-    batch_size = 1000
-    batch_bytes = 500_000  # the documented cap is 512,000 bytes; leave room for the envelope
+    batch_size = MAX_MEASUREMENTS
+    # A batch body is the envelope plus each payload and a comma between two: with each
+    # payload weighed as `payload_size + 1`, a batch within this cap is under 512,000 B.
+    batch_bytes = MAX_INGEST_BYTES - INGEST_ENVELOPE
     live_chunk = 1000
     idempotent_creates = True  # m3ter drops a measurement whose uid it has seen
 
@@ -621,7 +692,22 @@ class M3terMeasurements(Target):
                 problems.append((name, f"meter {meter!r} has no {category.upper()} field {code!r}"))
             elif category in NUMERIC and _as_number(value) is None:
                 problems.append((name, f"{value!r} is not a number"))
+        if not problems:
+            size = self.payload_size(self.payload(Action.CREATE, None, values))
+            if size + INGEST_ENVELOPE >= MAX_INGEST_BYTES:
+                problems.append(
+                    (
+                        None,
+                        f"this measurement is {size:,} bytes as JSON; m3ter takes under "
+                        f"{MAX_INGEST_BYTES:,} per request: shorten its text values",
+                    )
+                )
         return problems
+
+    @staticmethod
+    def ingest_body(batch: Sequence[Change]) -> bytes:
+        """The one encoding of a batch: what is measured is what is sent."""
+        return json_bytes({"measurements": [c.payload for c in batch]})
 
     def _utc(self, moment: datetime) -> str:
         if moment.tzinfo is None:
@@ -644,8 +730,16 @@ class M3terMeasurements(Target):
         return body
 
     async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
+        """One ingest request for the batch; a batch over the byte or item cap is halved
+        first, and one refused with 403 for its size anyway is halved and resent."""
+        body = self.ingest_body(batch)
+        over = len(body) >= MAX_INGEST_BYTES or len(batch) > MAX_MEASUREMENTS
+        if over and len(batch) > 1:
+            return await self._halves(client, batch)
         url = f"{M3ter.ingest_url(self.conn)}{M3ter.org_path(self.conn)}/measurements"
-        response = await client.post(url, json={"measurements": [c.payload for c in batch]})
+        response = await post_json(client, url, body)
+        if len(batch) > 1 and _refused_for_size(response, len(body)):
+            return await self._halves(client, batch)
         ok = response.is_success
         message = (
             "accepted (m3ter validates after ingest: check its ingest.validation.failure events)"
@@ -663,6 +757,23 @@ class M3terMeasurements(Target):
             for c in batch
         ]
 
+    async def _halves(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
+        middle = len(batch) // 2
+        return [*await self.send(client, batch[:middle]), *await self.send(client, batch[middle:])]
+
+
+SIZE_TEXT = re.compile(r"too large|too big|payload|size|bytes|too many|1,?000", re.IGNORECASE)
+
+
+def _refused_for_size(response: httpx.Response, sent: int) -> bool:
+    """A 403 that is about the body's size or item count (m3ter's documented answer to a
+    body over 512,000 bytes), not about the token (the auth layer has already fetched a
+    new one and resent). Its text is not published, so a body of half the cap or more
+    counts too: halving it costs a request, failing it would cost every row."""
+    if response.status_code != 403:
+        return False
+    return sent >= MAX_INGEST_BYTES // 2 or bool(SIZE_TEXT.search(ANSWERS.error_message(response)))
+
 
 def _moment(value: Any) -> datetime:
     if isinstance(value, datetime):
@@ -676,10 +787,12 @@ def _as_number(value: Any) -> float | int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return value
+        return value if math.isfinite(value) else None
     try:
         number = float(str(value))
     except ValueError:
+        return None
+    if not math.isfinite(number):  # "nan", "inf": not JSON numbers (m3ter refuses them)
         return None
     return int(number) if number.is_integer() and "." not in str(value) else number
 

@@ -1,20 +1,26 @@
 """Orange Business Cloud Store Customer Space: users, contracts, billing documents.
 
-Facts from ../shared/apis/orange-cloud-customer-space.md (public material is thin:
-most of it comes from the vendor's guide and public scripts):
+Facts from the vendor guide's Postman collection and environment (../shared/vendor/, the
+reference: it wins over our notes) and ../shared/apis/orange-cloud-customer-space.md.
+Each fact is tagged where the code relies on it: *documented* (the vendor's guide or
+developer.orange.com), *observed* (public scripts that call the real API), *assumed*.
+docs/vendor-contracts.md lists them with the test that pins each one.
 
 - a token by Basic auth (`client_id:client_secret`, form `grant_type=client_credentials`)
-  at `https://api.orange.com/oauth/v3/token`, 1 h; every API call also carries the
-  Cloud Store key as `X-API-Key`, and contract-scoped calls (`/documents`, a
-  contract's users) the contract's id as `X-ECCS-Contract-Id`;
-- `GET /contracts` is a plain JSON array of `{id, name, createdAt, offer}`;
-  `GET /documents[?documentType=]` an array of `{id, filename, period, ...}` (an
-  unknown type answers `{"documents": null}`); `GET /documents/{id}/file` the bytes
-  (it may redirect);
-- `POST /contracts/{contractId}/user` creates a user and `POST /contracts` orders a
-  contract, one object per call (guide only); no call to change either is known;
-- errors come from Orange's gateway as `{"code", "message", "description"}`;
-  throttling is a 403 with code 53 (or a 429).
+  at `{oauth_host}/token` (documented; 1 h tokens: observed); every call carries `Authorization:
+  Bearer` and the Cloud Store key as `X-API-Key` (documented), and the contract-scoped
+  reads (`/contract`, `/documents`, a document's file) the contract's id as
+  `X-ECCS-Contract-Id` (documented); the two creates do not (documented: the guide's
+  requests have no such header);
+- `GET /contracts` is a plain JSON array of `{id, name, createdAt, offer}` (observed);
+  `GET /documents[?documentType=&limit=]` an array of `{id, filename, period, ...}` (an
+  unknown type answers `{"documents": null}`) (observed); `GET /documents/{id}/file` the
+  bytes (it may redirect) (documented path, observed redirect);
+- `POST /contracts/{contractId}/user` creates a user, `POST /contracts` orders a
+  contract, one object per call, with exactly the guide's body field names (documented);
+  no call to change either is known; the answers are assumed;
+- errors come from Orange's gateway as `{"code", "message", "description"}`; throttling
+  is a 403 with code 53 (or a 429) (documented for other Orange APIs, assumed here).
 
 Assumed here, beyond the notes: a contract's users are listed by
 `GET /contracts/{contractId}/users` (the guide shows only the create, but rowpush must
@@ -34,10 +40,19 @@ from typing import Any, Literal, NamedTuple
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from rowpush.config import Connection, ConnectionSettings
-from rowpush.errors import ConnectionFailed
+from rowpush.errors import ConfigError, ConnectionFailed
+from rowpush.http.auth import ClientCredentials
 from rowpush.http.retry import NOT_IDEMPOTENT, STREAMED  # creates: never sent twice
 from rowpush.model import Action, Change, Outcome
 from rowpush.targets.answers import Answers
@@ -49,6 +64,7 @@ from rowpush.targets.base import (
 )
 
 __all__ = [
+    "DocumentsCut",
     "Orange",
     "OrangeContracts",
     "OrangeDocuments",
@@ -83,6 +99,8 @@ class OrangeSettings(ConnectionSettings):
     """The contract of a sheet's rows (sent as X-ECCS-Contract-Id) when the row names none."""
     document_type: str | None = None
     """Limits orange.documents to one document type (default: every type)."""
+    document_limit: PositiveInt = 1000
+    """How many documents orange.documents asks for per contract (Orange's `limit`)."""
 
 
 class Orange(Api[OrangeSettings]):
@@ -93,8 +111,6 @@ class Orange(Api[OrangeSettings]):
     retry_statuses = frozenset({408, 500, 502, 503, 504})  # a 409 is a taken login: final
 
     def auth(self, conn: Connection) -> httpx.Auth:
-        from rowpush.http.auth import ClientCredentials
-
         settings = self.settings(conn)
         return ClientCredentials(
             token_url=f"{self.oauth_url(conn)}/token",
@@ -202,9 +218,19 @@ class OrangeWritable(OrangeTarget):
 # -- users -------------------------------------------------------------------------------
 
 USER_FIELDS = ("civility", "lastName", "firstName", "email", "login", "fixPhone", "mobilePhone")
+"""The body of the guide's "create user", in its order (documented)."""
 USER_CREATE_REQUIRES = ("civility", "lastName", "firstName", "email")
+"""Assumed: the guide fills every field; the phones are taken as optional."""
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 PHONE = r"^\+?[0-9][0-9 ().-]{3,29}$"
+Civility = Literal["MR", "MRS", "MS"]
+"""Assumed: the guide's collection names the civility fields but its example values
+are lost; our notes' example says MRS, MR and MS are the usual French pair to it."""
+
+
+def _civility(value: Any) -> Any:
+    """A civility in the API's case ("mrs", " Mrs. " → "MRS"), as a person may type it."""
+    return value.strip().upper().rstrip(".") if isinstance(value, str) else value
 
 
 class UserKey(NamedTuple):
@@ -230,10 +256,9 @@ class OrangeUserRow(BaseModel):
         "Blank: the connection's contract_id.",
         examples=["CT-000123"],
     )
-    civility: Literal["MR", "MRS", "MS"] | None = Field(
+    civility: Civility | None = Field(
         None,
-        description="MR, MRS or MS (MRS is in the vendor's guide; MR and MS are assumed). "
-        "Needed to create a user.",
+        description="MR, MRS or MS. Needed to create a user.",
         examples=["MRS"],
     )
     lastName: str | None = Field(
@@ -276,7 +301,7 @@ class OrangeUserRow(BaseModel):
     @field_validator("civility", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
-        return value.strip().upper().rstrip(".") if isinstance(value, str) else value
+        return _civility(value)
 
     @model_validator(mode="after")
     def _login_needed(self) -> OrangeUserRow:
@@ -396,10 +421,11 @@ class OrangeUsers(OrangeWritable):
                 else "no contract for this user"
             )
             return outcome_for(change, ok=False, http_status=None, message=problem)
+        # The contract is in the path; the guide's "create user" sends no
+        # X-ECCS-Contract-Id (documented), so neither does rowpush.
         response = await client.post(
             f"/contracts/{quote(contract, safe='')}/user",
             json=change.payload["user"],
-            headers=contract_scope(contract),
             extensions=NOT_IDEMPOTENT,
         )
         return _create_outcome(change, response)
@@ -431,22 +457,30 @@ def _create_outcome(change: Change, response: httpx.Response) -> Outcome:
 # -- contracts ---------------------------------------------------------------------------
 
 CONTRACT_FIELDS = (
-    "contractName",
     "billingAccountId",
     "offerCode",
+    "contractName",
     "supportLevel",
+    "referentCivility",
+    "referentName",
     "referentFirstName",
-    "referentLastName",
-    "referentEmail",
-    "referentPhone",
+    "referentMail",
+    "referentFixPhone",
+    "referentMobilePhone",
 )
-CONTRACT_CREATE_REQUIRES = ("billingAccountId", "offerCode")
-CONTRACT_CREATE_ONLY = CONTRACT_FIELDS[1:]
-"""Fields Orange takes when a contract is ordered but never shows again."""
+"""The body of the guide's "create contract", in its order, and nothing else (documented:
+the vendor guide's Postman collection). Not `referentLastName`/`referentEmail`/
+`referentPhone`, the names an earlier version of our notes guessed."""
+CONTRACT_CREATE_REQUIRES = tuple(f for f in CONTRACT_FIELDS if not f.endswith("Phone"))
+"""Assumed, as for users: the guide fills every field; the phones are taken as optional."""
+CONTRACT_CREATE_ONLY = tuple(f for f in CONTRACT_FIELDS if f != "contractName")
+"""Fields Orange takes when a contract is ordered but never shows again (observed:
+`GET /contracts` lists only id, name, createdAt and offer)."""
 
 
 class OrangeContractRow(BaseModel):
-    """A contract, named by its name: ordered when no contract has that name."""
+    """A contract, named by its name: ordered when no contract has that name. The
+    columns are the guide's body fields, under the guide's names."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
@@ -477,24 +511,48 @@ class OrangeContractRow(BaseModel):
         examples=["FE-PAYG"],
     )
     supportLevel: str | None = Field(
-        None, min_length=1, description="Support level.", examples=["STANDARD"]
+        None,
+        min_length=1,
+        description="Support level (e.g. STANDARD). Needed to order a contract.",
+        examples=["STANDARD"],
+    )
+    referentCivility: Civility | None = Field(
+        None,
+        description="Civility of the contract's referent: MR, MRS or MS. "
+        "Needed to order a contract.",
+        examples=["MRS"],
+    )
+    referentName: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="Last name of the contract's referent. Needed to order a contract.",
+        examples=["Durand"],
     )
     referentFirstName: str | None = Field(
-        None, description="First name of the contract's referent.", examples=["Marie"]
-    )
-    referentLastName: str | None = Field(
-        None, description="Last name of the contract's referent.", examples=["Durand"]
-    )
-    referentEmail: str | None = Field(
         None,
+        min_length=1,
+        max_length=100,
+        description="First name of the contract's referent. Needed to order a contract.",
+        examples=["Marie"],
+    )
+    referentMail: str | None = Field(
+        None,
+        max_length=254,
         pattern=EMAIL,
-        description="Email of the contract's referent.",
+        description="Email address of the contract's referent. Needed to order a contract.",
         examples=["marie.durand@acme.example"],
     )
-    referentPhone: str | None = Field(
+    referentFixPhone: str | None = Field(
         None,
         pattern=PHONE,
-        description="Phone of the contract's referent.",
+        description="Landline number of the contract's referent.",
+        examples=["+33 1 23 45 67 89"],
+    )
+    referentMobilePhone: str | None = Field(
+        None,
+        pattern=PHONE,
+        description="Mobile number of the contract's referent.",
         examples=["+33 6 12 34 56 78"],
     )
 
@@ -502,6 +560,11 @@ class OrangeContractRow(BaseModel):
     @classmethod
     def _upper(cls, value: str | None) -> str | None:
         return value.upper() if value else value
+
+    @field_validator("referentCivility", mode="before")
+    @classmethod
+    def _civility_case(cls, value: Any) -> Any:
+        return _civility(value)
 
     @model_validator(mode="after")
     def _name_needed(self) -> OrangeContractRow:
@@ -591,6 +654,16 @@ class OrangeContracts(OrangeWritable):
                 message = "Orange's API has no call to change a contract"
                 outcomes.append(outcome_for(change, ok=False, http_status=None, message=message))
                 continue
+            # A journal written before the field names were fixed may hold the old ones:
+            # refuse rather than send a body the guide does not list.
+            stray = [f for f in change.payload if f not in CONTRACT_FIELDS]
+            if stray:
+                message = (
+                    f"this order was planned with fields Orange does not take "
+                    f"({', '.join(stray)}): plan the sheet again from the current template"
+                )
+                outcomes.append(outcome_for(change, ok=False, http_status=None, message=message))
+                continue
             response = await client.post(
                 "/contracts", json=change.payload, extensions=NOT_IDEMPOTENT
             )
@@ -627,11 +700,30 @@ class OrangeDocumentRow(BaseModel):
     )
 
 
+DOCUMENT_LIMIT = 1000
+"""How many documents rowpush asks Orange for per contract (`limit`); the connection's
+`document_limit` overrides it. Observed: public scripts send `limit`. Assumed: 1000 is
+allowed (a gateway that refuses it says so, and the error says what to set)."""
+APPARENT_PAGE = 10
+"""Likely, not confirmed: `GET /documents` without `limit` answers at most 10 documents."""
+
+
+class DocumentsCut(ConnectionFailed):
+    """Orange's list of a contract's documents may have left some out, and its API has
+    no way to ask for the rest (no offset or cursor is known): the export stops rather
+    than miss documents silently."""
+
+
 class OrangeDocuments(OrangeTarget):
     """Billing documents of every contract the API key sees. `--from`/`--to` keep the
     documents whose billing month falls in the period; `--download FOLDER` also saves
     each file as FOLDER/<contract id>/<file name>: a name already taken by a different
-    file gets " (2)", " (3)"…, the same file is not written twice."""
+    file gets " (2)", " (3)"…, the same file is not written twice.
+
+    Connection settings read here: `document_type` (one type only, e.g. "bills") and
+    `document_limit` (how many documents to ask for per contract, default 1000). Orange
+    pages `GET /documents` by `limit` alone, so a list that comes back exactly full is an
+    error (`DocumentsCut`) that names the contract and what to set, never a silent cut."""
 
     name = "orange.documents"
     description = "Orange billing documents per contract (export only; --download saves files)"
@@ -642,15 +734,8 @@ class OrangeDocuments(OrangeTarget):
     async def iter_live(
         self, client: httpx.AsyncClient, fields: Collection[str], options: ExportOptions
     ) -> AsyncIterator[dict[str, Any]]:
-        document_type = (ORANGE.settings(self.conn).document_type if self.conn else None) or ""
         for contract_id, contract in (await self.contracts(client)).items():
-            response = await client.get(
-                "/documents",
-                params={"documentType": document_type},
-                headers=contract_scope(contract_id),
-            )
-            what = f"list the documents of contract {contract_id}"
-            for document in ANSWERS.records(ANSWERS.json(response, what), "documents", what):
+            for document in await self.documents_of(client, contract_id):
                 if not _in_period(document.get("period"), options.start, options.end):
                     continue
                 record = {
@@ -667,6 +752,74 @@ class OrangeDocuments(OrangeTarget):
                     saved = await download_document(client, contract_id, record, options.download)
                     record["file"] = str(saved)
                 yield record
+
+    def document_limit(self) -> int:
+        """The `limit` to ask for: the connection's `document_limit` (default 1000)."""
+        return ORANGE.settings(self.conn).document_limit if self.conn else DOCUMENT_LIMIT
+
+    async def documents_of(
+        self, client: httpx.AsyncClient, contract_id: str
+    ) -> list[dict[str, Any]]:
+        """Every document of a contract, or `DocumentsCut` when Orange's answer may have
+        left some out."""
+        limit = self.document_limit()
+        listed = await self._list_documents(client, contract_id, limit)
+        if len(listed) >= limit:
+            # Observed: `limit` is the only paging parameter public scripts use, and none
+            # is documented (the guide's request sends none): nothing asks for the rest.
+            raise DocumentsCut(
+                f"Orange listed {len(listed)} documents of contract {contract_id}, all that "
+                f"rowpush asked for (limit={limit}): there may be more, and Orange's API "
+                "has no way to ask for the rest, so the export stopped rather than leave "
+                "documents out.",
+                hint=self._limit_hint(limit),
+            )
+        # Likely, not confirmed: Orange answers 10 without `limit`. Exactly 10 may be that
+        # default (limit ignored): asking for 1 tells the two apart, for one more request.
+        probe = len(listed) == APPARENT_PAGE and limit > APPARENT_PAGE
+        if probe and len(await self._list_documents(client, contract_id, 1)) > 1:
+            raise DocumentsCut(
+                f"Orange listed {APPARENT_PAGE} documents of contract {contract_id} and "
+                f"ignores limit (limit=1 answered more than one): its list may stop at "
+                f"{APPARENT_PAGE}, so the export stopped rather than leave documents out.",
+                hint=self._limit_hint(None),
+            )
+        return listed
+
+    async def _list_documents(
+        self, client: httpx.AsyncClient, contract_id: str, limit: int
+    ) -> list[dict[str, Any]]:
+        document_type = (
+            (ORANGE.settings(self.conn).document_type or "").strip() if self.conn else ""
+        )
+        # `limit` and `documentType` are observed in public scripts; the guide's own
+        # "documents list" sends neither, so a blank type is left out (observed: a blank
+        # type lists every type).
+        params: dict[str, str | int] = {"limit": limit}
+        if document_type:
+            params["documentType"] = document_type
+        response = await client.get(
+            "/documents", params=params, headers=contract_scope(contract_id)
+        )
+        what = f"list the documents of contract {contract_id}"
+        if response.status_code == 400 and _code(response) in (20, 28):
+            # The gateway's "invalid query-string parameter value": a limit it will not take.
+            raise ConfigError(
+                f"Orange refused to {what} with limit={limit}: {ANSWERS.error_message(response)}",
+                hint=self._limit_hint(limit, smaller=True),
+            )
+        return ANSWERS.records(ANSWERS.json(response, what), "documents", what)
+
+    def _limit_hint(self, limit: int | None, *, smaller: bool = False) -> str:
+        where = f"[connections.{self.conn.name}]" if self.conn else "the connection"
+        if smaller and limit is not None:
+            example = max(limit // 10, 1)
+            return f"Set a smaller document_limit (e.g. document_limit = {example}) under {where}."
+        raise_it = f"raise document_limit (e.g. document_limit = {limit * 2}), or " if limit else ""
+        return (
+            f'Under {where}, {raise_it}set document_type (e.g. "bills") to export one type '
+            "of document at a time; or ask Orange how its API pages GET /documents."
+        )
 
 
 def _in_period(period: Any, start: datetime | None, end: datetime | None) -> bool:
@@ -700,7 +853,9 @@ async def download_document(
             own.host,
             own.port,
         )
-        headers = {"Accept": "*/*", **(contract_scope(contract_id) if same_host else {})}
+        # Documented: the guide's "document download" sends the contract header and the
+        # usual Accept: application/json (the client's default) even for the file's bytes.
+        headers = contract_scope(contract_id) if same_host else {"Accept": "*/*"}
         auth: Any = httpx.USE_CLIENT_DEFAULT if same_host else None
         async with client.stream(
             "GET", url, headers=headers, auth=auth, extensions={STREAMED: True}

@@ -13,6 +13,7 @@ import pkgutil
 from functools import cache
 from typing import Any
 
+import rowpush.targets as package
 from rowpush.config import settings_table
 from rowpush.errors import UnknownTarget
 from rowpush.targets.base import Api, Target
@@ -25,8 +26,6 @@ _NOT_TARGET_MODULES = frozenset({"base", "registry"})
 @cache
 def all_targets() -> dict[str, type[Target]]:
     """Target name → class, sorted by name."""
-    import rowpush.targets as package
-
     found: dict[str, type[Target]] = {}
     for info in pkgutil.iter_modules(package.__path__):
         if info.name in _NOT_TARGET_MODULES:

@@ -38,6 +38,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from rowpush.config import Connection, ConnectionSettings
+from rowpush.http.auth import ClientCredentials
 from rowpush.http.retry import NOT_IDEMPOTENT  # creates: never sent twice
 from rowpush.model import Action, Change, Outcome
 from rowpush.targets import custom_fields
@@ -94,8 +95,6 @@ class UsageEngine(Api[UsageEngineSettings]):
     retry_statuses = frozenset({408, 500, 502, 503, 504})  # 409 is a duplicate: final
 
     def auth(self, conn: Connection) -> httpx.Auth:
-        from rowpush.http.auth import ClientCredentials
-
         base = self.base_url(conn)
         settings = self.settings(conn)
         return ClientCredentials(

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.screen import Screen
 
 from rowpush.model import Action
 from rowpush.tui.plan_screen import PlanScreen
-from rowpush.tui.sources import PlanSource, ResultsSource
+from rowpush.tui.results_screen import ResultsScreen
+from rowpush.tui.sources import PlanSource, ResultsSource, RunApplier, results_source
 
-__all__ = ["PlanSource", "ResultsSource", "RowpushApp", "build_app"]
+if TYPE_CHECKING:
+    from rowpush.engine.results_reader import ResultsBook
+
+__all__ = ["PlanSource", "ResultsSource", "RowpushApp", "build_app", "run_apply", "run_results"]
 
 
 class RowpushApp(App[None]):
@@ -35,8 +41,6 @@ class RowpushApp(App[None]):
     def first_screen(self) -> Screen[None]:
         if self.plan_screen is not None:
             return self.plan_screen
-        from rowpush.tui.results_screen import ResultsScreen
-
         assert isinstance(self.source, ResultsSource)
         return ResultsScreen(self.source)
 
@@ -56,3 +60,27 @@ def build_app(
 ) -> RowpushApp:
     """Build the app around a plan (live, or a fixed list in tests) or a results workbook."""
     return RowpushApp(source, clock)
+
+
+def run_apply(source: PlanSource) -> dict[str, int] | None:
+    """Run the plan screen of an apply run until the user quits, then close the run.
+
+    Returns the rows by final status, or None when nothing was applied.
+    """
+    assert isinstance(source.applier, RunApplier), "an apply needs a run to drive"
+    run = source.applier.run
+    try:
+        build_app(source).run()
+    finally:
+        run.close()
+    return run.final
+
+
+def run_results(book: ResultsBook) -> list[Path]:
+    """Audit a results workbook until the user quits; returns the retries' results written."""
+    source, retries = results_source(book)
+    try:
+        build_app(source).run()
+    finally:
+        written = retries.close()
+    return written

@@ -91,6 +91,7 @@ class ApplyScreen(Screen[None]):
         self.ended: float | None = None
         self.paused_until: float | None = None
         self.pause_note = ""
+        self.window_note = ""
         self.final: dict[str, int] | None = None
         """The counts by final status once the run ended (the results workbook's)."""
         self.error: str | None = None
@@ -141,6 +142,7 @@ class ApplyScreen(Screen[None]):
         if event.kind == "throttled":
             self.paused_until = self.clock() + event.wait
             self.pause_note = f"on {event.status or 'throttle'}"
+            self.window_note = event.describe() if event.until is not None else ""
         self.refresh_stats()
 
     # -- drawing ----------------------------------------------------------------------
@@ -162,7 +164,9 @@ class ApplyScreen(Screen[None]):
         limit = ""
         if self.paused_until is not None and self.ended is None:
             left = self.paused_until - self.clock()
-            if left > 0:
+            if left > 0 and self.window_note:
+                limit = f"rate limit: {self.window_note}"
+            elif left > 0:
                 limit = f"rate limit: paused {left:.0f} s {self.pause_note}"
         self.query_one("#limit", Static).update(limit)
         if self.failures:

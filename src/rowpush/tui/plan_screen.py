@@ -20,6 +20,7 @@ from textual.widgets import Footer, Input, Static
 
 from rowpush.errors import RowpushError
 from rowpush.model import Action, Change
+from rowpush.tui.apply_screen import ApplyScreen
 from rowpush.tui.dialogs import Choice, ConfirmApply, HelpScreen
 from rowpush.tui.render import STATUS_STYLE, count_actions, detail_lines, summary
 from rowpush.tui.row_table import RowTable
@@ -334,8 +335,6 @@ class PlanScreen(Screen[None]):
         self.app.push_screen(ConfirmApply(question, label), chosen)
 
     def _start_apply(self, only: list[int] | None) -> None:
-        from rowpush.tui.apply_screen import ApplyScreen
-
         p = self.plan
         if p.applier is None:
             return

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from rowpush.engine.results_book import RETRY_STATUSES, ResultRow
+from rowpush.engine.results_reader import RETRIED_STATUSES, ResultRow
 from rowpush.model import CellValue, Status
 
 __all__ = [
@@ -90,7 +90,7 @@ def tally(counts: dict[Status, int], results: Iterable[ResultRow]) -> None:
 
 def retryable(counts: dict[Status, int]) -> int:
     """Rows `retry` would send again: failed, skipped and unknown ones."""
-    return sum(counts[s] for s in RETRY_STATUSES)
+    return sum(counts[s] for s in RETRIED_STATUSES)
 
 
 def nothing_to_retry(file: str) -> str:

@@ -22,7 +22,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from rowpush.engine.results_book import ResultRow
+from rowpush.engine.results_reader import ResultRow
 from rowpush.errors import RowpushError
 from rowpush.model import Status
 from rowpush.tui.plan_screen import PlanScreen

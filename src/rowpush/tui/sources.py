@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from rowpush.engine import verbs
 from rowpush.engine.callbacks import Callbacks
 from rowpush.model import Change
 
 if TYPE_CHECKING:
     from rowpush.config import Connection
-    from rowpush.engine.apply_run import ApplyRun
-    from rowpush.engine.results_book import ResultsBook
-    from rowpush.engine.runs import Prepared
+    from rowpush.engine.prepare import Prepared
+    from rowpush.engine.results_reader import ResultsBook
+    from rowpush.engine.run import ApplyRun
     from rowpush.targets.base import Target
 
 __all__ = [
@@ -26,10 +27,12 @@ __all__ = [
     "ChangeStream",
     "PlanSource",
     "ResultsSource",
+    "RetryRuns",
     "RunApplier",
     "apply_plan",
     "fixed_changes",
     "live_plan",
+    "results_source",
 ]
 
 #: Called once by the screen's worker; yields the plan row by row.
@@ -97,17 +100,8 @@ def fixed_changes(changes: Sequence[Change]) -> ChangeStream:
 
 def live_plan(prep: Prepared, conn: Connection) -> PlanSource:
     """Plan a prepared sheet against the live API of a connection, row by row."""
-    from rowpush.engine.runs import connect, ensure_writable, plan_changes
-
-    ensure_writable(prep.target)
-    target = prep.target(conn)
-
-    async def stream() -> AsyncIterator[Change]:
-        async with connect(target, conn) as client:
-            async for change in plan_changes(prep, target, client):
-                yield change
-
-    return _source(prep, conn, target, stream)
+    plan = verbs.plan_file(prep, conn)
+    return _source(prep, conn, plan.target, plan.changes)
 
 
 def _source(
@@ -141,9 +135,7 @@ def apply_plan(
 
     The caller closes `source.applier.run` when the app ends (`RunApplier.run.close()`).
     """
-    from rowpush.engine.apply_run import ApplyRun
-
-    run = ApplyRun.open(prep, conn, results, resume=resume, retry_of=retry_of, **options)
+    run = verbs.start_apply(prep, conn, results, resume=resume, retry_of=retry_of, **options)
     return _source(prep, conn, run.target, run.plan, RunApplier(run))
 
 
@@ -160,3 +152,35 @@ class ResultsSource:
     retry: Callable[[str], PlanSource] | None = None
     connections: Sequence[str] = ()
     """Configured connection names: offered when the workbook's connection is not one."""
+
+
+@dataclass
+class RetryRuns:
+    """The retries a results screen starts, each an apply run to close when the app ends."""
+
+    book: ResultsBook
+    runs: list[ApplyRun] = field(default_factory=list)
+
+    def plan(self, connection: str) -> PlanSource:
+        """Plan the workbook's failed and never-sent rows again on `connection`."""
+        retry = verbs.retry_file(self.book.path, connection=connection)
+        conn = verbs.load_connection(retry.connection)
+        run = verbs.start_apply(retry.prep, conn, retry.results, retry_of=retry.retry_of)
+        self.runs.append(run)
+        return _source(retry.prep, conn, run.target, run.plan, RunApplier(run))
+
+    def close(self) -> list[Path]:
+        """Close every run (a finished one drops its journal); the results written."""
+        written = []
+        for run in self.runs:
+            run.close()
+            if run.final is not None:
+                written.append(run.results)
+        return written
+
+
+def results_source(book: ResultsBook) -> tuple[ResultsSource, RetryRuns]:
+    """A results workbook to audit, retrying on any configured connection."""
+    retries = RetryRuns(book)
+    source = ResultsSource(book, retry=retries.plan, connections=verbs.connection_names())
+    return source, retries

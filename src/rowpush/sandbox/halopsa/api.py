@@ -29,6 +29,7 @@ def build_halopsa(options: SandboxOptions, clock: Clock) -> tuple[dict[str, ASGI
         dice=state.dice,
         too_many=rate_limited,
         throttle_window=HALO_300_PER_5_MIN,  # the window quoted in real 429 bodies
+        own_window=lambda: options.halo_rate_window,  # a rolling window, when limits are on
     )
     return {PREFIX: app}, state
 

@@ -91,6 +91,8 @@ def _data_field(item: Any, where: str, keys: tuple[str, ...], ctx: CheckContext)
     if unit is not None:
         out["unit"] = f.text(unit, "unit", where, high=50)
     elif category in NUMERIC_CATEGORIES:
+        if ctx.options.numeric_unit_required:
+            raise f.bad(f"{where}: unit is required for a {category} field")
         ctx.note(f"{where}: numeric field without a unit")
     if "calculation" in keys:
         out["calculation"] = f.text(

@@ -61,8 +61,10 @@ class M3terOptions:
     repeated_filters: bool = True
     """Accept ``codes=a&codes=b`` as well as ``codes=a,b``. Assumed (comma seen in a client
     library); off: only the last repeat counts."""
-    version_conflict_status: Literal[409, 400] = 409
-    """Status of a ``PUT`` whose ``version`` is not the stored one. Assumed: 409."""
+    version_conflict_status: Literal[409, 400, 412, 422] = 409
+    """Status of a ``PUT`` whose ``version`` is not the stored one. Assumed: 409 (m3ter
+    publishes none; its SDK only maps statuses to exceptions): 400, 412 and 422 also
+    plausible, and a client must recognise each."""
     version_on_create: Literal["reject", "ignore"] = "reject"
     """A ``version`` in a create body: 400, or ignored (noted). Assumed: the reference says
     "do not use for Create"."""
@@ -71,6 +73,10 @@ class M3terOptions:
     codes_everywhere: bool = True
     """Account and product codes follow the meter code rules (1-80 printable characters,
     inner spaces only). Assumed; the rules are documented for meters."""
+    numeric_unit_required: bool = True
+    """A MEASURE, INCOME or COST data or derived field without a ``unit`` makes the meter
+    400. Likely, not confirmed: the SDK's DataFieldParam says "Required only for numeric
+    field categories"; off: accepted and noted."""
     strict_formats: bool = True
     """``emailAddress`` must look like an address, ``currency`` be 3 capital letters and
     dates (``billEpoch``, org config epochs) be ``YYYY-MM-DD`` (else 400). Assumed."""
@@ -113,8 +119,8 @@ class M3terOptions:
             raise ValueError(f"token_ttl must be 0 or more, got {self.token_ttl}")
         if not 1 <= self.default_page_size <= self.max_page_size:
             raise ValueError("default_page_size must be between 1 and max_page_size")
-        if self.version_conflict_status not in (409, 400):
-            raise ValueError("version_conflict_status must be 409 or 400")
+        if self.version_conflict_status not in (409, 400, 412, 422):
+            raise ValueError("version_conflict_status must be 409, 400, 412 or 422")
         if self.bad_token_status not in (403, 401):
             raise ValueError("bad_token_status must be 403 or 401")
 

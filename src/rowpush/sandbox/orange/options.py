@@ -48,10 +48,21 @@ class OrangeOptions:
     """Status of a throttled request; the body is always code 53 "Too many requests".
     Assumed from other Orange APIs (403); newer ones use 429."""
     writes: bool = True
-    """Serve the write endpoints (create contract, create user). Guide only (unverified)."""
-    user_calls_need_contract_header: bool = True
-    """User calls (``/contracts/{id}/user[s]``) also need ``X-ECCS-Contract-Id`` equal to the
-    path's id. Assumed."""
+    """Serve the write endpoints (create contract, create user): the vendor guide's
+    collection documents their paths and body fields; their answers are assumed."""
+    refuse_unknown_body_fields: bool = True
+    """A write body with a field the guide's request does not list is a 400 (gateway code
+    24) naming it; off: the field is ignored and noted in the request log. Assumed (how
+    the real gateway treats an unknown field is not known: refusing is what catches a
+    misspelt field here)."""
+    user_list_needs_contract_header: bool = True
+    """``GET /contracts/{id}/users`` needs ``X-ECCS-Contract-Id`` equal to the path's id,
+    like the other contract-scoped reads. Assumed (the call itself is). Creating a user
+    never needs it (documented: the guide's "create user" sends none); sent anyway, it
+    must match the path (assumed)."""
+    documents_default_limit: int | None = 10
+    """How many documents ``GET /documents`` answers without ``limit`` (None: all). Likely,
+    not confirmed: the real API appears to answer only 10."""
     unique_login: Literal["platform", "contract", "off"] = "platform"
     """Scope in which a user ``login`` must be unique (ignoring case); "off" lets two
     identical POSTs create two users. Assumed."""

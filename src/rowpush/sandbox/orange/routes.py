@@ -1,7 +1,9 @@
 """Orange's routes: the token endpoint and the Cloud Store Customer Space resources.
 
 Paths are those of the real hosts (``/oauth/v3/token``, ``/cloud/b2b/v1/...``) below our
-``/orange`` prefix. Writes and user listing come from the vendors' Postman guides.
+``/orange`` prefix. The token, contract, document and write calls are the vendor guide's
+Postman collection's (documented); ``documentType``/``limit`` come from public scripts
+(observed); the user listing is assumed (rowpush needs it to tell new users from old).
 """
 
 from __future__ import annotations
@@ -14,7 +16,12 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from rowpush.sandbox.orange import xlsx
-from rowpush.sandbox.orange.auth import issue_token, require_caller, require_contract
+from rowpush.sandbox.orange.auth import (
+    CONTRACT_HEADER,
+    issue_token,
+    require_caller,
+    require_contract,
+)
 from rowpush.sandbox.orange.documents import ZIP_MEDIA_TYPE
 from rowpush.sandbox.orange.errors import GatewayError, OrangeAnswer, gateway_response
 from rowpush.sandbox.orange.seed import StoredDocument
@@ -90,12 +97,18 @@ async def _create_contract(request: Request, state: OrangeState) -> Response:
 
 async def _list_users(request: Request, state: OrangeState) -> Response:
     contract_id = _path_contract(request, state)
+    if state.settings.user_list_needs_contract_header:
+        require_contract(request, state, contract_id)
     return JSONResponse(state.users[contract_id])
 
 
 async def _create_user(request: Request, state: OrangeState) -> Response:
     _require_writes(state)
     contract_id = _path_contract(request, state)
+    # Documented: the guide's "create user" sends no X-ECCS-Contract-Id. Assumed: one
+    # that is sent must name the path's contract.
+    if request.headers.get(CONTRACT_HEADER, "").strip():
+        require_contract(request, state, contract_id)
     body = await json_object(request)
     created = create_user(state, contract_id, body, lambda text: note(request.scope, text))
     return JSONResponse(created, status_code=201)
@@ -108,7 +121,11 @@ async def _list_documents(request: Request, state: OrangeState) -> Response:
     for name in params:
         if name not in ("documentType", "limit"):
             note(request.scope, f"unknown query parameter {name!r} ignored")
+    # Observed: public scripts send `limit`. Likely, not confirmed: without it the real
+    # API answers only 10 documents (``documents_default_limit``).
     limit = _limit(params.get("limit"))
+    if limit is None:
+        limit = state.settings.documents_default_limit
     wanted = params.get("documentType", "")
     known = SEEN_DOCUMENT_TYPES + (("invoices",) if state.settings.invoices else ())
     if wanted and wanted not in known:
@@ -180,8 +197,6 @@ def _path_contract(request: Request, state: OrangeState) -> str:
     contract_id: str = request.path_params["contract_id"]
     if contract_id not in state.contracts:
         raise GatewayError(404, 60, f"Contract {contract_id!r} not found.")
-    if state.settings.user_calls_need_contract_header:
-        require_contract(request, state, contract_id)
     return contract_id
 
 

@@ -19,13 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rowpush.model import Action, Change, Outcome, Status, key_text
-from rowpush.targets.base import now
+from rowpush.engine.plan import plan_rows
+from rowpush.model import Action, Change, Outcome, Status, key_text, now
 
 if TYPE_CHECKING:
     import httpx
 
-    from rowpush.engine.runs import Prepared
+    from rowpush.engine.prepare import Prepared
     from rowpush.targets.base import Target
 
 __all__ = ["Settlement", "settle"]
@@ -56,8 +56,6 @@ async def settle(
     `members` are the other rows of the same records (for targets whose records span
     several rows); they are read too, so that each record is planned whole.
     """
-    from rowpush.engine.plan import plan_rows
-
     result = Settlement()
     wanted = set(unclear) | members
     rows = (r for r in prep.rows() if r.raw.row in wanted)

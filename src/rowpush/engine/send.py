@@ -11,30 +11,28 @@ sent stay pending and are reported as skipped).
 An answer that does not settle a row — no answer at all (a timeout, a dropped
 connection), a 5xx, 408 or 429 after the transport's own retries — comes back as
 `unknown`: the row may or may not have landed. The run settles such rows by
-looking at the live records (engine/reconcile.py) before sending any again.
+looking at the live records (engine/settle.py) before sending any again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import httpx
 
-from rowpush.model import Action, Change, Outcome, Status
-from rowpush.targets.base import now
+from rowpush.http.retry import UNCLEAR_STATUSES
+from rowpush.model import Action, Change, Outcome, Status, now
 
 if TYPE_CHECKING:
     from rowpush.targets.base import Target
 
-__all__ = ["UNCLEAR_STATUSES", "apply_changes", "send_batch"]
+__all__ = ["apply_changes", "send_batch"]
 
 SPLIT_STATUSES = frozenset({400, 422})
-#: Answers that leave a row unsettled: the server may have acted, or may act later.
-UNCLEAR_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+"""A batch refused whole with these is split in halves and resent (one bad row)."""
 
 OutcomeSink = Callable[[Sequence[Outcome]], None]
 
@@ -73,7 +71,7 @@ async def apply_changes(
         for change in changes:
             if failure or (stop is not None and stop.is_set()):
                 break
-            weight = payload_bytes(change) if cap else 0
+            weight = payload_bytes(target, change) if cap else 0
             if cap and open_batches.get(change.action) and open_bytes[change.action] + weight > cap:
                 await queue.put(open_batches.pop(change.action))  # the byte cap comes first
             batch = open_batches.setdefault(change.action, [])
@@ -118,9 +116,9 @@ def _settled_or_not(outcome: Outcome) -> Outcome:
     return replace(outcome, status=Status.UNKNOWN)
 
 
-def payload_bytes(change: Change) -> int:
-    """The size of a change's payload as sent (compact JSON, UTF-8), plus a separator."""
-    return len(json.dumps(change.payload, separators=(",", ":")).encode()) + 1
+def payload_bytes(target: Target, change: Change) -> int:
+    """The size of a change's payload as the target sends it, plus a separator."""
+    return target.payload_size(change.payload) + 1
 
 
 def _failed(change: Change, http_status: int | None, message: str) -> Outcome:

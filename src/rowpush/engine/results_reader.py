@@ -11,18 +11,18 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from rowpush.engine.results_writer import RESULT_COLUMNS
 from rowpush.errors import SheetError
 from rowpush.model import CellValue, RawRow, Status
-from rowpush.sheets.table import Sheet
+from rowpush.sheets import Sheet, open_sheet, read_meta
 
-__all__ = ["RETRY_STATUSES", "ResultRow", "ResultsBook", "open_results"]
+__all__ = ["RETRIED_STATUSES", "ResultRow", "ResultsBook", "open_results"]
 
 RESULT_SHEET = "Results"
 SUMMARY_SHEET = "Summary"
 #: What `retry` sends again: rows that failed or were never sent. An `unknown` row may have
 #: landed: the user checks it first (a blind resend could create it twice).
-RETRY_STATUSES = frozenset({Status.FAILED, Status.SKIPPED})
-_OUTCOME_COLUMNS = ("_row", "_status", "_http_status", "_message", "_remote_id", "_at")
+RETRIED_STATUSES = frozenset({Status.FAILED, Status.SKIPPED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ class ResultsBook:
         self.path = path
         self.meta = meta
         self._sheet = sheet
-        self.headers = [h for h in sheet.headers if h not in _OUTCOME_COLUMNS]
+        self.headers = [h for h in sheet.headers if h not in RESULT_COLUMNS]
         """The input columns, in the order of the first run's sheet."""
 
     @property
@@ -61,8 +61,6 @@ class ResultsBook:
 
     def summary(self) -> list[tuple[str, str]]:
         """The Summary sheet's rows (field or status → value), as text."""
-        from rowpush.sheets.reader import open_sheet
-
         try:
             sheet = open_sheet(self.path, SUMMARY_SHEET)
         except SheetError:
@@ -109,7 +107,7 @@ class ResultsBook:
             counts[row.status] += 1
         return counts
 
-    def input_sheet(self, statuses: Collection[Status] = RETRY_STATUSES) -> Sheet:
+    def input_sheet(self, statuses: Collection[Status] = RETRIED_STATUSES) -> Sheet:
         """The input rows whose status is one of `statuses`, as a sheet to plan again.
 
         Rows keep their original numbers, so messages point at the first input.
@@ -139,9 +137,6 @@ class _RowsOf(Sheet):
 
 def open_results(path: Path) -> ResultsBook:
     """Open a results workbook; a file that is not one raises `SheetError` saying so."""
-    from rowpush.sheets.meta import read_meta
-    from rowpush.sheets.reader import open_sheet
-
     path = Path(path)
     meta = read_meta(path)
     sheet = open_sheet(path, RESULT_SHEET if meta else None)

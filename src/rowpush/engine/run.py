@@ -7,21 +7,27 @@ journal, the face asks (the CLI prompts, the TUI shows a modal, maybe for a
 subset), `send()` applies and writes the results workbook.
 
 Nothing is sent twice: rows already done are never sent again, and rows whose
-outcome is unclear are settled against the live records first (engine/reconcile).
+outcome is unclear are settled against the live records first (engine/settle).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rowpush.engine.callbacks import Callbacks
+from rowpush.engine.connect import connect
+from rowpush.engine.journal import Journal
+from rowpush.engine.prepare import Prepared, ensure_writable
+from rowpush.engine.results_writer import file_sha256, write_results
+from rowpush.engine.run_files import journal_path, read_unfinished, remove_journal, run_info
+from rowpush.engine.send import apply_changes
+from rowpush.engine.settle import settle
 from rowpush.errors import BadInput
-from rowpush.model import Action, Change, Outcome, Status
+from rowpush.http.client import redactor_of
+from rowpush.model import Action, Change, Outcome, RowError, Status, now
 
 if TYPE_CHECKING:
     import asyncio
@@ -29,18 +35,8 @@ if TYPE_CHECKING:
     import httpx
 
     from rowpush.config import Connection
-    from rowpush.engine.journal import Journal
-    from rowpush.engine.results import RunInfo
-    from rowpush.engine.runs import Prepared
 
-__all__ = [
-    "SETTLE_ROUNDS",
-    "ApplyRun",
-    "Unfinished",
-    "find_unfinished",
-    "journal_path",
-    "rebuild_results",
-]
+__all__ = ["SETTLE_ROUNDS", "ApplyReport", "ApplyRun"]
 
 SETTLE_ROUNDS = 3
 """How many times a row whose answer was lost may be sent again before it is failed."""
@@ -49,24 +45,22 @@ PLAN_CHUNK = 200
 OutcomeSink = Callable[[Sequence[Outcome]], None]
 
 
-def journal_path(results: Path) -> Path:
-    return results.with_name(results.name + ".journal")
+@dataclass
+class ApplyReport:
+    """What an apply did."""
 
+    results: Path | None
+    counts: dict[str, int] = field(default_factory=dict)
+    """Final status → rows (created, updated, unchanged, failed, invalid, skipped)."""
+    planned: dict[str, int] = field(default_factory=dict)
+    cancelled: bool = False
+    invalid: list[RowError] = field(default_factory=list)
+    resumed: bool = False
+    """The run continued an unfinished one (its plan came from the journal)."""
 
-@dataclass(frozen=True)
-class Unfinished:
-    """An apply that stopped before every row had its outcome."""
-
-    journal: Path
-    results: Path
-    input_file: str
-    started: str
-    done: int
-    left: int
-    target: str = ""
-    connection: str = ""
-    input_path: str = ""
-    """The input sheet's full path, as the run recorded it."""
+    @property
+    def ok(self) -> bool:
+        return not any(self.counts.get(s) for s in ("failed", "skipped", "unknown"))
 
 
 class ApplyRun:
@@ -102,10 +96,6 @@ class ApplyRun:
     @classmethod
     def create(cls, prep: Prepared, conn: Connection, results: Path, **options: object) -> ApplyRun:
         """A new run; refuses when an unfinished run already uses this results path."""
-        from rowpush.engine.journal import Journal
-        from rowpush.engine.results import file_sha256
-        from rowpush.engine.runs import ensure_writable
-
         ensure_writable(prep.target)
         path = journal_path(results)
         if path.exists():
@@ -129,7 +119,7 @@ class ApplyRun:
             connection=conn.name,
             base_url=prep.target.api.base_url(conn),
             results=str(results.resolve()),
-            started=_now().isoformat(),
+            started=now().isoformat(),
             planned="0",
             sent="0",
         )
@@ -138,9 +128,6 @@ class ApplyRun:
     @classmethod
     def resume(cls, prep: Prepared, conn: Connection, results: Path, **options: object) -> ApplyRun:
         """The unfinished run that writes `results`; refuses if the sheet changed since."""
-        from rowpush.engine.journal import Journal
-        from rowpush.engine.results import file_sha256
-
         path = journal_path(results)
         if not path.exists():
             raise BadInput(
@@ -195,8 +182,6 @@ class ApplyRun:
     async def plan(self, cb: Callbacks | None = None) -> AsyncIterator[Change]:
         """Plan every row into the journal, yielding each Change (a resumed run replays
         its journal instead of planning again)."""
-        from rowpush.engine.runs import connect, plan_changes
-
         if self.planned:
             for change in self.journal.changes():
                 yield change
@@ -210,7 +195,7 @@ class ApplyRun:
             on_event=cb.retry_event,
         ) as client:
             chunk: list[Change] = []
-            async for change in plan_changes(self.prep, self.target, client):
+            async for change in self.prep.changes(self.target, client):
                 chunk.append(change)
                 if len(chunk) >= PLAN_CHUNK:
                     self.journal.add_changes(chunk)
@@ -239,10 +224,6 @@ class ApplyRun:
         """Apply the pending rows (or only the rows in `only`; the others are skipped),
         settle the unclear ones, and write the results workbook. Returns the counts by
         final status."""
-        from rowpush.engine.apply import apply_changes
-        from rowpush.engine.runs import connect
-        from rowpush.http.client import redactor_of
-
         cb = cb or Callbacks()
         if only is not None:
             self.journal.skip_pending(only, "not selected for this apply")
@@ -294,9 +275,32 @@ class ApplyRun:
             self.final = counts = self.write_results()
         return counts
 
-    async def _settle(self, client: httpx.AsyncClient, sink: OutcomeSink, *, last: bool) -> None:
-        from rowpush.engine.reconcile import settle
+    async def apply(
+        self,
+        cb: Callbacks | None = None,
+        *,
+        skip_invalid: bool = False,
+        stop: asyncio.Event | None = None,
+    ) -> ApplyReport:
+        """The three steps in one go: plan, ask `cb.confirm`, send. Invalid rows stop a new
+        run before anything is sent, unless `skip_invalid`."""
+        cb = cb or Callbacks()
+        resumed = self.planned
+        async for change in self.plan(cb):
+            cb.planned(change)
+        planned = self.counts()
+        report = ApplyReport(results=None, planned=planned, resumed=resumed)
+        if planned[Action.INVALID] and not skip_invalid and not resumed:
+            report.invalid = [e for c in self.invalid_changes() for e in c.errors]
+            return report
+        if self.to_send() and not resumed and not cb.confirm(planned):
+            report.cancelled = True
+            return report
+        report.counts = await self.send(cb, stop=stop)
+        report.results = self.results
+        return report
 
+    async def _settle(self, client: httpx.AsyncClient, sink: OutcomeSink, *, last: bool) -> None:
         unclear = self.journal.unsettled()
         members = self.journal.members(unclear)
         # A target of its own, as a resumed run has: the run's may keep what it read
@@ -308,7 +312,7 @@ class ApplyRun:
         settled = [*found.landed, *found.failed]
         if found.resend and last:
             settled += [
-                Outcome(c.row, Status.FAILED, None, _GAVE_UP, None, _now()) for c in found.resend
+                Outcome(c.row, Status.FAILED, None, _GAVE_UP, None, now()) for c in found.resend
             ]
         if settled:
             sink(settled)
@@ -318,8 +322,6 @@ class ApplyRun:
             self.journal.give_up(found.unknown, Status.UNKNOWN, _CANNOT_TELL)
 
     def write_results(self) -> dict[str, int]:
-        from rowpush.engine.results import write_results
-
         info = run_info(
             self.journal.meta(),
             self.prep,
@@ -345,113 +347,3 @@ _CANNOT_TELL = (
     "the answer was lost and this target cannot look the record up: "
     "check whether it exists before sending it again"
 )
-
-
-def read_unfinished(path: Path) -> Unfinished | None:
-    """What an existing journal holds; None when its run never sent anything."""
-    from rowpush.engine.journal import Journal
-
-    with Journal(path) as journal:
-        meta = journal.meta()
-        if meta.get("sent") != "1":
-            return None
-        left = journal.unfinished()
-        total = sum(journal.counts().values())
-    return Unfinished(
-        journal=path,
-        results=Path(meta.get("results") or str(path)[: -len(".journal")]),
-        input_file=Path(meta.get("input_file", "?")).name,
-        started=meta.get("started", "?"),
-        done=total - left,
-        left=left,
-        target=meta.get("target", ""),
-        connection=meta.get("connection", ""),
-        input_path=meta.get("input_file", ""),
-    )
-
-
-def find_unfinished(input_file: Path, folder: Path) -> list[Unfinished]:
-    """Unfinished runs of `input_file` whose journals are in `folder`.
-
-    A run stopped after its last outcome but before it wrote its results and dropped
-    its journal counts too (0 rows left): continuing it writes the results, where
-    starting anew would create its new records a second time.
-    """
-    wanted = str(input_file.resolve())
-    found = []
-    for path in sorted(folder.glob("*.journal")):
-        try:
-            run = read_unfinished(path)
-        except Exception:  # not a journal of ours: not our business
-            continue
-        if run is not None and run.input_path == wanted:
-            found.append(run)
-    return found
-
-
-def rebuild_results(journal: Path, out: Path | None = None) -> tuple[Path, dict[str, int]]:
-    """Write the results workbook of a run from its journal alone (after a crash)."""
-    from rowpush.engine.journal import Journal
-    from rowpush.engine.results import file_sha256, write_results
-    from rowpush.engine.runs import prepare
-
-    if not journal.is_file():
-        raise BadInput(
-            f"{journal}: no such journal.",
-            hint="Journals sit beside the results: RESULTS.xlsx.journal.",
-        )
-    with Journal(journal) as book:
-        meta = book.meta()
-        if "input_file" not in meta:
-            raise BadInput(f"{journal}: this journal does not say which sheet it applied.")
-        source = Path(meta["input_file"])
-        if not source.is_file():
-            raise BadInput(
-                f"{journal.name}: its input sheet {source} is gone.",
-                hint="The results workbook repeats every input row, so it needs the sheet.",
-            )
-        if file_sha256(source) != meta.get("input_sha256"):
-            raise BadInput(
-                f"{journal.name}: {source.name} changed since the run; its rows no longer match.",
-                hint="Put back the sheet as it was when the run started.",
-            )
-        prep = prepare(source, target=meta.get("target"), sheet=meta.get("sheet") or None)
-        target = Path(out or meta.get("results") or str(journal).removesuffix(".journal"))
-        info = run_info(
-            meta,
-            prep,
-            target=meta.get("target", prep.target.name),
-            connection=meta.get("connection", ""),
-            base_url=meta.get("base_url", ""),
-        )
-        counts = write_results(target, prep.sheet, book, info)
-    return target, counts
-
-
-def run_info(
-    meta: Mapping[str, str], prep: Prepared, *, target: str, connection: str, base_url: str
-) -> RunInfo:
-    """What the results' Summary says of a run, from its journal's meta and its sheet."""
-    from rowpush.engine.results import RunInfo, file_sha256
-
-    return RunInfo(
-        target=target,
-        connection=connection,
-        base_url=base_url,
-        input_file=prep.path,
-        input_sha256=meta.get("input_sha256") or file_sha256(prep.path),
-        sheet=prep.sheet.name,
-        started=datetime.fromisoformat(meta["started"]) if "started" in meta else _now(),
-        finished=_now(),
-        retry_of=meta.get("retry_of") or None,
-    )
-
-
-def remove_journal(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        with contextlib.suppress(FileNotFoundError):
-            Path(str(path) + suffix).unlink()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)

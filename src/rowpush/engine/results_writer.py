@@ -1,4 +1,4 @@
-"""The results workbook: every input row as written, with what happened to it.
+"""Write the results workbook: every input row as written, with what happened to it.
 
 Sheet `Results`: the input columns, then `_row`, `_status`, `_http_status`,
 `_message`, `_remote_id`, `_at`. Sheet `Summary`: counts by status, target,
@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 from rowpush import __version__
 from rowpush.model import CellValue, Outcome, Status
+from rowpush.sheets import Sheet, write_table
 
 if TYPE_CHECKING:
     from rowpush.engine.journal import Journal
-    from rowpush.sheets.table import Sheet
 
 __all__ = ["RESULT_COLUMNS", "RunInfo", "file_sha256", "write_results"]
 
@@ -55,8 +55,6 @@ def file_sha256(path: Path) -> str:
 
 def write_results(path: Path, sheet: Sheet, journal: Journal, info: RunInfo) -> dict[str, int]:
     """Write the results workbook; returns the counts by status."""
-    from rowpush.sheets.writer import write_table
-
     counts = journal.status_counts()
     headers = list(sheet.headers)
 

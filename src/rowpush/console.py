@@ -1,0 +1,162 @@
+"""What the CLI prints: tables, row errors, a plan's changes, an apply's report, a results
+workbook's summary. A face module: text only, every fact comes from the engine.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from rowpush.engine.plan_report import PlanJsonWriter
+from rowpush.model import Action, Change, RowError, show_value
+from rowpush.progress import PlanProgress
+
+if TYPE_CHECKING:
+    from rowpush.engine.results_reader import ResultsBook
+    from rowpush.engine.run import ApplyReport
+    from rowpush.engine.run_files import Unfinished
+    from rowpush.engine.verbs import LivePlan
+
+__all__ = [
+    "err",
+    "print_change",
+    "print_errors",
+    "print_plan",
+    "print_plan_json",
+    "print_results",
+    "print_table",
+    "report_apply",
+    "say_continuing",
+    "short",
+    "warn",
+]
+
+
+def err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def warn(text: str) -> None:
+    err(f"warning: {text}")
+
+
+def print_errors(errors: Sequence[RowError]) -> None:
+    rows = [("ROW", "COLUMN", "HEADER", "VALUE", "PROBLEM")]
+    for e in errors:
+        rows.append(
+            (
+                "" if e.row is None else str(e.row),
+                e.column or "",
+                e.header or "",
+                short(e.value or "", 30),
+                e.problem or e.message,
+            )
+        )
+    print_table(rows, file=sys.stderr)
+
+
+async def print_plan_json(plan: LivePlan) -> None:
+    """The plan report (engine/plan_report.py) on stdout, each row as it is planned."""
+    progress = PlanProgress()
+    report = PlanJsonWriter(sys.stdout, plan.target.name)
+    async for change in plan.changes():
+        progress.update(plan.summary.total)
+        report.row(change)
+    progress.close()
+    report.close(plan.summary)
+
+
+async def print_plan(plan: LivePlan) -> None:
+    """The plan for a person: each row to create or update, then the counts."""
+    progress = PlanProgress()
+    print(
+        f"Plan for {plan.prep.file} → {plan.target.name} on '{plan.conn.name}' ({plan.base_url})\n"
+    )
+    async for change in plan.changes():
+        progress.update(plan.summary.total)
+        print_change(change)
+    progress.close()
+    c = plan.summary
+    print(
+        f"\nPlan: {c['create']} to create, {c['update']} to update, "
+        f"{c['unchanged']} unchanged, {c['invalid']} invalid."
+    )
+
+
+def print_change(change: Change) -> None:
+    if change.action is Action.UNCHANGED:
+        return
+    key = "(new)" if change.key is None else f"{change.key}"
+    label = change.label or ""
+    print(f"  row {change.row:<6} {change.action.value:<9} {key:<8} {label}")
+    pad = " " * 8
+    if change.lead is not None:
+        print(f"{pad}(the same record as row {change.lead})")
+    for name, (old, new) in change.fields.items():
+        if change.action is Action.CREATE:
+            print(f"{pad}{name}: {show_value(new)}")
+        else:
+            print(f"{pad}{name}: {show_value(old)} → {show_value(new)}")
+    for error in change.errors:
+        print(f"{pad}{error.message}")
+
+
+def say_continuing(file: str, run: Unfinished) -> None:
+    err(
+        f"Found an unfinished run of {file} (started {run.started}): "
+        f"{run.done} row(s) done, {run.left} to go. Continuing it; "
+        f"results go to {run.results.name}."
+    )
+
+
+def report_apply(report: ApplyReport) -> int:
+    if report.invalid:
+        err(f"Nothing was sent: {report.planned.get('invalid', 0)} row(s) are invalid.")
+        print_errors(report.invalid)
+        err("Fix them, or add --skip-invalid to apply the valid rows only.")
+        return 2
+    if report.cancelled:
+        err("Apply cancelled; nothing was sent.")
+        return 0
+    c = report.counts
+    unknown = f", {c['unknown']} unknown" if c.get("unknown") else ""
+    print(
+        f"Applied: {c.get('created', 0)} created, {c.get('updated', 0)} updated, "
+        f"{c.get('unchanged', 0)} unchanged, {c.get('failed', 0)} failed, "
+        f"{c.get('invalid', 0)} invalid, {c.get('skipped', 0)} skipped{unknown}."
+    )
+    if unknown:
+        err(
+            "Rows marked 'unknown' were sent but no answer came and no lookup could tell "
+            "whether they landed: check them before sending them again."
+        )
+    if report.results:
+        print(f"Results: {report.results}")
+    return 0 if report.ok else 1
+
+
+def print_results(book: ResultsBook) -> None:
+    """A results workbook in a few lines: its counts, then the rows that need a look."""
+    counts = book.counts()
+    print(f"{book.path.name}: {book.target} on '{book.connection or '?'}'")
+    print(", ".join(f"{n} {status.value}" for status, n in counts.items() if n) or "no rows")
+    rows = [("ROW", "STATUS", "HTTP", "MESSAGE")]
+    for row in book.rows():
+        if row.status.value in ("failed", "skipped", "unknown"):
+            code = "" if row.http_status is None else str(row.http_status)
+            rows.append((str(row.row), row.status.value, code, short(row.message, 70)))
+    if len(rows) > 1:
+        print_table(rows)
+
+
+def short(text: str, width: int) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def print_table(rows: Sequence[Sequence[str]], file: Any = None) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
+        print("  ".join([*cells, row[-1]]).rstrip(), file=file or sys.stdout)

@@ -1,0 +1,88 @@
+"""Prepare: open an input sheet, resolve its target, map its headers (the first step).
+
+Every verb that reads a sheet starts here; a sheet-level problem (no target, a
+header that maps to nothing) stops it before any row is read or anything is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rowpush.engine.plan import plan_rows
+from rowpush.engine.results_reader import open_results
+from rowpush.engine.validate import HeaderMap, ValidRow, map_headers, validate_rows
+from rowpush.errors import BadInput, SheetError
+from rowpush.model import Change
+from rowpush.sheets import Sheet, open_sheet
+from rowpush.targets.registry import get_target
+
+if TYPE_CHECKING:
+    import httpx
+
+    from rowpush.targets.base import Target
+
+__all__ = ["Prepared", "ensure_writable", "prepare", "prepare_retry"]
+
+
+@dataclass
+class Prepared:
+    """An input sheet opened, its target resolved, its headers mapped."""
+
+    path: Path
+    sheet: Sheet
+    target: type[Target]
+    hmap: HeaderMap
+
+    @property
+    def file(self) -> str:
+        return self.path.name
+
+    def rows(self) -> Iterator[ValidRow]:
+        return validate_rows(self.target, self.hmap, self.sheet.rows(), self.file)
+
+    async def changes(self, target: Target, client: httpx.AsyncClient) -> AsyncIterator[Change]:
+        """Plan every row against the live records `client` reaches, row by row."""
+        ensure_writable(type(target))
+        await target.load_reference(client)
+        async for change in plan_rows(target, client, self.rows(), self.hmap, self.file):
+            yield change
+
+
+def prepare(path: Path, *, target: str | None = None, sheet: str | None = None) -> Prepared:
+    """Open a sheet and map its headers; a sheet-level problem raises SheetError."""
+    opened = open_sheet(path, sheet)
+    name = target or opened.target
+    if name is None:
+        raise BadInput(
+            f"{path.name}: which target is this sheet for?",
+            hint="Pass -t TARGET (see `rowpush targets`). Sheets made by "
+            "`rowpush template` or `rowpush export` record it themselves.",
+        )
+    target_cls = get_target(name)
+    hmap = map_headers(target_cls, opened.headers, path.name, opened.letters)
+    if hmap.errors:
+        raise SheetError("\n".join(e.message for e in hmap.errors))
+    return Prepared(path, opened, target_cls, hmap)
+
+
+def prepare_retry(results: Path) -> Prepared:
+    """The rows of a results workbook to send again (failed, skipped), as a sheet to plan."""
+    book = open_results(results)
+    target_cls = get_target(book.target)
+    sheet = book.input_sheet()
+    hmap = map_headers(target_cls, sheet.headers, results.name, sheet.letters)
+    if hmap.errors:
+        raise SheetError("\n".join(e.message for e in hmap.errors))
+    return Prepared(results, sheet, target_cls, hmap)
+
+
+def ensure_writable(target: type[Target]) -> None:
+    """plan and apply refuse a target that can only be exported."""
+    if target.export_only:
+        raise BadInput(
+            f"{target.name} can only be exported: plan and apply do not apply to it.",
+            hint=f"Use  rowpush export {target.name} -c CONNECTION -o FILE.xlsx",
+        )

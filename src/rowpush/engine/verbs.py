@@ -1,0 +1,358 @@
+"""The verbs: one function per thing a person asks of rowpush, for the CLI and the TUI alike.
+
+Each takes paths, names and a Connection and returns plain data (or a stream of
+changes); the faces parse arguments, ask, and draw, and decide nothing else. This
+module loads httpx and the sheet libraries' modules: the CLI imports it on first use.
+
+    prep = prepare(Path("clients.xlsx"))                    # open, map headers
+    validate_file(prep)                                     # row errors
+    plan = plan_file(prep, conn)                            # async for c in plan.changes()
+    choice = choose_results(prep, conn, None, resume=False) # where an apply writes
+    await apply_file(prep, conn, results=choice.path, resume=choice.resume)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rowpush.config import load_config
+from rowpush.engine.callbacks import Callbacks
+from rowpush.engine.connect import connect
+from rowpush.engine.export import export_target, write_template
+from rowpush.engine.plan_report import PlanJsonWriter, PlanSummary
+from rowpush.engine.prepare import Prepared, ensure_writable, prepare, prepare_retry
+from rowpush.engine.results_reader import ResultsBook, open_results
+from rowpush.engine.run import ApplyReport, ApplyRun
+from rowpush.engine.run_files import (
+    Unfinished,
+    default_results_path,
+    default_retry_path,
+    find_unfinished,
+    journal_path,
+    rebuild_results,
+)
+from rowpush.errors import BadInput, RowpushError
+from rowpush.model import Change, RowError
+from rowpush.targets.base import ExportOptions
+from rowpush.targets.registry import all_targets, get_target
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import httpx
+
+    from rowpush.config import Connection
+    from rowpush.targets.base import Target
+
+__all__ = [
+    "ApplyReport",
+    "ApplyRun",
+    "Exported",
+    "LivePlan",
+    "PlanJsonWriter",
+    "Prepared",
+    "ResultsBook",
+    "ResultsChoice",
+    "Retry",
+    "Template",
+    "Validation",
+    "all_targets",
+    "apply_file",
+    "check_output",
+    "choose_results",
+    "connection_names",
+    "export_file",
+    "load_connection",
+    "open_results",
+    "plan_file",
+    "prepare",
+    "rebuild_results",
+    "retry_file",
+    "start_apply",
+    "template_file",
+    "validate_file",
+]
+
+
+# -- connections -------------------------------------------------------------------------
+
+
+def load_connection(name: str, on_warning: Callable[[str], None] | None = None) -> Connection:
+    """The connection `name` of rowpush.toml; its warnings (e.g. an unknown key) go to
+    `on_warning`."""
+    config = load_config()
+    conn = config.connection(name)
+    for warning in config.warnings_for(name):
+        if on_warning is not None:
+            on_warning(warning)
+    return conn
+
+
+def connection_names() -> list[str]:
+    """The configured connections' names; none when there is no usable rowpush.toml."""
+    try:
+        return list(load_config().connections)
+    except RowpushError:
+        return []
+
+
+# -- validate, plan ------------------------------------------------------------------------
+
+
+@dataclass
+class Validation:
+    """What validating a sheet found."""
+
+    rows: int = 0
+    bad_rows: int = 0
+    errors: int = 0
+    shown: list[RowError] = field(default_factory=list)
+    """The first errors (at most `max_shown`): a million errors would not help anyone."""
+
+
+def validate_file(prep: Prepared, *, max_shown: int = 1000) -> Validation:
+    """Check every row against the target's rules, streaming; keep the first errors."""
+    found = Validation()
+    for row in prep.rows():
+        found.rows += 1
+        if row.errors:
+            found.bad_rows += 1
+            found.errors += len(row.errors)
+            found.shown.extend(row.errors[: max_shown - len(found.shown)])
+    return found
+
+
+class LivePlan:
+    """A sheet planned against a connection's live records: `changes()` streams it, and
+    `summary` counts what streamed so far."""
+
+    def __init__(
+        self,
+        prep: Prepared,
+        conn: Connection,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        ensure_writable(prep.target)
+        self.prep = prep
+        self.conn = conn
+        self.target: Target = prep.target(conn)
+        self.transport = transport
+        self.summary = PlanSummary()
+
+    @property
+    def base_url(self) -> str:
+        return self.target.api.base_url(self.conn)
+
+    async def changes(self) -> AsyncIterator[Change]:
+        async with connect(self.target, self.conn, transport=self.transport) as client:
+            async for change in self.prep.changes(self.target, client):
+                self.summary.add(change)
+                yield change
+
+
+def plan_file(
+    prep: Prepared, conn: Connection, *, transport: httpx.AsyncBaseTransport | None = None
+) -> LivePlan:
+    """What applying the sheet would do, row by row (nothing is sent)."""
+    return LivePlan(prep, conn, transport=transport)
+
+
+# -- apply, retry ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResultsChoice:
+    """Where an apply writes its results, and whether it continues an unfinished run."""
+
+    path: Path
+    resume: bool
+    continued: Unfinished | None = None
+    """The unfinished run found in the folder and continued (the face says so)."""
+
+
+def choose_results(
+    prep: Prepared,
+    conn: Connection,
+    results: Path | None,
+    *,
+    resume: bool = False,
+    folder: Path | None = None,
+) -> ResultsChoice:
+    """The resume policy: an apply continues the unfinished run it would otherwise repeat.
+
+    A given `results` path continues the run whose journal is beside it; without one,
+    the latest unfinished run of the same sheet, target and connection in `folder`
+    (the working directory) is continued; else a new FILE-results-TIME.xlsx is chosen.
+    """
+    if results is not None:
+        if not resume and journal_path(results).exists():
+            check_output(results)
+        return ResultsChoice(results, resume or journal_path(results).exists())
+    folder = folder or Path.cwd()
+    runs = [
+        u
+        for u in find_unfinished(prep.path, folder)
+        if u.target == prep.target.name and u.connection == conn.name
+    ]
+    if runs:
+        last = max(runs, key=lambda u: u.started)
+        return ResultsChoice(last.results, True, last)
+    if resume:
+        raise BadInput(
+            f"There is no unfinished run of {prep.file} on '{conn.name}' in {folder}.",
+            hint="Give --results RESULTS.xlsx of the run to continue, or leave out --resume.",
+        )
+    out = default_results_path(prep.path, folder)
+    check_output(out)
+    return ResultsChoice(out, False)
+
+
+def start_apply(
+    prep: Prepared,
+    conn: Connection,
+    results: Path,
+    *,
+    resume: bool = False,
+    retry_of: str | None = None,
+    **options: Any,
+) -> ApplyRun:
+    """A run to drive step by step (plan, then send what the face chose); close it after."""
+    return ApplyRun.open(prep, conn, results, resume=resume, retry_of=retry_of, **options)
+
+
+async def apply_file(
+    prep: Prepared,
+    conn: Connection,
+    *,
+    results: Path,
+    callbacks: Callbacks | None = None,
+    batch_size: int | None = None,
+    rate: str | None = None,
+    concurrency: int = 4,
+    skip_invalid: bool = False,
+    resume: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+    stop: asyncio.Event | None = None,
+    retry_of: str | None = None,
+) -> ApplyReport:
+    """Plan into a journal, ask to confirm, send, and write the results workbook.
+
+    With `resume`, continue the unfinished run that writes `results` instead.
+    """
+    run = start_apply(
+        prep,
+        conn,
+        results,
+        resume=resume,
+        retry_of=retry_of,
+        batch_size=batch_size,
+        rate=rate,
+        concurrency=concurrency,
+        transport=transport,
+    )
+    try:
+        return await run.apply(callbacks, skip_invalid=skip_invalid, stop=stop)
+    finally:
+        run.close()
+
+
+@dataclass(frozen=True)
+class Retry:
+    """What a retry applies: the rows of a results workbook to send again, where to."""
+
+    prep: Prepared
+    connection: str
+    """The connection's name: the one asked for, else the one the first run used."""
+    results: Path
+    retry_of: str
+    """The results workbook retried (recorded in the new one's Summary)."""
+
+
+def retry_file(
+    results_file: Path, *, connection: str | None = None, results: Path | None = None
+) -> Retry:
+    """The failed and never-sent rows of a results workbook, ready to apply again."""
+    book = open_results(results_file)
+    name = connection or book.connection
+    if not name:
+        raise BadInput(
+            f"{results_file.name} does not say which connection it used.",
+            hint="Pass -c CONNECTION.",
+        )
+    out = results or default_retry_path(results_file)
+    check_output(out)
+    return Retry(prepare_retry(results_file), name, out, results_file.name)
+
+
+# -- templates, exports --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Template:
+    """An empty template written."""
+
+    path: Path
+    target: str
+    columns: int
+
+
+def template_file(target: str, out: Path | None = None) -> Template:
+    """Write an empty template for a target (TARGET.xlsx unless `out` says otherwise)."""
+    target_cls = get_target(target)
+    path = out or Path(f"{target_cls.name}.xlsx")
+    check_output(path)
+    write_template(target_cls, path)
+    return Template(path, target_cls.name, len(target_cls.headers()))
+
+
+@dataclass(frozen=True)
+class Exported:
+    """An export written."""
+
+    path: Path
+    target: str
+    connection: str
+    rows: int
+
+
+async def export_file(
+    target: str,
+    connection: str,
+    out: Path | None = None,
+    *,
+    columns: list[str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    download: Path | None = None,
+    on_warning: Callable[[str], None] | None = None,
+) -> Exported:
+    """Write a target's live records into its template (TARGET.xlsx unless `out` says
+    otherwise); `download` is a folder for the records' files, made if missing."""
+    target_cls = get_target(target)
+    conn = load_connection(connection, on_warning)
+    path = out or Path(f"{target_cls.name}.xlsx")
+    check_output(path)
+    if download is not None:
+        _make_folder(download)
+    options = ExportOptions(start=start, end=end, download=download)
+    count = await export_target(target, conn, path, columns=columns, options=options)
+    return Exported(path, target_cls.name, conn.name, count)
+
+
+def _make_folder(download: Path) -> None:
+    if download.exists() and not download.is_dir():
+        raise BadInput(f"--download {download}: this is a file, not a folder.")
+    download.mkdir(parents=True, exist_ok=True)
+
+
+def check_output(path: Path) -> None:
+    """Refuse an output rowpush cannot write: another suffix, or a folder that is not there."""
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise BadInput(f"{path}: the output must end in .xlsx or .csv.")
+    if not path.parent.exists():
+        raise BadInput(f"{path}: the folder {path.parent} does not exist.")
