@@ -72,6 +72,21 @@ def test_a_wrong_window_guess_meets_429s_without_retry_after_and_every_row_lands
     assert re.search(r"paused until \d\d:\d\d:\d\d \(HaloPSA rolling window\)", result.err)
 
 
+@pytest.mark.sandbox_options(rate_window=WINDOW, halo_clients=30)
+def test_an_apply_counts_its_plan_and_its_sends_in_one_window(
+    window_dir: Path, sandbox: SandboxServer, rowpush: Any
+) -> None:
+    # the plan's reads (a token, GETs by id) and the sends that follow go through one
+    # limiter: together they never exceed the window, so the server refuses none
+    configure(sandbox, window_dir, f"{WINDOW.limit}/{WINDOW.seconds:g}s")
+    ids = shifted_tax_codes(sandbox, window_dir / "apply.csv", 6)
+    result = rowpush(*APPLY_CSV, "--batch-size", "1", str(window_dir / "apply.csv"))
+    assert result.code == 0, result.err
+    assert applied_ids(sandbox) == ids
+    assert statuses(sandbox)[429] == 0
+    assert len(arrivals(sandbox)) > WINDOW.limit  # plan and sends together outgrow a window
+
+
 @pytest.mark.sandbox_options(rate_window=WINDOW, halo_clients=12)
 def test_an_export_larger_than_the_window_never_breaks_it(
     window_dir: Path, sandbox: SandboxServer, rowpush: Any

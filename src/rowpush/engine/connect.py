@@ -14,6 +14,7 @@ import httpx
 
 from rowpush.errors import AuthFailed, ConfigError, ConnectionFailed, RowpushError
 from rowpush.http.client import build_client
+from rowpush.http.limiter import RateLimiter
 from rowpush.http.rate import Rate
 from rowpush.http.redact import Redactor
 from rowpush.http.retry import RetryPolicy
@@ -23,7 +24,18 @@ if TYPE_CHECKING:
     from rowpush.http.transport import RetryEvent
     from rowpush.targets.base import Target
 
-__all__ = ["connect"]
+__all__ = ["connect", "limiter_for"]
+
+
+def limiter_for(target: Target, conn: Connection, rate: str | None = None) -> RateLimiter:
+    """The rate limit of a connection: `rate` if given, else the connection's, else the
+    API's default, which adapts to 429s (a rate the user chose stays as chosen)."""
+    rate_text = rate or conn.rate or target.api.default_rate
+    try:
+        parsed = Rate.parse(rate_text)
+    except ValueError as exc:
+        raise ConfigError(f"Connection '{conn.name}': bad rate {rate_text!r}: {exc}") from None
+    return RateLimiter(parsed, adaptive=not (rate or conn.rate))
 
 
 @contextlib.asynccontextmanager
@@ -35,19 +47,19 @@ async def connect(
     concurrency: int = 4,
     transport: httpx.AsyncBaseTransport | None = None,
     on_event: Callable[[RetryEvent], None] | None = None,
+    limiter: RateLimiter | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client for a connection; connection and auth errors name it and its URL."""
+    """An httpx client for a connection; connection and auth errors name it and its URL.
+
+    `limiter` (from `limiter_for`) shares one rate limit between clients: a run's plan,
+    sends and settling count against the same window the API counts."""
     if conn.api != target.api.name:
         raise ConfigError(
             f"Connection '{conn.name}' is a {conn.api} connection; "
             f"{target.name} needs a {target.api.name} connection."
         )
     base_url = target.api.base_url(conn)
-    rate_text = rate or conn.rate or target.api.default_rate
-    try:
-        parsed = Rate.parse(rate_text)
-    except ValueError as exc:
-        raise ConfigError(f"Connection '{conn.name}': bad rate {rate_text!r}: {exc}") from None
+    limiter = limiter or limiter_for(target, conn, rate)
     statuses = target.api.retry_statuses
     policy = RetryPolicy(is_throttled=target.api.is_throttled)
     if statuses is not None:
@@ -57,8 +69,7 @@ async def connect(
         base_url,
         redactor=scrub,
         auth=target.api.auth(conn),
-        rate=parsed,
-        adaptive=not (rate or conn.rate),  # the API's default adapts; a chosen rate stays
+        limiter=limiter,
         policy=policy,
         headers=target.api.headers(conn),
         verify=conn.verify,

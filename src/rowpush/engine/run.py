@@ -12,13 +12,14 @@ outcome is unclear are settled against the live records first (engine/settle).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rowpush.engine.callbacks import Callbacks
-from rowpush.engine.connect import connect
+from rowpush.engine.connect import connect, limiter_for
 from rowpush.engine.journal import Journal
 from rowpush.engine.prepare import Prepared, ensure_writable
 from rowpush.engine.results_writer import file_sha256, write_results
@@ -27,11 +28,10 @@ from rowpush.engine.send import apply_changes
 from rowpush.engine.settle import settle
 from rowpush.errors import BadInput
 from rowpush.http.client import redactor_of
+from rowpush.http.limiter import RateLimiter
 from rowpush.model import Action, Change, Outcome, RowError, Status, now
 
 if TYPE_CHECKING:
-    import asyncio
-
     import httpx
 
     from rowpush.config import Connection
@@ -90,6 +90,15 @@ class ApplyRun:
         self.sent_any = journal.meta().get("sent") == "1"
         self.final: dict[str, int] | None = None
         """Rows by final status, once `send` wrote the results workbook."""
+        self._shared: tuple[asyncio.AbstractEventLoop, RateLimiter] | None = None
+
+    def limiter(self) -> RateLimiter:
+        """One rate limit for the run's plan, sends and settling: a rolling window the API
+        counts spans them all. (Per event loop: a limiter waits on its loop.)"""
+        loop = asyncio.get_running_loop()
+        if self._shared is None or self._shared[0] is not loop:
+            self._shared = (loop, limiter_for(self.target, self.conn, self.rate))
+        return self._shared[1]
 
     # -- starting -------------------------------------------------------------------
 
@@ -193,6 +202,7 @@ class ApplyRun:
             rate=self.rate,
             transport=self.transport,
             on_event=cb.retry_event,
+            limiter=self.limiter(),
         ) as client:
             chunk: list[Change] = []
             async for change in self.prep.changes(self.target, client):
@@ -248,6 +258,7 @@ class ApplyRun:
                 concurrency=self.concurrency,
                 transport=self.transport,
                 on_event=cb.retry_event,
+                limiter=self.limiter(),
             ) as client:
                 scrub = redactor_of(client)
                 # the first send, then up to SETTLE_ROUNDS more of the rows whose answer
