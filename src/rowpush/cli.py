@@ -35,7 +35,7 @@ from rowpush.console import (
 )
 from rowpush.errors import BadInput, RowpushError
 from rowpush.model import Action
-from rowpush.progress import ConsoleCallbacks
+from rowpush.progress import ConsoleCallbacks, WindowNotices
 from rowpush.sandbox.options import FlagError, SandboxOptions
 
 
@@ -175,6 +175,7 @@ def export_cmd(
             end=end,
             download=download,
             on_warning=warn,
+            on_event=WindowNotices(),
         )
     )
     print(f"Exported {done.rows} {done.target} records from '{done.connection}' to {done.path}.")
@@ -213,7 +214,7 @@ def plan_cmd(
         if app_.counts[Action.INVALID]:
             raise typer.Exit(2)
         return
-    plan = verbs.plan_file(prep, conn)
+    plan = verbs.plan_file(prep, conn, on_event=WindowNotices())
     asyncio.run(print_plan_json(plan) if as_json else print_plan(plan))
     if plan.summary["invalid"]:
         raise typer.Exit(2)

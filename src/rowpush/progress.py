@@ -19,7 +19,21 @@ if TYPE_CHECKING:
     from rowpush.engine.prepare import Prepared
     from rowpush.http.transport import RetryEvent
 
-__all__ = ["ConsoleCallbacks", "PlanProgress"]
+__all__ = ["ConsoleCallbacks", "PlanProgress", "WindowNotices"]
+
+
+class WindowNotices:
+    """Long waits for a rate window, a line each on stderr ("waiting until 14:05:12
+    (HaloPSA rolling window is full)"): minutes with no other sign of life otherwise."""
+
+    def __init__(self) -> None:
+        self._told: datetime | None = None
+
+    def __call__(self, event: RetryEvent) -> None:
+        if event.until is None or event.until == self._told:
+            return
+        self._told = event.until
+        print(event.describe(), file=sys.stderr, flush=True)
 
 
 class ConsoleCallbacks(Callbacks):
@@ -35,7 +49,7 @@ class ConsoleCallbacks(Callbacks):
         self.failed = 0
         self._progress: Any = None
         self._task: Any = None
-        self._told_until: datetime | None = None
+        self._notices = WindowNotices()
 
     def planned(self, change: Change) -> None:
         return None
@@ -86,10 +100,8 @@ class ConsoleCallbacks(Callbacks):
     def retry_event(self, event: RetryEvent) -> None:
         if self._progress is not None:
             self._progress.update(self._task, note=event.describe())
-        elif event.until is not None and event.until != self._told_until:
-            # no bar to show it (not a terminal): a wait of minutes gets a line of its own
-            self._told_until = event.until
-            print(event.describe(), file=sys.stderr, flush=True)
+        else:  # no bar to show it (not a terminal): a wait of minutes gets a line of its own
+            self._notices(event)
 
     def close(self) -> None:
         if self._progress is not None:

@@ -87,6 +87,22 @@ def test_an_apply_counts_its_plan_and_its_sends_in_one_window(
     assert len(arrivals(sandbox)) > WINDOW.limit  # plan and sends together outgrow a window
 
 
+@pytest.mark.sandbox_options(rate_window=RateWindow(3, 4.0), halo_clients=4)
+def test_an_export_held_by_the_window_says_until_when(
+    window_dir: Path, sandbox: SandboxServer, rowpush: Any
+) -> None:
+    # a token, a list page and a GET per client: 6 requests through 3 per 4 s; rowpush
+    # holds the 4th for the window and says so (stderr is not a terminal here)
+    configure(sandbox, window_dir, "3/4s")
+    result = rowpush("export", "halopsa.clients", "-c", "halopsa", "-o", "clients.xlsx")
+    assert result.code == 0, result.err
+    assert statuses(sandbox)[429] == 0
+    notices = re.findall(
+        r"^waiting until \d\d:\d\d:\d\d \(HaloPSA rolling window is full\)$", result.err, re.M
+    )
+    assert len(notices) == 1
+
+
 @pytest.mark.sandbox_options(rate_window=WINDOW, halo_clients=12)
 def test_an_export_larger_than_the_window_never_breaks_it(
     window_dir: Path, sandbox: SandboxServer, rowpush: Any

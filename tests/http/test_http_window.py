@@ -296,3 +296,28 @@ def test_a_window_pause_describes_itself_for_a_progress_line() -> None:
     assert short.describe() == "paused 12 s on 429"
     assert RetryEvent("retry", 2, 1.0, 503, None, "GET", "/x").describe() == "retrying after 503"
     assert RetryEvent("giveup", 6, 0.0, None, "ConnectError", "GET", "/x").describe() == ""
+
+
+async def test_a_full_window_announces_the_request_it_holds_once(clock: FakeClock) -> None:
+    server = Server(clock)
+    events: list[RetryEvent] = []
+    async with halo_client(clock, server, "3/5min", events=events) as client:
+        for i in range(5):  # one at a time: 3 go at once, the 4th waits for the window
+            await client.get(f"/api/Client/{i}")
+    held = [e for e in events if e.kind == "held"]
+    assert [(e.wait, e.until, e.reason) for e in held] == [
+        (300.0, wall(1300.0), "HaloPSA rolling window"),  # the 4th, until the 1st leaves
+    ]
+    assert held[0].describe() == (
+        f"waiting until {wall(1300.0).astimezone():%H:%M:%S} (HaloPSA rolling window is full)"
+    )
+    assert server.times == [1000.0, 1000.0, 1000.0, 1300.0, 1300.0]
+
+
+async def test_short_waits_and_per_second_rates_are_not_announced(clock: FakeClock) -> None:
+    events: list[RetryEvent] = []
+    async with halo_client(clock, Server(clock), "2/s", events=events) as client:
+        await asyncio.gather(*(client.get(f"/api/Client/{i}") for i in range(20)))
+    async with halo_client(clock, Server(clock), "5/2s", events=events) as client:
+        await asyncio.gather(*(client.get(f"/api/Client/{i}") for i in range(20)))
+    assert [e for e in events if e.kind == "held"] == []  # waits of 2 s at most

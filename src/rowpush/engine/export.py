@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import httpx
 
     from rowpush.config import Connection
+    from rowpush.http.transport import RetryEvent
     from rowpush.targets.base import Target
 
 __all__ = ["export_target", "write_template"]
@@ -40,6 +41,7 @@ async def export_target(
     on_row: Callable[[int], None] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     rate: str | None = None,
+    on_event: Callable[[RetryEvent], None] | None = None,
 ) -> int:
     """Write every live record of a target into its template; returns the row count.
 
@@ -72,7 +74,9 @@ async def export_target(
 
     count = 0
     try:
-        async with connect(target, conn, transport=transport, rate=rate) as client:
+        async with connect(
+            target, conn, transport=transport, rate=rate, on_event=on_event
+        ) as client:
             extra = [] if columns else await target.export_extra_headers(client)
             for header in extra:
                 headers[header] = header

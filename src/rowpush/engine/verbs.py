@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     import httpx
 
     from rowpush.config import Connection
+    from rowpush.http.transport import RetryEvent
     from rowpush.targets.base import Target
 
 __all__ = [
@@ -136,12 +137,14 @@ class LivePlan:
         conn: Connection,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        on_event: Callable[[RetryEvent], None] | None = None,
     ) -> None:
         ensure_writable(prep.target)
         self.prep = prep
         self.conn = conn
         self.target: Target = prep.target(conn)
         self.transport = transport
+        self.on_event = on_event
         self.summary = PlanSummary()
 
     @property
@@ -149,17 +152,24 @@ class LivePlan:
         return self.target.api.base_url(self.conn)
 
     async def changes(self) -> AsyncIterator[Change]:
-        async with connect(self.target, self.conn, transport=self.transport) as client:
+        async with connect(
+            self.target, self.conn, transport=self.transport, on_event=self.on_event
+        ) as client:
             async for change in self.prep.changes(self.target, client):
                 self.summary.add(change)
                 yield change
 
 
 def plan_file(
-    prep: Prepared, conn: Connection, *, transport: httpx.AsyncBaseTransport | None = None
+    prep: Prepared,
+    conn: Connection,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    on_event: Callable[[RetryEvent], None] | None = None,
 ) -> LivePlan:
-    """What applying the sheet would do, row by row (nothing is sent)."""
-    return LivePlan(prep, conn, transport=transport)
+    """What applying the sheet would do, row by row (nothing is sent); `on_event` hears
+    the connection's waits (a full rate window, a throttle)."""
+    return LivePlan(prep, conn, transport=transport, on_event=on_event)
 
 
 # -- apply, retry ------------------------------------------------------------------------
@@ -330,6 +340,7 @@ async def export_file(
     end: datetime | None = None,
     download: Path | None = None,
     on_warning: Callable[[str], None] | None = None,
+    on_event: Callable[[RetryEvent], None] | None = None,
 ) -> Exported:
     """Write a target's live records into its template (TARGET.xlsx unless `out` says
     otherwise); `download` is a folder for the records' files, made if missing."""
@@ -340,7 +351,9 @@ async def export_file(
     if download is not None:
         _make_folder(download)
     options = ExportOptions(start=start, end=end, download=download)
-    count = await export_target(target, conn, path, columns=columns, options=options)
+    count = await export_target(
+        target, conn, path, columns=columns, options=options, on_event=on_event
+    )
     return Exported(path, target_cls.name, conn.name, count)
 
 

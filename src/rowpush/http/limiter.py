@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from rowpush.http.rate import Rate
 
 __all__ = [
+    "HOLD_NOTICE",
     "MAX_WINDOW_PAUSE",
     "MIN_WINDOW_PAUSE",
     "AdaptivePolicy",
@@ -38,6 +39,11 @@ client fills too is not asked again at once, every time one of our starts leaves
 _DIGITS = 9
 """Adapted counts are rounded to this many decimals, so that ten steps of 0.1 make
 1.0 and not 0.9999999999999999 (a whole count changes how `Rate` is enforced)."""
+
+
+HOLD_NOTICE = 3.0
+"""A request the rate holds this many seconds or more is announced (`acquire(on_hold)`):
+a full rolling window can hold the rest of a job for minutes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,15 +180,22 @@ class RateLimiter:
         # sleeps, so a pause or a freed slot is seen by the right task first.
         self._turn = asyncio.Lock()
 
-    async def acquire(self) -> int:
+    async def acquire(self, on_hold: Callable[[float], None] | None = None) -> int:
         """Wait until a request may start, and count it as started.
 
         Returns the start's ticket (1, 2, ...) to hand to `answered` with its answer.
+        `on_hold(seconds)` hears once when the rate itself (a full window, not a pause
+        after a throttle) holds this request for `HOLD_NOTICE` seconds or more.
         """
         self._waiting += 1
         try:
             async with self._turn:
+                told = False
                 while (wait := self._wait(self._clock())) > 0:
+                    held = wait >= HOLD_NOTICE and self._paused_until <= self._clock()
+                    if on_hold is not None and held and not told:
+                        told = True
+                        on_hold(wait)
                     await self._sleep(wait)
                 now = self._clock()
                 self._record(now)

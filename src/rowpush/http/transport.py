@@ -34,9 +34,10 @@ __all__ = ["OnEvent", "PoliteTransport", "RetryEvent"]
 class RetryEvent:
     """Something a progress display may show: "paused 12 s on 429", "retry 2/6"."""
 
-    kind: Literal["throttled", "retry", "giveup"]
+    kind: Literal["throttled", "retry", "giveup", "held"]
     """throttled: the connection pauses for `wait` s; retry: this request waits
-    `wait` s; giveup: no more attempts, the last answer goes to the caller."""
+    `wait` s; giveup: no more attempts, the last answer goes to the caller; held: the
+    rate's own window is full and holds this request `wait` s (no answer involved)."""
     attempt: int
     """The attempt that just failed (1-based)."""
     wait: float
@@ -63,6 +64,8 @@ class RetryEvent:
             return f"paused {self.wait:.0f} s on {self.status or 429}"
         if self.kind == "retry":
             return f"retrying after {self.status or self.error}"
+        if self.kind == "held" and self.until is not None:
+            return f"waiting until {self.until:%H:%M:%S} ({self.reason or 'rate limit'} is full)"
         return ""
 
 
@@ -125,7 +128,7 @@ class PoliteTransport(httpx.AsyncBaseTransport):
         window_waited = 0.0
         while True:
             attempt += 1
-            ticket = await self.limiter.acquire()
+            ticket = await self.limiter.acquire(self._holder(request))
             try:
                 response = await self.inner.handle_async_request(request)
                 if not request.extensions.get(STREAMED):
@@ -190,9 +193,21 @@ class PoliteTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         await self.inner.aclose()
 
+    def _holder(self, request: httpx.Request) -> Callable[[float], None] | None:
+        """What to do when the rate holds `request` a while: announce when it goes."""
+        if self.on_event is None or not (self.limiter.rate and self.limiter.rate.is_window):
+            return None
+
+        def held(wait: float) -> None:
+            until = datetime.fromtimestamp(self._wall_clock() + wait, UTC).astimezone()
+            reason = f"{self.label} rolling window" if self.label else "rolling window"
+            self._emit("held", 0, wait, request, until=until, reason=reason)
+
+        return held
+
     def _emit(
         self,
-        kind: Literal["throttled", "retry", "giveup"],
+        kind: Literal["throttled", "retry", "giveup", "held"],
         attempt: int,
         wait: float,
         request: httpx.Request,
