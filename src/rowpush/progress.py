@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -27,13 +26,15 @@ class WindowNotices:
     (HaloPSA rolling window is full)"): minutes with no other sign of life otherwise."""
 
     def __init__(self) -> None:
-        self._told: datetime | None = None
+        self._told = ""
 
     def __call__(self, event: RetryEvent) -> None:
-        if event.until is None or event.until == self._told:
+        # requests in flight meet the same full window: one line for the one wait
+        line = event.describe() if event.until is not None else ""
+        if not line or line == self._told:
             return
-        self._told = event.until
-        print(event.describe(), file=sys.stderr, flush=True)
+        self._told = line
+        print(line, file=sys.stderr, flush=True)
 
 
 class ConsoleCallbacks(Callbacks):

@@ -5,12 +5,15 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import typer.main
 
 from rowpush.cli import app
+from rowpush.http.transport import RetryEvent
+from rowpush.progress import WindowNotices
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
@@ -78,3 +81,23 @@ def test_validate_shows_the_first_errors_and_counts_the_rest(
     assert f"{MAX_ERRORS_SHOWN + 5} error(s) in {MAX_ERRORS_SHOWN + 5} of" in err
     assert "… and 5 more; fix these first" in err
     assert err.count("expected a whole number") == MAX_ERRORS_SHOWN
+
+
+def test_a_wait_for_a_full_window_is_told_once_per_wait(capsys: pytest.CaptureFixture[str]) -> None:
+    notices = WindowNotices()
+    ends = datetime(2026, 12, 6, 14, 5, 12, tzinfo=UTC).astimezone()
+    for microsecond in (1, 2, 3):  # three requests in flight meet the same wait
+        until = ends.replace(microsecond=microsecond)
+        notices(
+            RetryEvent(
+                "throttled", 1, 300.0, 429, None, "GET", "/x", until, "HaloPSA rolling window"
+            )
+        )
+    notices(RetryEvent("retry", 1, 1.0, 503, None, "GET", "/x"))  # a short wait: no line
+    later = ends.replace(minute=10)
+    notices(RetryEvent("held", 0, 60.0, None, None, "GET", "/x", later, "HaloPSA rolling window"))
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        f"paused until {ends:%H:%M:%S} (HaloPSA rolling window)",
+        f"waiting until {later:%H:%M:%S} (HaloPSA rolling window is full)",
+    ]
