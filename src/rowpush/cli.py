@@ -386,8 +386,8 @@ def sandbox_cmd(
         str | None,
         typer.Option(
             "--rate-limit",
-            help='Requests per API before 429: "5/s", "5", or a preset: halo-300, halo-500, '
-            "halo-700 (Halo's published rolling windows).",
+            help='Requests per API before 429: "5/s", "5", a preset: halo-300, halo-500, '
+            "halo-700 (Halo's published rolling windows), or vendor (each API's own).",
         ),
     ] = None,
     fail_rate: Annotated[float, _share("--fail-rate", "Share of random 5xx answers.")] = 0.0,

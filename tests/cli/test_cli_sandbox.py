@@ -105,3 +105,22 @@ def test_sandbox_refuses_fault_rates_adding_up_past_one(
     err = capsys.readouterr().err
     assert "add up to 1.3; they must add up to 1 at most" in err
     assert "--drop-rate" in err
+
+
+def test_sandbox_rate_limit_vendor_turns_on_each_apis_own_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    served: list[SandboxOptions] = []
+
+    def serve(host: str, port: int, options: SandboxOptions, **_: object) -> None:
+        served.append(options)
+
+    monkeypatch.setattr(rowpush.sandbox.server, "serve", serve)
+    with pytest.raises(SystemExit) as done:
+        main(["sandbox", "--rate-limit", "vendor"])
+    assert done.value.code == 0
+    (options,) = served
+    assert options.vendor_limits
+    assert options.rate_window is None
+    assert options.rate_limit is None
+    assert (options.halo_rate_window.limit, options.halo_rate_window.seconds) == (300, 300.0)

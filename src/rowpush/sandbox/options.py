@@ -177,14 +177,17 @@ class SandboxOptions:
     @classmethod
     def from_flags(cls, *, rate_limit: str | None = None, **fields: Any) -> SandboxOptions:
         """Options from `rowpush sandbox` flags: `rate_limit` as written ("5/s", "5", or a
-        name of ``RATE_PRESETS``), the other fields as typed. Raises `FlagError`."""
+        name of ``RATE_PRESETS``, or "vendor" for ``vendor_limits``), the other fields as
+        typed. Raises `FlagError`."""
         try:
             options = cls(**fields)
         except ValueError as exc:  # e.g. the fault rates add up to more than 1
             raise FlagError(
                 f"{exc}.", hint="Lower --fail-rate, --429-rate, --timeout-rate or --drop-rate."
             ) from None
-        if rate_limit in RATE_PRESETS:
+        if rate_limit == "vendor":  # each API its own published limit (Halo's window)
+            options.vendor_limits = True
+        elif rate_limit in RATE_PRESETS:
             options.rate_window = RATE_PRESETS[rate_limit]
         elif rate_limit:
             try:
@@ -192,7 +195,8 @@ class SandboxOptions:
             except ValueError:
                 raise FlagError(
                     f"--rate-limit {rate_limit!r} is not understood.",
-                    hint=f'Write requests per second ("5/s") or one of {", ".join(RATE_PRESETS)}.',
+                    hint='Write requests per second ("5/s"), vendor, or one of '
+                    f"{', '.join(RATE_PRESETS)}.",
                 ) from None
             if options.rate_limit <= 0:
                 raise FlagError("--rate-limit must be more than 0 requests per second.")
