@@ -75,6 +75,7 @@ def test_plan_and_apply_with_a_misspelt_setting_exit_3_before_any_request(
     says_misspelt(result.err, path, "halopsa", "client_secret", "client_secert")
     assert len(sandbox.state.requests) == 0
     assert sorted(p.name for p in workdir.iterdir()) == ["c.csv", "rowpush.toml"]
+    assert result.out == ""  # no plan header (nor half a JSON document) before the error
     if verb == "apply":  # nothing is left to resume: once fixed, the same command runs
         misspell(workdir, "halopsa", "client_secert", "client_secret")
         again = rowpush(*APPLY_CSV, str(sheet), "--results", "r.xlsx")

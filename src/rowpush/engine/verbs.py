@@ -143,6 +143,7 @@ class LivePlan:
         self.prep = prep
         self.conn = conn
         self.target: Target = prep.target(conn)
+        self.target.api.settings(conn)  # a misspelt setting is said before any plan output
         self.transport = transport
         self.on_event = on_event
         self.summary = PlanSummary()
