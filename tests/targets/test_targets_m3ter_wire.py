@@ -15,9 +15,11 @@ import pytest
 
 from rowpush.config import Connection
 from rowpush.engine.connect import connect
+from rowpush.engine.plan import plan_row
 from rowpush.engine.send import apply_changes
+from rowpush.engine.validate import map_headers, validate_rows
 from rowpush.http.client import build_client
-from rowpush.model import Action, Change, Outcome, Status
+from rowpush.model import Action, Change, Outcome, RawRow, Status
 from rowpush.sandbox.m3ter.api import m3ter_connection
 from rowpush.sandbox.m3ter.options import m3ter_options
 from rowpush.sandbox.options import SandboxOptions
@@ -183,16 +185,33 @@ def test_nan_and_infinity_are_not_numbers() -> None:
         assert problems == [("measure.requests", f"{text!r} is not a number")]
 
 
+def _planned(target: M3terMeasurements, endpoint: str) -> Change:
+    headers = ["meter", "account", "ts", "what.endpoint"]
+    hmap = map_headers(M3terMeasurements, headers, "u.csv")
+    cells = {"meter": "api_calls", "account": "ACME-001", "ts": "2026-01-31"}
+    (row,) = validate_rows(
+        M3terMeasurements, hmap, [RawRow(2, {**cells, "what.endpoint": endpoint})], "u.csv"
+    )
+    return plan_row(target, row, {}, hmap, "u.csv")
+
+
 def test_a_measurement_too_big_for_any_request_is_a_plan_error() -> None:
     target = M3terMeasurements(_conn())
     target.meters = {"api_calls": {"what": {"endpoint"}}}
     target.accounts = {"ACME-001"}
-    values = {"meter": "api_calls", "account": "ACME-001", "ts": "2026-01-31"}
-    assert target.check({**values, "what.endpoint": "x" * 1000}, None) == []
-    ((column, problem),) = target.check({**values, "what.endpoint": "é" * 260_000}, None)
-    assert column is None
-    assert problem.startswith("this measurement is 520,")
-    assert problem.endswith("m3ter takes under 512,000 per request: shorten its text values")
+    cap = M3terMeasurements.batch_bytes or 0
+    one = M3terMeasurements.payload_size(_planned(target, "x").payload)  # a 1-char endpoint
+    # the largest measurement one request can carry: the body is then 511,999 bytes
+    fits = _planned(target, "x" * (cap - 1 - one + 1))
+    assert fits.action is Action.CREATE
+    assert len(M3terMeasurements.ingest_body([fits])) == 511_999
+    over = _planned(target, "x" * (cap - one + 1))
+    assert over.action is Action.INVALID
+    (error,) = over.errors
+    assert error.problem == (
+        f"this row is {cap:,} bytes as JSON; m3ter takes at most {cap - 1:,} in one request: "
+        "shorten its text values"
+    )
 
 
 # -- against the sandbox, over real HTTP ------------------------------------------------

@@ -133,6 +133,9 @@ def plan_row(
     if current is None:
         fields = {headers.get(n, n): (None, v) for n, v in values.items()}
         payload = target.payload(Action.CREATE, row.key, json_values)
+        too_big = _too_big(target, row, payload, file)
+        if too_big is not None:
+            return Change(row.raw.row, Action.INVALID, key=row.key, errors=[too_big], label=label)
         return Change(row.raw.row, Action.CREATE, row.key, fields, payload, label=label)
     changed = {
         name: (current.get(name), new)
@@ -146,7 +149,25 @@ def plan_row(
     payload = target.payload(
         Action.UPDATE, row.key, {n: json_values[n] for n in changed if n in json_values}
     )
+    too_big = _too_big(target, row, payload, file)
+    if too_big is not None:
+        return Change(row.raw.row, Action.INVALID, key=row.key, errors=[too_big], label=label)
     return Change(row.raw.row, Action.UPDATE, row.key, fields, payload, label=label)
+
+
+def _too_big(target: Target, row: ValidRow, payload: dict[str, Any], file: str) -> RowError | None:
+    """A row whose own payload is over the target's byte cap could never be sent."""
+    cap = target.batch_bytes
+    if cap is None:
+        return None
+    size = target.payload_size(payload)
+    if size + 1 <= cap:  # weighed as the engine's batches weigh it (send.payload_bytes)
+        return None
+    text = (
+        f"this row is {size:,} bytes as JSON; {target.api.description} takes at most "
+        f"{cap - 1:,} in one request: shorten its text values"
+    )
+    return RowError(f"{file}: row {row.raw.row}: {text}.", row=row.raw.row, problem=text)
 
 
 async def plan_groups(
