@@ -75,13 +75,19 @@ def test_sandbox_refuses_a_bad_rate_limit(tmp_path: Path) -> None:
     assert "halo-700" in done.stderr
 
 
-def test_sandbox_fault_flags_reach_the_sandbox_options(monkeypatch: pytest.MonkeyPatch) -> None:
-    served: list[SandboxOptions] = []
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[SandboxOptions]:
+    """The options each `rowpush sandbox` run in the test would have served with."""
+    found: list[SandboxOptions] = []
 
     def serve(host: str, port: int, options: SandboxOptions, **_: object) -> None:
-        served.append(options)
+        found.append(options)
 
     monkeypatch.setattr(rowpush.sandbox.server, "serve", serve)
+    return found
+
+
+def test_sandbox_fault_flags_reach_the_sandbox_options(served: list[SandboxOptions]) -> None:
     flags = ["--fail-rate", "0.2", "--429-rate", "0.1", "--timeout-rate", "0.05"]
     flags += ["--drop-rate", "0.02", "--hang-seconds", "2", "--token-ttl", "30"]
     for argv in (["sandbox"], ["sandbox", *flags]):
@@ -108,14 +114,8 @@ def test_sandbox_refuses_fault_rates_adding_up_past_one(
 
 
 def test_sandbox_rate_limit_vendor_turns_on_each_apis_own_limit(
-    monkeypatch: pytest.MonkeyPatch,
+    served: list[SandboxOptions],
 ) -> None:
-    served: list[SandboxOptions] = []
-
-    def serve(host: str, port: int, options: SandboxOptions, **_: object) -> None:
-        served.append(options)
-
-    monkeypatch.setattr(rowpush.sandbox.server, "serve", serve)
     with pytest.raises(SystemExit) as done:
         main(["sandbox", "--rate-limit", "vendor"])
     assert done.value.code == 0
@@ -124,3 +124,11 @@ def test_sandbox_rate_limit_vendor_turns_on_each_apis_own_limit(
     assert options.rate_window is None
     assert options.rate_limit is None
     assert (options.halo_rate_window.limit, options.halo_rate_window.seconds) == (300, 300.0)
+
+
+def test_the_retry_after_flag_reaches_the_sandbox_options(served: list[SandboxOptions]) -> None:
+    for argv in (["sandbox"], ["sandbox", "--retry-after"]):
+        with pytest.raises(SystemExit) as done:
+            main(argv)
+        assert done.value.code == 0
+    assert [options.retry_after for options in served] == [False, True]

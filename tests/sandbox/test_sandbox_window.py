@@ -6,8 +6,6 @@ from __future__ import annotations
 import httpx
 import pytest
 
-import rowpush.sandbox.server
-from rowpush.cli import main
 from rowpush.sandbox.clock import ManualClock
 from rowpush.sandbox.options import HALO_700_PER_5_MIN, RateWindow, SandboxOptions
 from rowpush.sandbox.server import SandboxServer
@@ -81,19 +79,3 @@ def test_retry_after_is_sent_only_when_switched_on(on: bool, header: str | None)
     assert limited.status_code == 429
     assert limited.text == HALO_TEXT
     assert limited.headers.get("Retry-After") == header
-
-
-def test_the_retry_after_flag_reaches_the_sandbox_options(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    served: list[SandboxOptions] = []
-
-    def serve(host: str, port: int, options: SandboxOptions, **_: object) -> None:
-        served.append(options)
-
-    monkeypatch.setattr(rowpush.sandbox.server, "serve", serve)
-    for argv in (["sandbox"], ["sandbox", "--retry-after"]):
-        with pytest.raises(SystemExit) as done:
-            main(argv)
-        assert done.value.code == 0
-    assert [options.retry_after for options in served] == [False, True]

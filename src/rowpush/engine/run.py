@@ -13,6 +13,7 @@ outcome is unclear are settled against the live records first (engine/settle).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -91,6 +92,19 @@ class ApplyRun:
         self.final: dict[str, int] | None = None
         """Rows by final status, once `send` wrote the results workbook."""
         self._shared: tuple[asyncio.AbstractEventLoop, RateLimiter] | None = None
+
+    def _connect(
+        self, cb: Callbacks, *, concurrency: int = 4
+    ) -> contextlib.AbstractAsyncContextManager[httpx.AsyncClient]:
+        """A client of the run's connection, under the run's one rate limiter."""
+        return connect(
+            self.target,
+            self.conn,
+            concurrency=concurrency,
+            transport=self.transport,
+            on_event=cb.retry_event,
+            limiter=self.limiter(),
+        )
 
     def limiter(self) -> RateLimiter:
         """One rate limit for the run's plan, sends and settling: a rolling window the API
@@ -196,14 +210,7 @@ class ApplyRun:
                 yield change
             return
         cb = cb or Callbacks()
-        async with connect(
-            self.target,
-            self.conn,
-            rate=self.rate,
-            transport=self.transport,
-            on_event=cb.retry_event,
-            limiter=self.limiter(),
-        ) as client:
+        async with self._connect(cb) as client:
             chunk: list[Change] = []
             async for change in self.prep.changes(self.target, client):
                 chunk.append(change)
@@ -251,15 +258,7 @@ class ApplyRun:
             cb.outcomes([o for o in outcomes if o.status is not Status.UNKNOWN])
 
         try:
-            async with connect(
-                self.target,
-                self.conn,
-                rate=self.rate,
-                concurrency=self.concurrency,
-                transport=self.transport,
-                on_event=cb.retry_event,
-                limiter=self.limiter(),
-            ) as client:
+            async with self._connect(cb, concurrency=self.concurrency) as client:
                 scrub = redactor_of(client)
                 # the first send, then up to SETTLE_ROUNDS more of the rows whose answer
                 # was lost; only after the last may a row be failed without being resent

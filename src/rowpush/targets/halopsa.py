@@ -9,6 +9,7 @@ without is a create; the answer is one object for one record, an array for more.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Literal
@@ -108,6 +109,12 @@ def same_id(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _whole_numbers(row: type[BaseModel]) -> frozenset[str]:
+    """The Row fields typed as whole numbers (once per model: asked for every live value)."""
+    return frozenset(n for n, f in row.model_fields.items() if f.annotation in (int, int | None))
+
+
 class HaloTarget(Target):
     """An entity behind Halo's list / get / POST-array-upsert endpoints, keyed by id."""
 
@@ -141,13 +148,7 @@ class HaloTarget(Target):
 
     def _value(self, name: str, value: Any) -> Any:
         """A live value as the sheet shows it: ids (and whole-number codes) as 12, not 12.0."""
-        return same_id(value) if name in self._whole_numbers() else value
-
-    @classmethod
-    def _whole_numbers(cls) -> frozenset[str]:
-        return frozenset(
-            n for n, f in cls.Row.model_fields.items() if f.annotation in (int, int | None)
-        )
+        return same_id(value) if name in _whole_numbers(self.Row) else value
 
     def _list_carries(self, fields: Collection[str], records: Sequence[dict[str, Any]]) -> bool:
         wanted = set(fields) - self.list_fields
