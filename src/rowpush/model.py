@@ -133,6 +133,9 @@ class Change:
     lead: int | None = None
     """For a record spread over several rows (a meter, a row per data field): the row
     that carries the record's change; this row shares its outcome and sends nothing."""
+    wire: bytes | None = None
+    """`payload` as it goes on the wire (compact JSON, targets/wire.py), once encoded:
+    plan measures it, the journal stores it and a batch body joins it, one encoding."""
 
 
 @dataclass(frozen=True, slots=True)

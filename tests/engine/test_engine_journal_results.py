@@ -35,7 +35,8 @@ def test_pending_changes_come_back_in_row_order_with_their_payloads(tmp_path: Pa
     pending = list(journal.pending())
     assert [c.row for c in pending] == [2, 4, 6, 7]
     assert pending[0].payload == {"id": 12, "item_tax_code": 2}
-    assert pending[0].fields == {"item_tax_code": (1, 2)}
+    assert pending[0].wire == b'{"id":12,"item_tax_code":2}'  # stored as it is sent
+    assert [c.fields for c in journal.changes() if c.row == 2] == [{"item_tax_code": (1, 2)}]
     assert journal.counts() == {"create": 1, "update": 3, "unchanged": 1, "invalid": 1}
     (invalid,) = [c for c in journal.changes() if c.action is Action.INVALID]
     assert invalid.errors[0].column == "B"
@@ -142,3 +143,33 @@ def test_as_written_keeps_text_that_is_not_plainly_a_number() -> None:
     assert as_written("1e5") == "1e5"
     assert as_written("TRUE") is True
     assert as_written("12345678901234567890") == "12345678901234567890"
+
+
+def test_a_batch_marked_sending_is_exactly_its_rows_and_their_followers(tmp_path: Path) -> None:
+    journal = _journal(tmp_path)
+    journal.mark_sending([2, 6])  # two runs of one row each, with 4 and 7 pending between
+    assert journal.unsettled() == {2: Action.UPDATE, 6: Action.UPDATE}
+    journal.mark_sending([4])
+    assert set(journal.unsettled()) == {2, 4, 6}
+    assert [c.row for c in journal.pending()] == [7]
+
+
+def test_rows_that_follow_a_lead_share_its_state_and_outcome(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "r.xlsx.journal")
+    journal.add_changes(
+        [
+            Change(2, Action.CREATE, "m1", {"name": (None, "M")}, {"code": "m1"}),
+            Change(3, Action.CREATE, "m1", lead=2),
+            Change(4, Action.CREATE, "m2", {"name": (None, "N")}, {"code": "m2"}),
+            Change(5, Action.CREATE, "m2", lead=4),
+        ]
+    )
+    assert [c.row for c in journal.pending()] == [2, 4]
+    journal.mark_sending([2, 4])
+    assert journal.unfinished() == 4
+    journal.record([Outcome(2, Status.CREATED, 201, "", "id-1", AT)])
+    by_row = {o.row: o for o in journal.outcomes()}
+    assert by_row[3].status is Status.CREATED
+    assert by_row[3].remote_id == "id-1"
+    assert by_row[5].status is Status.UNKNOWN  # its lead was sent, no answer yet
+    assert journal.unfinished() == 2

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from rowpush.model import Action, Change, Outcome, RowError, Status, key_text
+from rowpush.targets.wire import wire_of
 
 __all__ = ["Journal"]
 
@@ -66,22 +67,32 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        self._leads: bool | None = None
 
     def close(self) -> None:
         self._db.close()
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[None]:
+    def _write(self, *, sync: bool = True) -> Iterator[None]:
         """One transaction, committed (and synced) at the end: a batch's rows become
         durable together with one fsync. In autocommit mode each statement of an
-        `executemany` would be its own transaction, an fsync per row."""
-        self._db.execute("BEGIN IMMEDIATE")
+        `executemany` would be its own transaction, an fsync per row.
+
+        `sync=False` commits without the fsync: for the plan, which a run killed while
+        planning makes again from the start; the commit of `planned` syncs it all."""
+        if not sync:
+            self._db.execute("PRAGMA synchronous=OFF")
         try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        finally:
+            if not sync:
+                self._db.execute("PRAGMA synchronous=FULL")
 
     def __enter__(self) -> Journal:
         return self
@@ -117,18 +128,19 @@ class Journal:
                 (
                     c.row,
                     c.action.value,
-                    json.dumps(c.key),
+                    _JSON.encode(c.key),
                     c.label,
-                    json.dumps({k: [_plain(o), _plain(n)] for k, (o, n) in c.fields.items()}),
-                    json.dumps(c.payload),
-                    json.dumps([e.to_json() for e in c.errors]),
+                    _fields_json(c.fields),
+                    wire_of(c).decode(),  # the payload's one encoding, sent as stored
+                    json.dumps([e.to_json() for e in c.errors]) if c.errors else "[]",
                     "done" if final else "pending",
                     final.value if final else None,
                     message,
                     c.lead,
                 )
             )
-        with self._write():
+        self._leads = None
+        with self._write(sync=False):  # the plan: see `_write`
             self._db.executemany(
                 "INSERT OR REPLACE INTO rows (row, action, key, label, fields, payload, errors,"
                 " state, status, message, lead) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -153,11 +165,19 @@ class Journal:
             last = page[-1][0]
 
     def pending(self) -> Iterator[Change]:
-        """Changes still to send, in row order."""
-        for row, action, key, label, fields, payload in self._scan(
-            "action, key, label, fields, payload", "state = 'pending' AND lead IS NULL"
+        """Changes still to send, in row order (without their field diffs: sending needs
+        the payload, kept as its wire encoding)."""
+        for row, action, key, label, payload in self._scan(
+            "action, key, label, payload", "state = 'pending' AND lead IS NULL"
         ):
-            yield _change(row, action, key, label, fields, payload, "[]")
+            yield Change(
+                row,
+                Action(action),
+                json.loads(key),
+                payload=json.loads(payload),
+                label=label,
+                wire=payload.encode(),
+            )
 
     def changes(self) -> Iterator[Change]:
         """Every planned change with its errors, in row order."""
@@ -166,33 +186,48 @@ class Journal:
 
     # -- outcomes -----------------------------------------------------------------
 
+    def _has_leads(self) -> bool:
+        """Whether any row follows a lead (a target whose records span rows): only then
+        do state changes also go to the rows of each lead."""
+        if self._leads is None:
+            found = self._db.execute("SELECT 1 FROM rows WHERE lead IS NOT NULL LIMIT 1")
+            self._leads = found.fetchone() is not None
+        return self._leads
+
     def mark_sending(self, rows: Iterable[int]) -> None:
+        """The batch of `rows` is about to go: one statement per run of consecutive rows."""
+        ranges = _runs(rows)
         with self._write():
             self._db.executemany(
-                "UPDATE rows SET state = 'sending' WHERE row = ? OR lead = ?",
-                ((r, r) for r in rows),
+                "UPDATE rows SET state = 'sending' WHERE row BETWEEN ? AND ?", ranges
             )
+            if self._has_leads():
+                self._db.executemany(
+                    "UPDATE rows SET state = 'sending' WHERE lead BETWEEN ? AND ?", ranges
+                )
 
     def record(self, outcomes: Iterable[Outcome]) -> None:
         """Store outcomes; an UNKNOWN one leaves its row `sending` (still to be settled)."""
-        with self._write():
-            self._db.executemany(
-                "UPDATE rows SET state = ?, status = ?, http_status = ?, message = ?,"
-                " remote_id = COALESCE(?, remote_id), at = ? WHERE row = ? OR lead = ?",
-                (
-                    (
-                        _STATE_OF.get(o.status, "done"),
-                        None if o.status is Status.UNKNOWN else o.status.value,
-                        o.http_status,
-                        o.message,
-                        o.remote_id,
-                        o.at.isoformat() if o.at else None,
-                        o.row,
-                        o.row,
-                    )
-                    for o in outcomes
-                ),
+        values = [
+            (
+                _STATE_OF.get(o.status, "done"),
+                None if o.status is Status.UNKNOWN else o.status.value,
+                o.http_status,
+                o.message,
+                o.remote_id,
+                o.at.isoformat() if o.at else None,
+                o.row,
             )
+            for o in outcomes
+        ]
+        update = (
+            "UPDATE rows SET state = ?, status = ?, http_status = ?, message = ?,"
+            " remote_id = COALESCE(?, remote_id), at = ? WHERE "
+        )
+        with self._write():
+            self._db.executemany(update + "row = ?", values)
+            if self._has_leads():
+                self._db.executemany(update + "lead = ?", values)
 
     def outcomes(self) -> Iterator[Outcome]:
         """Every row's outcome so far, in row order; rows never sent are `skipped`."""
@@ -241,9 +276,9 @@ class Journal:
                 " payload = ? WHERE row = ? OR lead = ?",
                 (
                     (
-                        json.dumps(c.key),
-                        json.dumps({k: [_plain(o), _plain(n)] for k, (o, n) in c.fields.items()}),
-                        json.dumps(c.payload),
+                        _JSON.encode(c.key),
+                        _fields_json(c.fields),
+                        wire_of(c).decode(),
                         c.row,
                         c.row,
                     )
@@ -304,9 +339,27 @@ def _change(
     )
 
 
+def _fields_json(fields: dict[str, tuple[Any, Any]]) -> str:
+    """Field diffs as JSON: `(old, new)` pairs become lists, other values their text."""
+    return _JSON.encode(fields) if fields else "{}"
+
+
 def _plain(value: Any) -> Any:
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
+    """A value JSON has no type for (json.dumps's `default`): dates as ISO 8601."""
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+_JSON = json.JSONEncoder(default=_plain)  # one encoder: json.dumps with options builds one a call
+
+
+def _runs(rows: Iterable[int]) -> list[tuple[int, int]]:
+    """Row numbers as (first, last) runs of consecutive numbers: 2,3,4,7 → (2,4),(7,7)."""
+    runs: list[tuple[int, int]] = []
+    for row in sorted(rows):
+        if runs and row == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs

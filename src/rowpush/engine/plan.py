@@ -133,10 +133,11 @@ def plan_row(
     if current is None:
         fields = {headers.get(n, n): (None, v) for n, v in values.items()}
         payload = target.payload(Action.CREATE, row.key, json_values)
-        too_big = _too_big(target, row, payload, file)
+        change = Change(row.raw.row, Action.CREATE, row.key, fields, payload, label=label)
+        too_big = _too_big(target, row, change, file)
         if too_big is not None:
             return Change(row.raw.row, Action.INVALID, key=row.key, errors=[too_big], label=label)
-        return Change(row.raw.row, Action.CREATE, row.key, fields, payload, label=label)
+        return change
     changed = {
         name: (current.get(name), new)
         for name, new in values.items()
@@ -149,18 +150,19 @@ def plan_row(
     payload = target.payload(
         Action.UPDATE, row.key, {n: json_values[n] for n in changed if n in json_values}
     )
-    too_big = _too_big(target, row, payload, file)
+    change = Change(row.raw.row, Action.UPDATE, row.key, fields, payload, label=label)
+    too_big = _too_big(target, row, change, file)
     if too_big is not None:
         return Change(row.raw.row, Action.INVALID, key=row.key, errors=[too_big], label=label)
-    return Change(row.raw.row, Action.UPDATE, row.key, fields, payload, label=label)
+    return change
 
 
-def _too_big(target: Target, row: ValidRow, payload: dict[str, Any], file: str) -> RowError | None:
+def _too_big(target: Target, row: ValidRow, change: Change, file: str) -> RowError | None:
     """A row whose own payload is over the target's byte cap could never be sent."""
     cap = target.batch_bytes
     if cap is None:
         return None
-    size = target.payload_size(payload)
+    size = target.weigh(change)  # encoded once: the journal and the batch body reuse it
     if size + 1 <= cap:  # weighed as the engine's batches weigh it (send.payload_bytes)
         return None
     text = (

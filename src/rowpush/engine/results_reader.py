@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rowpush.engine.results_writer import RESULT_COLUMNS
@@ -97,7 +98,7 @@ class ResultsBook:
             http_status=int(code) if code.isdigit() else None,
             message=_text(v.get("_message", "")),
             remote_id=_text(v.get("_remote_id", "")) or None,
-            at=_text(v.get("_at", "")) or None,
+            at=_moment(v.get("_at", "")) or None,
             values={h: v.get(h, "") for h in self.headers},
         )
 
@@ -153,3 +154,10 @@ def open_results(path: Path) -> ResultsBook:
 
 def _text(value: CellValue) -> str:
     return value if isinstance(value, str) else str(value)
+
+
+def _moment(value: CellValue) -> str:
+    """`_at` as ISO 8601 text: an XLSX holds it as a date cell in UTC."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC).isoformat()
+    return _text(value)

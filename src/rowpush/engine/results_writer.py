@@ -1,7 +1,7 @@
 """Write the results workbook: every input row as written, with what happened to it.
 
 Sheet `Results`: the input columns, then `_row`, `_status`, `_http_status`,
-`_message`, `_remote_id`, `_at`. Sheet `Summary`: counts by status, target,
+`_message`, `_remote_id`, `_at` (a date cell in UTC). Sheet `Summary`: counts by status, target,
 connection and base URL (never a secret), input file and its SHA-256, times,
 rowpush version. Built by streaming the input sheet again beside the journal
 (both in row order), so memory stays flat.
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from rowpush import __version__
 from rowpush.model import CellValue, Outcome, Status
 from rowpush.sheets import Sheet, write_table
+from rowpush.sheets.xlsx_stream import as_utc_naive
 
 if TYPE_CHECKING:
     from rowpush.engine.journal import Journal
@@ -57,6 +58,9 @@ def write_results(path: Path, sheet: Sheet, journal: Journal, info: RunInfo) -> 
     """Write the results workbook; returns the counts by status."""
     counts = journal.status_counts()
     headers = list(sheet.headers)
+    # An XLSX holds `_at` as a date cell, in UTC (Excel has no time zones); a CSV says
+    # the zone in the ISO 8601 text
+    stamp = as_utc_naive if path.suffix.lower() == ".xlsx" else datetime.isoformat
 
     def rows() -> Iterator[Sequence[object]]:
         outcomes = journal.outcomes()
@@ -74,7 +78,7 @@ def write_results(path: Path, sheet: Sheet, journal: Journal, info: RunInfo) -> 
                 outcome.http_status,
                 outcome.message,
                 outcome.remote_id,
-                outcome.at.isoformat() if outcome.at else None,
+                stamp(outcome.at) if outcome.at else None,
             ]
 
     summary: list[list[object]] = [["Field", "Value"], *_summary_head(info), ["", ""]]

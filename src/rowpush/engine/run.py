@@ -251,8 +251,15 @@ class ApplyRun:
         scrub: Callable[[str], str] = str
 
         def record(outcomes: Sequence[Outcome]) -> None:
-            # an API's error text may quote a credential: none reaches the journal
-            outcomes = [replace(o, message=scrub(o.message)) if o.message else o for o in outcomes]
+            # an API's error text may quote a credential: none reaches the journal (a
+            # batch's rows mostly share one message: each is scrubbed once)
+            scrubbed = {m: scrub(m) for m in {o.message for o in outcomes} if m}
+            outcomes = [
+                replace(o, message=scrubbed[o.message])
+                if o.message and scrubbed[o.message] != o.message
+                else o
+                for o in outcomes
+            ]
             self.journal.record(outcomes)
             # an unknown outcome is not final: the row is settled and reported again later
             cb.outcomes([o for o in outcomes if o.status is not Status.UNKNOWN])

@@ -118,7 +118,7 @@ def _settled_or_not(outcome: Outcome) -> Outcome:
 
 def payload_bytes(target: Target, change: Change) -> int:
     """The size of a change's payload as the target sends it, plus a separator."""
-    return target.payload_size(change.payload) + 1
+    return target.weigh(change) + 1
 
 
 def _failed(change: Change, http_status: int | None, message: str) -> Outcome:

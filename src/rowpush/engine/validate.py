@@ -65,13 +65,9 @@ class ValidRow:
     model: BaseModel | None
     errors: list[RowError]
     key: Any = None
-
-    @property
-    def values(self) -> dict[str, Any]:
-        """The fields the sheet set (blank cells left out), as Python values."""
-        if self.model is None:
-            return {}
-        return self.model.model_dump(exclude_unset=True)
+    values: dict[str, Any] = field(default_factory=dict)
+    """The fields the sheet set (blank cells left out), as Python values ({} when
+    the row is invalid): dumped once, when the row is typed."""
 
 
 def map_headers(
@@ -156,8 +152,10 @@ def validate_rows(
         key_type = TypeAdapter(cast(Any, target.Row.model_fields[target.key].annotation))
     for raw in rows:
         model, errors = _type_row(target, hmap, raw, file)
+        values: dict[str, Any] = {}
         if model is not None:
-            key = target.key_of(model.model_dump(exclude_unset=True))
+            values = model.model_dump(exclude_unset=True)
+            key = target.key_of(values)
         else:  # still catch a duplicate key on a row with other errors
             key = _raw_key(raw, key_column, key_type)
         if key is not None and not target.group_rows:
@@ -177,7 +175,10 @@ def validate_rows(
                     )
                 )
                 model = None
-        yield ValidRow(raw, model if not errors else None, errors, key)
+        if errors:
+            yield ValidRow(raw, None, errors, key)
+        else:
+            yield ValidRow(raw, model, errors, key, values)
 
 
 def _raw_key(raw: RawRow, column: Column | None, adapter: TypeAdapter[Any] | None) -> Any:

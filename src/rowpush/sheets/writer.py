@@ -1,8 +1,9 @@
 """Write a table (templates, exports, results workbooks) as XLSX or CSV.
 
 The format follows the file's suffix:
-- `.xlsx`: written by openpyxl in write-only mode, so a large export streams.
-  Bold, frozen header row; a note on each header (description, "Required",
+- `.xlsx`: a plain table (no column has a note or choices: a results workbook) by
+  the streaming writer `xlsx_stream`, the others by openpyxl in write-only mode, so a
+  large export streams too. Bold, frozen header row; a note on each header (description, "Required",
   example); a dropdown on each column with choices; column widths fitted to the
   header and the first rows; `meta` in the hidden `_rowpush` sheet; then
   `extra_sheets`. A table longer than Excel's row limit continues on
@@ -28,6 +29,7 @@ from pathlib import Path
 from rowpush.errors import SheetError
 from rowpush.sheets.csv_writer import write_csv
 from rowpush.sheets.table import ColumnSpec
+from rowpush.sheets.xlsx_stream import write_plain_xlsx
 
 __all__ = [
     "MAX_COLUMN_WIDTH",
@@ -74,6 +76,19 @@ def write_table(
     with _replacing(path) as tmp:
         if suffix == ".csv":
             return write_csv(tmp, specs, checked)
+        if all(not spec.note() and not spec.choices for spec in specs):
+            # A plain table (a results workbook): the streaming writer, µs a row
+            return write_plain_xlsx(
+                tmp,
+                [spec.header for spec in specs],
+                checked,
+                sheet_title=sheet_title,
+                meta=meta or {},
+                extra_sheets=extra_sheets,
+                max_rows=MAX_ROWS,
+                sample_rows=WIDTH_SAMPLE_ROWS,
+                widths=(MIN_COLUMN_WIDTH, MAX_COLUMN_WIDTH),
+            )
         # Deferred: xlsx_writer loads openpyxl, which `import rowpush.sheets` must not.
         from rowpush.sheets import xlsx_writer
 

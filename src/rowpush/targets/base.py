@@ -57,7 +57,7 @@ from rowpush.model import Action, Change, Outcome, Status, now
 from rowpush.sheets.table import ColumnSpec
 from rowpush.targets import custom_fields
 from rowpush.targets.compare import same_value
-from rowpush.targets.wire import json_size
+from rowpush.targets.wire import json_size, wire_of
 
 T = TypeVar("T")
 SettingsT = TypeVar("SettingsT", bound="ConnectionSettings")
@@ -232,6 +232,13 @@ class Target(ABC):
         """The exact bytes a payload takes on the wire, as `send` encodes it (compact
         UTF-8 JSON, targets/wire.py): what the byte cap is measured in."""
         return json_size(payload)
+
+    def weigh(self, change: Change) -> int:
+        """`payload_size` of a change's payload, read off its one encoding (`wire_of`)
+        unless the target measures payloads its own way."""
+        if type(self).payload_size is Target.payload_size:
+            return len(wire_of(change))
+        return self.payload_size(change.payload)
 
     group_rows: ClassVar[bool] = False
     """Rows sharing a key are one record (a meter and its data fields, a row each):

@@ -11,20 +11,50 @@ body with `json_bytes`, measures it with `json_size` and sends those very bytes 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["JSON_HEADERS", "json_bytes", "json_size", "post_json", "put_json"]
+    from rowpush.model import Change
+
+__all__ = [
+    "JSON_HEADERS",
+    "json_array",
+    "json_bytes",
+    "json_size",
+    "post_json",
+    "put_json",
+    "wire_of",
+]
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+_WIRE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def json_bytes(payload: Any) -> bytes:
     """`payload` as compact UTF-8 JSON (no spaces, non-ASCII unescaped, NaN refused):
     the exact bytes `post_json`/`put_json` send."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    return _WIRE.encode(payload).encode()
+
+
+def wire_of(change: Change) -> bytes:
+    """A change's payload as `json_bytes`, encoded once and kept on the change."""
+    if change.wire is None:
+        try:
+            change.wire = json_bytes(change.payload)
+        except ValueError:  # NaN: the API refuses the row; the journal still keeps it
+            change.wire = json.dumps(change.payload, separators=(",", ":")).encode()
+    return change.wire
+
+
+def json_array(parts: Iterable[bytes]) -> bytes:
+    """A JSON array of already encoded values: `json_bytes` of the list, without
+    decoding and encoding them again."""
+    return b"[" + b",".join(parts) + b"]"
 
 
 def json_size(payload: Any) -> int:

@@ -1,0 +1,415 @@
+"""A streaming XLSX writer for plain tables: the results workbook of a million rows.
+
+openpyxl builds a Python cell object per value (about 20 µs a cell); a results
+workbook of a million rows would take minutes. This writer turns each row into its
+XML text directly and deflates the sheet as it goes, so time is a few µs a row and
+memory stays flat. It writes what a plain table needs and nothing more: a bold,
+frozen header row with an autofilter, fitted column widths, real number, boolean
+and date cells, text that never becomes a formula (cells are typed; no `<f>` is
+ever written), further pages past Excel's row limit, extra plain sheets and the
+hidden `_rowpush` meta sheet. Notes and dropdowns (templates, exports) stay with
+openpyxl in `xlsx_writer`.
+
+Repeated strings (a status, a message) go to the shared-string table, up to a bound,
+so the file stays small; the rest are inline strings.
+"""
+
+from __future__ import annotations
+
+import math
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from itertools import chain, islice
+from pathlib import Path
+from typing import IO
+
+from rowpush.model import column_letter
+from rowpush.sheets.cells import text_of, xlsx_safe_text
+from rowpush.sheets.table import META_SHEET
+
+__all__ = ["write_plain_xlsx"]
+
+_TITLE_LIMIT = 31
+_EXACT_INT_LIMIT = 10**15
+#: Distinct strings kept in the shared-string table; later new strings go inline.
+SHARED_LIMIT = 50_000
+_SHARED_MAX_LEN = 255
+#: Rows turned into XML text before one write to the deflater.
+_FLUSH_ROWS = 512
+_EPOCH = datetime(1899, 12, 30)
+_FIRST_SAFE_DAY = datetime(1900, 3, 1)  # before it, Excel's 1900 leap-year bug shifts days
+
+# Cell styles (cellXfs indices in styles.xml below).
+_BOLD, _DATETIME, _DATE, _TIME, _DURATION = 1, 2, 3, 4, 5
+
+_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_REL_NS = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+_STYLES = (
+    _HEAD + f"<styleSheet {_NS}>"
+    '<numFmts count="3">'
+    '<numFmt numFmtId="164" formatCode="yyyy\\-mm\\-dd\\ hh:mm:ss"/>'
+    '<numFmt numFmtId="165" formatCode="yyyy\\-mm\\-dd"/>'
+    '<numFmt numFmtId="166" formatCode="[h]:mm:ss"/>'
+    "</numFmts>"
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="6">'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="21" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    "</cellXfs>"
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class _Strings:
+    """The shared-string table: repeated strings cost an index, not their text."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.uses = 0
+
+    def cell(self, ref: str, value: str, share: bool = True) -> str:
+        text = xlsx_safe_text(value) if value.isprintable() is False else value
+        found = self.index.get(text)
+        if (
+            found is None
+            and share
+            and len(self.index) < SHARED_LIMIT
+            and len(text) <= _SHARED_MAX_LEN
+        ):
+            found = self.index[text] = len(self.index)
+        if found is not None:
+            self.uses += 1
+            return f'<c r="{ref}" t="s"><v>{found}</v></c>'
+        if len(text) > _SHARED_MAX_LEN:
+            text = xlsx_safe_text(text)  # the length cap
+        space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+        return f'<c r="{ref}" t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
+
+    def xml(self) -> str:
+        items = []
+        for text in self.index:
+            space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+            items.append(f"<si><t{space}>{_escape(text)}</t></si>")
+        return (
+            f'{_HEAD}<sst {_NS} count="{self.uses}" uniqueCount="{len(self.index)}">'
+            f"{''.join(items)}</sst>"
+        )
+
+
+def _serial(moment: datetime) -> float:
+    return (moment - _EPOCH) / timedelta(days=1)
+
+
+def _cell(ref: str, value: object, strings: _Strings, share: bool = True) -> str:
+    """One cell's XML ("" for a blank); `share`: a string may join the shared table."""
+    kind = type(value)
+    if kind is str:
+        return strings.cell(ref, value, share) if value else ""  # type: ignore[arg-type]
+    if value is None:
+        return ""
+    if kind is bool:
+        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'  # type: ignore[call-overload]
+    if kind is int:
+        if abs(value) < _EXACT_INT_LIMIT:  # type: ignore[arg-type]
+            return f'<c r="{ref}"><v>{value}</v></c>'
+        return strings.cell(ref, str(value))  # Excel keeps 15 digits: a long id stays text
+    if kind is float:
+        if math.isfinite(value):  # type: ignore[arg-type]
+            return f'<c r="{ref}"><v>{value!r}</v></c>'
+        return strings.cell(ref, text_of(value))
+    if isinstance(value, Decimal):
+        if value.is_finite():
+            return f'<c r="{ref}"><v>{format(value, "f")}</v></c>'
+        return strings.cell(ref, text_of(value))
+    if isinstance(value, datetime):
+        # Excel has no time zones: an aware datetime stays exact, as ISO 8601 text
+        if value.tzinfo is not None or value < _FIRST_SAFE_DAY:
+            return strings.cell(ref, value.isoformat())
+        return f'<c r="{ref}" s="{_DATETIME}"><v>{_serial(value)!r}</v></c>'
+    if isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+        if moment < _FIRST_SAFE_DAY:
+            return strings.cell(ref, value.isoformat())
+        return f'<c r="{ref}" s="{_DATE}"><v>{int(_serial(moment))}</v></c>'
+    if isinstance(value, time):
+        seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
+        return f'<c r="{ref}" s="{_TIME}"><v>{seconds / 86400!r}</v></c>'
+    if isinstance(value, timedelta):
+        return f'<c r="{ref}" s="{_DURATION}"><v>{value / timedelta(days=1)!r}</v></c>'
+    return strings.cell(ref, str(value))
+
+
+class _SheetWriter:
+    """One worksheet part, written to the zip as rows come."""
+
+    def __init__(
+        self,
+        out: IO[bytes],
+        headers: Sequence[str],
+        widths: Sequence[float],
+        strings: _Strings,
+        *,
+        frozen: bool,
+        bold_header: bool,
+        shared: Sequence[bool] = (),
+    ) -> None:
+        self.out = out
+        self.letters = [column_letter(i) for i in range(max(len(headers), len(widths)))]
+        self.shared = list(shared) or [True] * len(self.letters)
+        self.strings = strings
+        self.rows = 0
+        self.frozen = frozen
+        parts = [_HEAD, f"<worksheet {_NS} {_REL_NS}>"]
+        if frozen:
+            parts.append(
+                '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+                'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" '
+                'activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+            )
+        if any(widths):
+            parts.append("<cols>")
+            parts.extend(
+                f'<col min="{i + 1}" max="{i + 1}" width="{w:g}" customWidth="1"/>'
+                for i, w in enumerate(widths)
+                if w
+            )
+            parts.append("</cols>")
+        parts.append("<sheetData>")
+        out.write("".join(parts).encode())
+        self.buffer: list[str] = []
+        if headers:
+            style = f' s="{_BOLD}"' if bold_header else ""
+            cells = "".join(
+                strings.cell(f"{letter}1", h).replace("<c ", f"<c{style} ", 1)
+                for letter, h in zip(self.letters, headers, strict=True)
+                if h
+            )
+            self.buffer.append(f'<row r="1">{cells}</row>')
+            self.rows = 1
+
+    def append(self, row: Sequence[object]) -> None:
+        self.rows = n = self.rows + 1
+        strings = self.strings
+        cells = "".join(
+            [
+                _cell(f"{letter}{n}", value, strings, share)
+                for letter, value, share in zip(self.letters, row, self.shared, strict=False)
+            ]
+        )
+        self.buffer.append(f'<row r="{n}">{cells}</row>')
+        if len(self.buffer) >= _FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.buffer:
+            self.out.write("".join(self.buffer).encode("utf-8", "surrogatepass"))
+            self.buffer = []
+
+    def close(self, *, autofilter: bool) -> str | None:
+        """End the sheet; returns the autofilter's range, if any."""
+        self.flush()
+        tail = "</sheetData>"
+        ref = None
+        if autofilter and self.letters:
+            ref = f"A1:{self.letters[-1]}{max(self.rows, 1)}"
+            tail += f'<autoFilter ref="{ref}"/>'
+        self.out.write(f"{tail}</worksheet>".encode())
+        self.out.close()
+        return ref
+
+
+def write_plain_xlsx(
+    path: Path,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    sheet_title: str,
+    meta: Mapping[str, str],
+    extra_sheets: Sequence[tuple[str, Sequence[Sequence[object]]]],
+    max_rows: int,
+    sample_rows: int,
+    widths: tuple[int, int],
+) -> int:
+    """Write a plain table (see the module's docstring); return the data rows written."""
+    if max_rows < 2:
+        raise ValueError("max_rows must leave room for a header and a data row")
+    strings = _Strings()
+    sheets: list[tuple[str, bool, str | None]] = []  # title, hidden, autofilter range
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
+
+        def new_sheet(title: str, heads: Sequence[str], fitted: Sequence[float]) -> _SheetWriter:
+            part = book.open(f"xl/worksheets/sheet{len(sheets) + 1}.xml", "w", force_zip64=True)
+            sheets.append((title, False, None))
+            return _SheetWriter(
+                part, heads, fitted, strings, frozen=True, bold_header=True, shared=shared
+            )
+
+        it = iter(rows)
+        sample = list(islice(it, sample_rows))
+        fitted = _fit_widths(headers, sample, widths)
+        shared = _repeating(len(headers), sample)
+        written = 0
+        page = 1
+        sheet = new_sheet(sheet_title[:_TITLE_LIMIT], headers, fitted)
+        for row in chain(sample, it):
+            if sheet.rows >= max_rows:
+                sheets[-1] = (sheets[-1][0], False, sheet.close(autofilter=True))
+                page += 1
+                suffix = f" ({page})"
+                sheet = new_sheet(
+                    sheet_title[: _TITLE_LIMIT - len(suffix)] + suffix, headers, fitted
+                )
+            sheet.append(row)
+            written += 1
+        sheets[-1] = (sheets[-1][0], False, sheet.close(autofilter=True))
+
+        for title, extra in extra_sheets:
+            width = max((len(r) for r in extra), default=0)
+            fitted_extra = _fit_widths([""] * width, extra[:sample_rows], widths, header=False)
+            part = book.open(f"xl/worksheets/sheet{len(sheets) + 1}.xml", "w")
+            sheets.append((title[:_TITLE_LIMIT], False, None))
+            plain = _SheetWriter(part, (), fitted_extra, strings, frozen=False, bold_header=False)
+            for extra_row in extra:
+                plain.append(extra_row)
+            plain.close(autofilter=False)
+        if meta:
+            part = book.open(f"xl/worksheets/sheet{len(sheets) + 1}.xml", "w")
+            sheets.append((META_SHEET, True, None))
+            hidden = _SheetWriter(part, (), (0, 0), strings, frozen=False, bold_header=False)
+            for key, value in meta.items():
+                hidden.append([key, value])  # both strings: text cells
+            hidden.close(autofilter=False)
+
+        _write_package(book.writestr, sheets, strings)
+    return written
+
+
+def _write_package(
+    put: Callable[[str, str], None],
+    sheets: Sequence[tuple[str, bool, str | None]],
+    strings: _Strings,
+) -> None:
+    put("xl/sharedStrings.xml", strings.xml())
+    put("xl/styles.xml", _STYLES)
+    entries, rels, names = [], [], []
+    for index, (title, hidden, filtered) in enumerate(sheets, start=1):
+        state = ' state="hidden"' if hidden else ""
+        entries.append(
+            f'<sheet name="{_escape(title)}" sheetId="{index}"{state} r:id="rId{index}"/>'
+        )
+        rels.append(
+            f'<Relationship Id="rId{index}" Type="{_DOC_REL}/worksheet" '
+            f'Target="worksheets/sheet{index}.xml"/>'
+        )
+        if filtered:
+            quoted = "'" + title.replace("'", "''") + "'"
+            first, last = filtered.split(":")
+            absolute = "$" + first[:1] + "$" + first[1:], _absolute(last)
+            names.append(
+                f'<definedName name="_xlnm._FilterDatabase" localSheetId="{index - 1}" '
+                f'hidden="1">{_escape(quoted)}!{absolute[0]}:{absolute[1]}</definedName>'
+            )
+    count = len(sheets)
+    rels.append(f'<Relationship Id="rId{count + 1}" Type="{_DOC_REL}/styles" Target="styles.xml"/>')
+    rels.append(
+        f'<Relationship Id="rId{count + 2}" Type="{_DOC_REL}/sharedStrings" '
+        'Target="sharedStrings.xml"/>'
+    )
+    defined = f"<definedNames>{''.join(names)}</definedNames>" if names else ""
+    put(
+        "xl/workbook.xml",
+        f"{_HEAD}<workbook {_NS} {_REL_NS}><bookViews><workbookView/></bookViews>"
+        f"<sheets>{''.join(entries)}</sheets>{defined}</workbook>",
+    )
+    put(
+        "xl/_rels/workbook.xml.rels",
+        f'{_HEAD}<Relationships xmlns="{_PKG_REL}">{"".join(rels)}</Relationships>',
+    )
+    put(
+        "_rels/.rels",
+        f'{_HEAD}<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
+        f'Type="{_DOC_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+    )
+    main = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_SHEET_TYPE}"/>'
+        for i in range(1, count + 1)
+    )
+    put(
+        "[Content_Types].xml",
+        f'{_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{main}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{main}.styles+xml"/>'
+        f'<Override PartName="/xl/sharedStrings.xml" ContentType="{main}.sharedStrings+xml"/>'
+        f"{overrides}</Types>",
+    )
+
+
+def _repeating(width: int, sample: Sequence[Sequence[object]]) -> list[bool]:
+    """Columns whose values repeat (a status, a message, a meter): their strings go to the
+    shared table. A column of distinct values (a uid) stays inline, not to fill the table
+    with strings used once."""
+    if len(sample) < 10:
+        return [True] * width
+    distinct: list[set[object]] = [set() for _ in range(width)]
+    for row in sample:
+        for index, value in enumerate(row[:width]):
+            distinct[index].add(value)
+    return [len(seen) * 2 <= len(sample) for seen in distinct]
+
+
+def _absolute(ref: str) -> str:
+    letters = ref.rstrip("0123456789")
+    return f"${letters}${ref[len(letters) :]}"
+
+
+def _fit_widths(
+    headers: Sequence[str],
+    sample: Sequence[Sequence[object]],
+    bounds: tuple[int, int],
+    *,
+    header: bool = True,
+) -> list[float]:
+    low, high = bounds
+    longest = [_display_len(h) + (4 if header else 0) for h in headers]
+    for row in sample:
+        for index, value in enumerate(row[: len(longest)]):
+            longest[index] = max(longest[index], _display_len(value))
+    return [float(min(high, max(low, n + 2))) for n in longest]
+
+
+def _display_len(value: object) -> int:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return 19  # shown as yyyy-mm-dd hh:mm:ss
+    return max((len(line) for line in text_of(value).splitlines()), default=0)
+
+
+# An aware datetime is written as text above; results stamp times in UTC and pass them
+# naive so they become date cells: `as_utc_naive` is the one conversion.
+def as_utc_naive(moment: datetime) -> datetime:
+    """An aware datetime as the naive UTC time Excel can hold; a naive one unchanged."""
+    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
