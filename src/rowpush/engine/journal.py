@@ -78,8 +78,10 @@ class Journal:
         durable together with one fsync. In autocommit mode each statement of an
         `executemany` would be its own transaction, an fsync per row.
 
-        `sync=False` commits without the fsync: for the plan, which a run killed while
-        planning makes again from the start; the commit of `planned` syncs it all."""
+        `sync=False` commits without the fsync (the commit survives the process being
+        killed, not the machine losing power): for the plan, which a run killed while
+        planning makes again from the start, and for outcomes (see `record`). The next
+        synced commit makes those durable too."""
         if not sync:
             self._db.execute("PRAGMA synchronous=OFF")
         try:
@@ -224,7 +226,10 @@ class Journal:
             "UPDATE rows SET state = ?, status = ?, http_status = ?, message = ?,"
             " remote_id = COALESCE(?, remote_id), at = ? WHERE "
         )
-        with self._write():
+        # No fsync of its own: an outcome lost with the machine leaves its row `sending`,
+        # settled by looking before anything is sent again; the next batch's
+        # `mark_sending` (synced) and the end of the run make it durable anyway.
+        with self._write(sync=False):
             self._db.executemany(update + "row = ?", values)
             if self._has_leads():
                 self._db.executemany(update + "lead = ?", values)

@@ -8,6 +8,7 @@ sets are compared and sent.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Iterable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -16,6 +17,7 @@ from rowpush.model import Action, Change, RowError
 
 if TYPE_CHECKING:
     import httpx
+    from pydantic import BaseModel
 
     from rowpush.engine.validate import HeaderMap, ValidRow
     from rowpush.targets.base import Target
@@ -110,7 +112,7 @@ def plan_row(
         return Change(row.raw.row, Action.INVALID, key=row.key, errors=list(row.errors))
     values = row.values
     label = _label(target, values)
-    headers = {name: info.alias or name for name, info in type(target).Row.model_fields.items()}
+    headers = _headers_of(type(target).Row)
     current = live.get(row.key) if row.key is not None else None
     if row.key is not None and current is None and not target.create_missing:
         column = hmap.column_of_alias(headers.get(target.key or "", ""))
@@ -188,7 +190,7 @@ async def plan_groups(
             planned[row.raw.row] = plan_row(target, row, {}, hmap, file)
         else:
             groups.setdefault(row.key, []).append(row)
-    headers = {name: info.alias or name for name, info in type(target).Row.model_fields.items()}
+    headers = _headers_of(type(target).Row)
     for keys in chunks(list(groups), target.live_chunk):
         valid = [k for k in keys if all(r.model is not None for r in groups[k])]
         fields = {n for k in valid for r in groups[k] for n in r.values}
@@ -219,6 +221,12 @@ async def plan_groups(
             for r in members[1:]:
                 planned[r.raw.row] = Change(r.raw.row, plan.action, key, label=label, lead=lead)
     return [planned[n] for n in sorted(planned)]
+
+
+@functools.cache
+def _headers_of(row_model: type[BaseModel]) -> dict[str, str]:
+    """Row field name → the header that fills it (its alias), once per Row model."""
+    return {name: info.alias or name for name, info in row_model.model_fields.items()}
 
 
 def _spoiled(row: ValidRow, culprit: int, file: str) -> RowError:
