@@ -389,8 +389,7 @@ class DeclaredTarget(Target):
         return problems + [
             (
                 self.field_of[c.name],
-                f"{c.name} is needed to create a record (no live record has this "
-                f"{self.spec.key})",
+                f"{c.name} is needed to create a record (no live record has this {self.spec.key})",
             )
             for c in self.spec.columns
             if c.required
@@ -501,7 +500,8 @@ def declared_target(spec: TargetSpec, origin: str) -> type[DeclaredTarget]:
         "field_of": names,
         "answers": Answers(
             spec.name,
-            error_keys=("message", "error_description", "error", "detail", "title", "description"),
+            error_keys=("message", "description", "error_description", "error", "detail", "title"),
+            detail=": {}",
         ),
         "not_exported": None if spec.read and spec.read.list else f"{origin} names no list request",
         "__doc__": spec.description or f"The target declared in {origin}.",
