@@ -483,7 +483,11 @@ def _records(answer: Any, path: str) -> list[dict[str, Any]] | None:
 
 def declared_target(spec: TargetSpec, origin: str) -> type[DeclaredTarget]:
     """A `Target` subclass for one declarative target file."""
-    names = {c.name: _field_name(i, c.name) for i, c in enumerate(spec.columns)}
+    names: dict[str, str] = {}
+    for index, column in enumerate(spec.columns):
+        field = _field_name(index, column.name)
+        # `a.b` and `a_b` both read as a_b: the second gets its own name
+        names[column.name] = field if field not in names.values() else f"c{index}_{field}"
     row = _row_model(spec, names)
     attributes: dict[str, Any] = {
         "name": spec.name,
