@@ -57,7 +57,7 @@ FACES = {"import_cli", "cli", "tui", "demo", "progress", "console", "generated",
 PACKAGES = ["engine", "sheets", "targets", "http", "tui", "importers"]
 # Libraries a module may import inside a function (with a comment saying so): heavy ones,
 # to keep `rowpush --help` fast, and optional ones (keyring); nothing else is imported there.
-HEAVY = {"textual", "pandas", "openpyxl", "python_calamine", "rich", "httpx", "keyring"}
+HEAVY = {"textual", "pandas", "openpyxl", "python_calamine", "rich", "httpx", "keyring", "yaml"}
 NO_INNER_IMPORTS = [
     "importers",
     "import_cli",

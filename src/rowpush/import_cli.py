@@ -72,11 +72,13 @@ def _finish(imported: Imported, out: Path, config: Path) -> None:
     print_table(rows)
     if config in written:
         print(
-            f"Connection '{imported.connection}' added to {config}: check base_url, vars and the secrets' environment variables."
+            f"Connection '{imported.connection}' added to {config}: check base_url, vars "
+            "and the secrets' environment variables."
         )
     else:
         print(
-            f"Connection '{imported.connection}': {config} has one of that name already; left as is."
+            f"Connection '{imported.connection}': {config} has one of that name already; "
+            "left as is."
         )
     for note in imported.notes:
         warn(f"not mapped: {note}")

@@ -89,7 +89,8 @@ def builtin_server() -> Iterator[SandboxServer]:
 
 def _site_bodies(server: SandboxServer) -> list[str]:
     posts = [
-        r for r in server.state.requests.entries(api="halopsa")
+        r
+        for r in server.state.requests.entries(api="halopsa")
         if r.method == "POST" and r.path.endswith("/api/Site")
     ]
     return sorted(json.dumps(record, sort_keys=True) for r in posts for record in r.body)

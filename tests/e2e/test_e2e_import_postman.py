@@ -97,16 +97,25 @@ def builtin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
 
 
 def test_the_imported_create_user_leaves_the_sandbox_as_orange_users_does(
-    imported: Path, sandbox: SandboxServer, builtin_server: SandboxServer, rowpush: Any,
+    imported: Path,
+    sandbox: SandboxServer,
+    builtin_server: SandboxServer,
+    rowpush: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sheet = _sheet(imported / "users.csv", USERS)
     contract = _orange((imported / "rowpush.toml").read_text(encoding="utf-8"), "contract_id")
     before = len(sandbox.state.requests.entries())
-    result = rowpush("apply", str(sheet), "-t", TARGET, "-c", "orange-ccs", "--yes", "--results", "r.xlsx")
+    result = rowpush(
+        "apply", str(sheet), "-t", TARGET, "-c", "orange-ccs", "--yes", "--results", "r.xlsx"
+    )
     assert result.code == 0, result.err
     assert [r["_status"] for r in _results(imported / "r.xlsx")] == ["created"] * 5
-    writes = [r for r in sandbox.state.requests.entries()[before:] if r.method == "POST" and r.path.endswith("/user")]
+    writes = [
+        r
+        for r in sandbox.state.requests.entries()[before:]
+        if r.method == "POST" and r.path.endswith("/user")
+    ]
     assert len(writes) == 5
     assert all(f"/contracts/{contract}/user" in w.path for w in writes)
     assert not any("x-eccs-contract-id" in w.headers for w in writes)
@@ -122,7 +131,9 @@ def test_the_imported_create_user_leaves_the_sandbox_as_orange_users_does(
         encoding="utf-8",
     )
     monkeypatch.chdir(other)
-    done = rowpush("apply", str(sheet), "-t", "orange.users", "-c", "orange", "--yes", "--results", "b.xlsx")
+    done = rowpush(
+        "apply", str(sheet), "-t", "orange.users", "-c", "orange", "--yes", "--results", "b.xlsx"
+    )
     assert done.code == 0, done.err
     # the same users, field for field (ids are given in arrival order, which concurrency sets)
     assert _by_login(sandbox, contract) == _by_login(builtin_server, contract)
@@ -180,7 +191,9 @@ def test_retry_through_the_import_sends_only_the_failed_row(
     sandbox.state.orange.users[contract].append(taken)  # someone has the fifth login
     rows = USERS
     sheet = _sheet(imported / "users.csv", rows)
-    first = rowpush("apply", str(sheet), "-t", TARGET, "-c", "orange-ccs", "--yes", "--results", "r.xlsx")
+    first = rowpush(
+        "apply", str(sheet), "-t", TARGET, "-c", "orange-ccs", "--yes", "--results", "r.xlsx"
+    )
     assert first.code == 1
     statuses = [r["_status"] for r in _results(imported / "r.xlsx")]
     assert statuses == ["created"] * 4 + ["failed"]

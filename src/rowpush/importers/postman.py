@@ -243,7 +243,7 @@ def import_postman(collection: Path, environment: Path | None = None) -> Importe
         imported.targets.append(
             TargetSpec(
                 name=f"{conn_name}.{slug(name)}",
-                description=f"{name} (Postman: {info.get('name') if isinstance(info, dict) else stem})",
+                description=f"{name} (Postman: {(info or {}).get('name') or stem})",
                 source=f"{collection.name}: {place.split(': ', 1)[-1]}",
                 columns=specs,
                 create=WriteSpec(
@@ -265,7 +265,8 @@ def import_postman(collection: Path, environment: Path | None = None) -> Importe
         blank = [k for k, v in conn_vars.items() if not v]
         if blank:
             imported.notes.append(
-                f"fill vars {', '.join(blank)} in [connections.{conn_name}] (blank in the environment)"
+                f"fill vars {', '.join(blank)} in [connections.{conn_name}] "
+                "(blank in the environment)"
             )
     imported.settings = settings
     return imported

@@ -91,7 +91,7 @@ def _row_model(spec: TargetSpec, names: dict[str, str]) -> type[BaseModel]:
         if key is None or getattr(row, key) is None:
             missing = [n for n in required if n != key and getattr(row, n) in (None, "", [])]
             if missing:
-                headers = [row.model_fields[n].alias or n for n in missing]
+                headers = [type(row).model_fields[n].alias or n for n in missing]
                 raise ValueError(f"{', '.join(headers)} needed to create a record")
         return row
 
