@@ -35,20 +35,32 @@ ALLOWED: dict[str, set[str]] = {
     "progress": ENGINE_AND_BELOW,
     "console": ENGINE_AND_BELOW | {"rowpush.progress"},
     "demo": ENGINE_AND_BELOW | {"rowpush.sandbox"},
+    # makes declarative target files from a Postman collection or an OpenAPI document
+    "importers": BOTTOM | {"rowpush.targets"},
+    "import_cli": ENGINE_AND_BELOW | {"rowpush.importers", "rowpush.console"},
     "cli": ENGINE_AND_BELOW
-    | {"rowpush.tui", "rowpush.progress", "rowpush.console", "rowpush.demo", "rowpush.sandbox"},
+    | {
+        "rowpush.import_cli",
+        "rowpush.tui",
+        "rowpush.progress",
+        "rowpush.console",
+        "rowpush.demo",
+        "rowpush.sandbox",
+    },
     # remakes the files made from the code (templates/, the README's settings reference)
     "generated": ENGINE_AND_BELOW,
     "__main__": {"rowpush.cli"},
     "__init__": set(),
 }
-FACES = {"cli", "tui", "demo", "progress", "console", "generated", "__main__"}
+FACES = {"import_cli", "cli", "tui", "demo", "progress", "console", "generated", "__main__"}
 # Packages whose modules must not import each other in a circle.
-PACKAGES = ["engine", "sheets", "targets", "http", "tui"]
+PACKAGES = ["engine", "sheets", "targets", "http", "tui", "importers"]
 # Libraries a module may import inside a function (with a comment saying so): heavy ones,
 # to keep `rowpush --help` fast, and optional ones (keyring); nothing else is imported there.
-HEAVY = {"textual", "pandas", "openpyxl", "python_calamine", "rich", "httpx", "keyring"}
+HEAVY = {"textual", "pandas", "openpyxl", "python_calamine", "rich", "httpx", "keyring", "yaml"}
 NO_INNER_IMPORTS = [
+    "importers",
+    "import_cli",
     "engine",
     "targets",
     "config",

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from rowpush import __version__
+from rowpush import __version__, import_cli
 from rowpush.console import (
     err,
     print_errors,
@@ -351,6 +351,7 @@ def show_cmd(
     print_results(book)
 
 
+app.add_typer(import_cli.app, name="import")  # rowpush import postman|openapi
 results_app = typer.Typer(help="Work with results workbooks and their journals.")
 app.add_typer(results_app, name="results")
 

@@ -359,6 +359,8 @@ def settings_table(model: type[BaseModel]) -> str:
 
 def _kind(annotation: Any) -> str:
     kinds = [a for a in _options(annotation) if a is not type(None)]
+    if kinds and all(typing.get_origin(a) is dict for a in kinds):
+        return "table of text"
     if kinds and all(typing.get_origin(a) is Literal for a in kinds):
         return " or ".join(f'`"{c}"`' for a in kinds for c in typing.get_args(a))
     if bool in kinds:
@@ -374,6 +376,8 @@ def _default(info: FieldInfo) -> str:
     if info.is_required():
         return "required"
     value = info.default
+    if info.default_factory is not None:
+        return "empty"
     if value is None or value is PydanticUndefined:
         return "none"
     if isinstance(value, bool):

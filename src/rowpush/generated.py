@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rowpush.engine.export import write_template
-from rowpush.targets.registry import all_targets, settings_reference
+from rowpush.targets.registry import builtin_targets as all_targets
+from rowpush.targets.registry import settings_reference
 
 __all__ = ["REFERENCE_END", "REFERENCE_START", "write_settings_reference", "write_templates"]
 

@@ -20,7 +20,7 @@ from rowpush.errors import AuthFailed, ConfigError, ConnectionFailed
 from rowpush.http.limiter import Clock
 from rowpush.http.retry import IDEMPOTENT, connection_failed, safe_url
 
-__all__ = ["ApiKeyHeader", "BearerToken", "ClientCredentials"]
+__all__ = ["ApiKeyHeader", "BearerToken", "ClientCredentials", "FixedCredentials"]
 
 _DEFAULT_LIFETIME = 3600.0
 """Assumed token lifetime when the token response does not say (all five APIs: 1 h+)."""
@@ -296,6 +296,41 @@ class BearerToken(ApiKeyHeader):
 
     def __init__(self, token: str) -> None:
         super().__init__(f"Bearer {token}", header="Authorization")
+
+
+class FixedCredentials(httpx.Auth):
+    """Fixed secret headers and query parameters on every request: a bearer token, Basic
+    credentials, an API key in a header or in the query, or several of these at once."""
+
+    def __init__(
+        self,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> None:
+        self._headers = dict(headers or {})
+        self._params = dict(params or {})
+
+    @classmethod
+    def basic(cls, username: str, password: str) -> FixedCredentials:
+        """`Authorization: Basic base64(username:password)`."""
+        pair = base64.b64encode(f"{username}:{password}".encode()).decode()
+        return cls(headers={"Authorization": f"Basic {pair}"})
+
+    def with_key(self, name: str, value: str, *, where: Literal["header", "query"]) -> None:
+        """Add an API key, as a header or a query parameter."""
+        (self._headers if where == "header" else self._params)[name] = value
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers.update(self._headers)
+        if self._params:
+            request.url = request.url.copy_merge_params(self._params)
+        yield request
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(headers={sorted(self._headers)!r}, "
+            f"params={sorted(self._params)!r}, values='***')"
+        )
 
 
 def _field(data: object, *names: str) -> object:

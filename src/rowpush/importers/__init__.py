@@ -1,0 +1,1 @@
+"""Importers: a Postman collection or an OpenAPI document made into declarative targets."""
