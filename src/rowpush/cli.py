@@ -269,6 +269,7 @@ def apply_cmd(
         say_continuing(prep.file, choice.continued)
     options: dict[str, Any] = {"batch_size": batch_size, "rate": rate, "concurrency": concurrency}
     if tui:
+        options["skip_invalid"] = skip_invalid
         raise typer.Exit(_apply_tui(prep, conn, choice.path, choice.resume, **options))
     _run_apply(
         prep, conn, choice.path, yes=yes, resume=choice.resume, skip_invalid=skip_invalid, **options
