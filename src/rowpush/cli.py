@@ -22,6 +22,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from rowpush import __version__
+from rowpush.cli_options import (
+    DATE_FORMATS,
+    BatchOpt,
+    ConcurrencyOpt,
+    ConnOpt,
+    FileArg,
+    RateOpt,
+    ResultsOpt,
+    RetryResultsOpt,
+    SheetOpt,
+    TargetOpt,
+    YesOpt,
+    with_metavars,
+)
 from rowpush.console import (
     err,
     print_errors,
@@ -73,20 +87,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-# Options shared by several commands, defined once.
-FileArg = Annotated[Path, typer.Argument(help="The sheet: .xlsx or .csv.", show_default=False)]
-ConnOpt = Annotated[
-    str, typer.Option("--connection", "-c", help="Connection name from rowpush.toml.")
-]
-TargetOpt = Annotated[
-    str | None,
-    typer.Option("--target", "-t", help="Target (needed for CSV; XLSX templates record it)."),
-]
 MAX_ERRORS_SHOWN = 1000
-DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
-SheetOpt = Annotated[
-    str | None, typer.Option("--sheet", help="XLSX sheet to read (default: first visible).")
-]
 
 
 def _version(value: bool) -> None:
@@ -220,20 +221,6 @@ def plan_cmd(
         raise typer.Exit(2)
 
 
-YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-ResultsOpt = Annotated[
-    Path | None,
-    typer.Option("--results", help="Results workbook (default: FILE-results-TIME.xlsx)."),
-]
-BatchOpt = Annotated[int | None, typer.Option("--batch-size", min=1, help="Records per request.")]
-RateOpt = Annotated[
-    str | None, typer.Option("--rate", help='Request rate, e.g. "2/s" or "300/5min".')
-]
-ConcurrencyOpt = Annotated[
-    int, typer.Option("--concurrency", min=1, max=64, help="Requests in flight.")
-]
-
-
 @app.command("apply")
 def apply_cmd(
     file: FileArg,
@@ -269,6 +256,7 @@ def apply_cmd(
         say_continuing(prep.file, choice.continued)
     options: dict[str, Any] = {"batch_size": batch_size, "rate": rate, "concurrency": concurrency}
     if tui:
+        options["skip_invalid"] = skip_invalid
         options["skip_invalid"] = skip_invalid
         raise typer.Exit(_apply_tui(prep, conn, choice.path, choice.resume, **options))
     _run_apply(
@@ -323,7 +311,7 @@ def retry_cmd(
         typer.Option("--connection", "-c", help="Connection (default: the one the run used)."),
     ] = None,
     yes: YesOpt = False,
-    results: ResultsOpt = None,
+    results: RetryResultsOpt = None,
     batch_size: BatchOpt = None,
     rate: RateOpt = None,
     concurrency: ConcurrencyOpt = 4,
@@ -356,7 +344,7 @@ results_app = typer.Typer(help="Work with results workbooks and their journals."
 app.add_typer(results_app, name="results")
 
 
-@results_app.command("rebuild")
+@results_app.command("rebuild", short_help="Write a run's results workbook from its journal.")
 def results_rebuild_cmd(
     journal: Annotated[
         Path, typer.Argument(help="RESULTS.xlsx.journal left by a run.", show_default=False)
@@ -366,7 +354,7 @@ def results_rebuild_cmd(
         typer.Option("--output", "-o", help="Workbook to write (default: the run's own)."),
     ] = None,
 ) -> None:
-    """Write a run's results workbook from its journal (e.g. after a crash)."""
+    """Write a run's results workbook from its journal (after a crash, for instance)."""
     out, counts = verbs.rebuild_results(journal, output)
     print(f"Wrote {out}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + ".")
 
@@ -476,7 +464,8 @@ def demo_cmd() -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """The `rowpush` console script."""
     try:
-        code = app(args=argv, standalone_mode=False, prog_name="rowpush")
+        command = with_metavars(typer.main.get_command(app))
+        code = command.main(args=argv, standalone_mode=False, prog_name="rowpush")
     except RowpushError as exc:
         err(f"error: {exc}")
         code = exc.exit_code
