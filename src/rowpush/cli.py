@@ -24,10 +24,12 @@ import typer
 from rowpush import __version__
 from rowpush.cli_options import (
     DATE_FORMATS,
+    QUIET_HELP,
     BatchOpt,
     ConcurrencyOpt,
     ConnOpt,
     FileArg,
+    JsonOpt,
     RateOpt,
     ResultsOpt,
     RetryResultsOpt,
@@ -42,14 +44,15 @@ from rowpush.console import (
     print_plan,
     print_plan_json,
     print_results,
-    print_table,
+    print_targets,
+    print_validation_json,
     report_apply,
     say_continuing,
     warn,
 )
 from rowpush.errors import BadInput, RowpushError
 from rowpush.model import Action
-from rowpush.progress import ConsoleCallbacks, WindowNotices
+from rowpush.progress import ConsoleCallbacks, WindowNotices, set_quiet
 from rowpush.sandbox.options import FlagError, SandboxOptions
 
 
@@ -82,7 +85,7 @@ app = typer.Typer(
     name="rowpush",
     help="Turn a spreadsheet into safe, fast, audited bulk changes on SaaS REST APIs.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -102,8 +105,10 @@ def _root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP)] = False,
 ) -> None:
     """Turn a spreadsheet into safe, fast, audited bulk changes on SaaS REST APIs."""
+    set_quiet(quiet)
 
 
 def _connection(name: str) -> Connection:
@@ -118,12 +123,9 @@ def _prepare(file: Path, target: str | None, sheet: str | None) -> Prepared:
 
 
 @app.command("targets")
-def targets_cmd() -> None:
+def targets_cmd(as_json: JsonOpt = False) -> None:
     """List the targets, the API each needs, and its key."""
-    rows = [("TARGET", "API", "KEY", "DESCRIPTION")]
-    for name, target in verbs.all_targets().items():
-        rows.append((name, target.api.name, target.key or "-", target.description))
-    print_table(rows)
+    print_targets(verbs.all_targets(), as_json=as_json)
 
 
 @app.command("template")
@@ -183,10 +185,15 @@ def export_cmd(
 
 
 @app.command("validate")
-def validate_cmd(file: FileArg, target: TargetOpt = None, sheet: SheetOpt = None) -> None:
+def validate_cmd(
+    file: FileArg, target: TargetOpt = None, sheet: SheetOpt = None, as_json: JsonOpt = False
+) -> None:
     """Check every row against the target's rules; exit 2 if any row is invalid."""
     prep = _prepare(file, target, sheet)
     found = verbs.validate_file(prep, max_shown=MAX_ERRORS_SHOWN)
+    if as_json:
+        print_validation_json(prep, found)
+        raise typer.Exit(2 if found.errors else 0)
     if found.errors:
         err(f"{file.name}: {found.errors} error(s) in {found.bad_rows} of {found.rows} row(s).")
         print_errors(found.shown)

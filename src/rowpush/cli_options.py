@@ -13,10 +13,12 @@ import typer
 
 __all__ = [
     "DATE_FORMATS",
+    "QUIET_HELP",
     "BatchOpt",
     "ConcurrencyOpt",
     "ConnOpt",
     "FileArg",
+    "JsonOpt",
     "OutputOpt",
     "RateOpt",
     "ResultsOpt",
@@ -46,7 +48,6 @@ METAVARS = {
     "latency": "MS",
     "connection": "NAME",
 }
-
 
 
 def with_metavars(command: Any) -> Any:
@@ -96,6 +97,8 @@ OutputOpt = Annotated[
     Path | None,
     typer.Option("--output", "-o", metavar="FILE", help="File to write (.xlsx or .csv)."),
 ]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+QUIET_HELP = "No progress, notices or warnings on stderr; errors and results still print."
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 ResultsOpt = Annotated[
     Path | None,

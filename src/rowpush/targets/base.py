@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from rowpush.errors import BadInput, ConfigError
+from rowpush.errors import BadInput, ConfigError, a_or_an
 from rowpush.model import Action, Change, Outcome, Status, now
 from rowpush.sheets.formats import kind_of
 from rowpush.sheets.table import ColumnSpec
@@ -178,7 +178,7 @@ def _wrong_api(conn: Connection, api: Api[Any]) -> ConfigError:
     known = sorted(_api_names())
     if conn.api in known:
         return ConfigError(
-            f'{conn.where} has api = "{conn.api}"; this needs a {api.name} connection.',
+            f'{conn.where} has api = "{conn.api}"; this needs {a_or_an(api.name)} connection.',
             hint=f'Use a connection whose api is "{api.name}".',
         )
     close = difflib.get_close_matches(conn.api, known, n=len(known))
