@@ -264,7 +264,6 @@ def apply_cmd(
     options: dict[str, Any] = {"batch_size": batch_size, "rate": rate, "concurrency": concurrency}
     if tui:
         options["skip_invalid"] = skip_invalid
-        options["skip_invalid"] = skip_invalid
         raise typer.Exit(_apply_tui(prep, conn, choice.path, choice.resume, **options))
     _run_apply(
         prep, conn, choice.path, yes=yes, resume=choice.resume, skip_invalid=skip_invalid, **options
