@@ -22,20 +22,37 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from rowpush import __version__, import_cli
+from rowpush.cli_options import (
+    DATE_FORMATS,
+    QUIET_HELP,
+    BatchOpt,
+    ConcurrencyOpt,
+    ConnOpt,
+    FileArg,
+    JsonOpt,
+    RateOpt,
+    ResultsOpt,
+    RetryResultsOpt,
+    SheetOpt,
+    TargetOpt,
+    YesOpt,
+    with_metavars,
+)
 from rowpush.console import (
     err,
     print_errors,
     print_plan,
     print_plan_json,
     print_results,
-    print_table,
+    print_targets,
+    print_validation_json,
     report_apply,
     say_continuing,
     warn,
 )
 from rowpush.errors import BadInput, RowpushError
 from rowpush.model import Action
-from rowpush.progress import ConsoleCallbacks, WindowNotices
+from rowpush.progress import ConsoleCallbacks, WindowNotices, set_quiet
 from rowpush.sandbox.options import FlagError, SandboxOptions
 
 
@@ -68,25 +85,12 @@ app = typer.Typer(
     name="rowpush",
     help="Turn a spreadsheet into safe, fast, audited bulk changes on SaaS REST APIs.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
 
-# Options shared by several commands, defined once.
-FileArg = Annotated[Path, typer.Argument(help="The sheet: .xlsx or .csv.", show_default=False)]
-ConnOpt = Annotated[
-    str, typer.Option("--connection", "-c", help="Connection name from rowpush.toml.")
-]
-TargetOpt = Annotated[
-    str | None,
-    typer.Option("--target", "-t", help="Target (needed for CSV; XLSX templates record it)."),
-]
 MAX_ERRORS_SHOWN = 1000
-DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
-SheetOpt = Annotated[
-    str | None, typer.Option("--sheet", help="XLSX sheet to read (default: first visible).")
-]
 
 
 def _version(value: bool) -> None:
@@ -101,8 +105,10 @@ def _root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=QUIET_HELP)] = False,
 ) -> None:
     """Turn a spreadsheet into safe, fast, audited bulk changes on SaaS REST APIs."""
+    set_quiet(quiet)
 
 
 def _connection(name: str) -> Connection:
@@ -117,12 +123,9 @@ def _prepare(file: Path, target: str | None, sheet: str | None) -> Prepared:
 
 
 @app.command("targets")
-def targets_cmd() -> None:
+def targets_cmd(as_json: JsonOpt = False) -> None:
     """List the targets, the API each needs, and its key."""
-    rows = [("TARGET", "API", "KEY", "DESCRIPTION")]
-    for name, target in verbs.all_targets().items():
-        rows.append((name, target.api.name, target.key or "-", target.description))
-    print_table(rows)
+    print_targets(verbs.all_targets(), as_json=as_json)
 
 
 @app.command("template")
@@ -182,10 +185,15 @@ def export_cmd(
 
 
 @app.command("validate")
-def validate_cmd(file: FileArg, target: TargetOpt = None, sheet: SheetOpt = None) -> None:
+def validate_cmd(
+    file: FileArg, target: TargetOpt = None, sheet: SheetOpt = None, as_json: JsonOpt = False
+) -> None:
     """Check every row against the target's rules; exit 2 if any row is invalid."""
     prep = _prepare(file, target, sheet)
     found = verbs.validate_file(prep, max_shown=MAX_ERRORS_SHOWN)
+    if as_json:
+        print_validation_json(prep, found)
+        raise typer.Exit(2 if found.errors else 0)
     if found.errors:
         err(f"{file.name}: {found.errors} error(s) in {found.bad_rows} of {found.rows} row(s).")
         print_errors(found.shown)
@@ -218,20 +226,6 @@ def plan_cmd(
     asyncio.run(print_plan_json(plan) if as_json else print_plan(plan))
     if plan.summary["invalid"]:
         raise typer.Exit(2)
-
-
-YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-ResultsOpt = Annotated[
-    Path | None,
-    typer.Option("--results", help="Results workbook (default: FILE-results-TIME.xlsx)."),
-]
-BatchOpt = Annotated[int | None, typer.Option("--batch-size", min=1, help="Records per request.")]
-RateOpt = Annotated[
-    str | None, typer.Option("--rate", help='Request rate, e.g. "2/s" or "300/5min".')
-]
-ConcurrencyOpt = Annotated[
-    int, typer.Option("--concurrency", min=1, max=64, help="Requests in flight.")
-]
 
 
 @app.command("apply")
@@ -269,6 +263,7 @@ def apply_cmd(
         say_continuing(prep.file, choice.continued)
     options: dict[str, Any] = {"batch_size": batch_size, "rate": rate, "concurrency": concurrency}
     if tui:
+        options["skip_invalid"] = skip_invalid
         raise typer.Exit(_apply_tui(prep, conn, choice.path, choice.resume, **options))
     _run_apply(
         prep, conn, choice.path, yes=yes, resume=choice.resume, skip_invalid=skip_invalid, **options
@@ -322,7 +317,7 @@ def retry_cmd(
         typer.Option("--connection", "-c", help="Connection (default: the one the run used)."),
     ] = None,
     yes: YesOpt = False,
-    results: ResultsOpt = None,
+    results: RetryResultsOpt = None,
     batch_size: BatchOpt = None,
     rate: RateOpt = None,
     concurrency: ConcurrencyOpt = 4,
@@ -356,7 +351,7 @@ results_app = typer.Typer(help="Work with results workbooks and their journals."
 app.add_typer(results_app, name="results")
 
 
-@results_app.command("rebuild")
+@results_app.command("rebuild", short_help="Write a run's results workbook from its journal.")
 def results_rebuild_cmd(
     journal: Annotated[
         Path, typer.Argument(help="RESULTS.xlsx.journal left by a run.", show_default=False)
@@ -366,7 +361,7 @@ def results_rebuild_cmd(
         typer.Option("--output", "-o", help="Workbook to write (default: the run's own)."),
     ] = None,
 ) -> None:
-    """Write a run's results workbook from its journal (e.g. after a crash)."""
+    """Write a run's results workbook from its journal (after a crash, for instance)."""
     out, counts = verbs.rebuild_results(journal, output)
     print(f"Wrote {out}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + ".")
 
@@ -476,7 +471,8 @@ def demo_cmd() -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """The `rowpush` console script."""
     try:
-        code = app(args=argv, standalone_mode=False, prog_name="rowpush")
+        command = with_metavars(typer.main.get_command(app))
+        code = command.main(args=argv, standalone_mode=False, prog_name="rowpush")
     except RowpushError as exc:
         err(f"error: {exc}")
         code = exc.exit_code

@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, StrictBool, ValidationErr
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticUndefined
 
-from rowpush.errors import ConfigError
+from rowpush.errors import ConfigError, a_or_an
 
 __all__ = [
     "Config",
@@ -238,13 +238,15 @@ class Connection:
         if len(keys) == 1:
             (key,) = keys
             guess = f"; did you mean '{close[key][0]}'?" if close[key] else "."
-            message = f"{self.where}: unknown setting '{key}' for a {self.api} connection{guess}"
+            message = (
+                f"{self.where}: unknown setting '{key}' for {a_or_an(self.api)} connection{guess}"
+            )
         else:
             named = ", ".join(
                 f"'{key}'" + (f" (did you mean '{close[key][0]}'?)" if close[key] else "")
                 for key in keys
             )
-            message = f"{self.where}: unknown settings {named} for a {self.api} connection."
+            message = f"{self.where}: unknown settings {named} for {a_or_an(self.api)} connection."
         return ConfigError(message, hint=hint)
 
     def _invalid(self, error: ErrorDetails, model: type[BaseModel]) -> ConfigError:

@@ -4,31 +4,39 @@ workbook's summary. A face module: text only, every fact comes from the engine.
 
 from __future__ import annotations
 
+import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rowpush.engine.plan_report import PlanJsonWriter
 from rowpush.model import Action, Change, RowError, show_value
-from rowpush.progress import PlanProgress
+from rowpush.progress import PlanProgress, is_quiet
 
 if TYPE_CHECKING:
+    from rowpush.engine.prepare import Prepared
     from rowpush.engine.results_reader import ResultsBook
     from rowpush.engine.run import ApplyReport
     from rowpush.engine.run_files import Unfinished
-    from rowpush.engine.verbs import LivePlan
+    from rowpush.engine.verbs import LivePlan, Validation
+    from rowpush.targets.base import Target
 
 __all__ = [
     "err",
+    "paint",
     "print_change",
     "print_errors",
     "print_plan",
     "print_plan_json",
     "print_results",
     "print_table",
+    "print_targets",
+    "print_validation_json",
     "report_apply",
     "say_continuing",
     "short",
+    "use_colour",
     "warn",
 ]
 
@@ -38,7 +46,30 @@ def err(text: str) -> None:
 
 
 def warn(text: str) -> None:
-    err(f"warning: {text}")
+    if not is_quiet():
+        err(f"warning: {text}")
+
+
+#: The sign and colour (ANSI SGR) of each listed plan status: + create, ~ update, ! invalid.
+PLAN_SIGNS: dict[Action, tuple[str, str]] = {
+    Action.CREATE: ("+", "32"),
+    Action.UPDATE: ("~", "33"),
+    Action.INVALID: ("!", "31"),
+}
+
+
+def use_colour(stream: Any = None) -> bool:
+    """Colour on a terminal only, and never when NO_COLOR is set (no-color.org) or the
+    terminal is dumb."""
+    stream = stream or sys.stdout
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def paint(text: str, sgr: str, colour: bool) -> str:
+    return f"\033[{sgr}m{text}\033[0m" if colour and sgr else text
 
 
 def print_errors(errors: Sequence[RowError]) -> None:
@@ -73,9 +104,10 @@ async def print_plan(plan: LivePlan) -> None:
     print(
         f"Plan for {plan.prep.file} → {plan.target.name} on '{plan.conn.name}' ({plan.base_url})\n"
     )
+    colour = use_colour()
     async for change in plan.changes():
         progress.update(plan.summary.total)
-        print_change(change)
+        print_change(change, colour=colour)
     progress.close()
     c = plan.summary
     print(
@@ -84,12 +116,15 @@ async def print_plan(plan: LivePlan) -> None:
     )
 
 
-def print_change(change: Change) -> None:
+def print_change(change: Change, *, colour: bool = False) -> None:
+    """One listed row: `+ row 2 create …` (green), `~` update (yellow), `!` invalid (red)."""
     if change.action is Action.UNCHANGED:
         return
     key = "(new)" if change.key is None else f"{change.key}"
     label = change.label or ""
-    print(f"  row {change.row:<6} {change.action.value:<9} {key:<8} {label}")
+    sign, sgr = PLAN_SIGNS.get(change.action, (" ", ""))
+    head = f"{sign} row {change.row:<6} {change.action.value:<9} {key:<8} {label}".rstrip()
+    print(paint(head, sgr, colour))
     pad = " " * 8
     if change.lead is not None:
         print(f"{pad}(the same record as row {change.lead})")
@@ -99,7 +134,48 @@ def print_change(change: Change) -> None:
         else:
             print(f"{pad}{name}: {show_value(old)} → {show_value(new)}")
     for error in change.errors:
-        print(f"{pad}{error.message}")
+        print(pad + paint(error.message, PLAN_SIGNS[Action.INVALID][1], colour))
+
+
+def print_targets(targets: Mapping[str, type[Target]], *, as_json: bool = False) -> None:
+    """The targets as a table, or (`--json`) a list of {name, api, key, description}."""
+    if as_json:
+        rows = [
+            {"name": name, "api": t.api.name, "key": t.key, "description": t.description}
+            for name, t in targets.items()
+        ]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = [("TARGET", "API", "KEY", "DESCRIPTION")]
+    table += [(n, t.api.name, t.key or "-", t.description) for n, t in targets.items()]
+    print_table(table)
+
+
+def print_validation_json(prep: Prepared, found: Validation) -> None:
+    """`validate --json`: one object with the counts, the errors shown and the warnings."""
+    report = {
+        "file": prep.file,
+        "target": prep.target.name,
+        "rows": found.rows,
+        "bad_rows": found.bad_rows,
+        "error_count": found.errors,
+        "valid": not found.errors,
+        "errors": [_error_json(e) for e in found.shown],
+        "warnings": [_error_json(w) for w in prep.hmap.warnings],
+    }
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+def _error_json(e: RowError) -> dict[str, Any]:
+    return {
+        "row": e.row,
+        "column": e.column,
+        "header": e.header,
+        "value": e.value,
+        "problem": e.problem or e.message,
+        "expected": e.expected,
+        "message": e.message,
+    }
 
 
 def say_continuing(file: str, run: Unfinished) -> None:

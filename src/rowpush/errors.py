@@ -14,7 +14,17 @@ __all__ = [
     "RowpushError",
     "SheetError",
     "UnknownTarget",
+    "a_or_an",
 ]
+
+
+def a_or_an(word: str) -> str:
+    """`word` with its indefinite article, as said aloud: "an orange", "a halopsa",
+    "a m3ter" (said "meter"), "a usage-engine" (said "you-")."""
+    lower = word.lower()
+    said_you = lower.startswith(("usa", "use", "uni", "uti"))
+    vowel_sound = lower[:1] in "aeio" or (lower[:1] == "u" and not said_you)
+    return f"{'an' if vowel_sound else 'a'} {word}"
 
 
 class RowpushError(Exception):

@@ -18,7 +18,19 @@ if TYPE_CHECKING:
     from rowpush.engine.prepare import Prepared
     from rowpush.http.transport import RetryEvent
 
-__all__ = ["ConsoleCallbacks", "PlanProgress", "WindowNotices"]
+__all__ = ["ConsoleCallbacks", "PlanProgress", "WindowNotices", "is_quiet", "set_quiet"]
+
+_quiet = False
+
+
+def set_quiet(quiet: bool) -> None:
+    """`rowpush --quiet`: no progress, notices or warnings on stderr (errors still show)."""
+    global _quiet
+    _quiet = quiet
+
+
+def is_quiet() -> bool:
+    return _quiet
 
 
 class WindowNotices:
@@ -31,7 +43,7 @@ class WindowNotices:
     def __call__(self, event: RetryEvent) -> None:
         # requests in flight meet the same full window: one line for the one wait
         line = event.describe() if event.until is not None else ""
-        if not line or line == self._told:
+        if not line or line == self._told or _quiet:
             return
         self._told = line
         print(line, file=sys.stderr, flush=True)
@@ -44,7 +56,7 @@ class ConsoleCallbacks(Callbacks):
         self.prep = prep
         self.conn = conn
         self.ask = ask
-        self.tty = sys.stderr.isatty()
+        self.tty = sys.stderr.isatty() and not _quiet
         self.done = 0
         self.total = 0
         self.failed = 0
@@ -117,7 +129,7 @@ class PlanProgress:
     EVERY = 50
 
     def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
+        self.tty = sys.stderr.isatty() and not _quiet
 
     def update(self, planned: int) -> None:
         if self.tty and planned % self.EVERY == 0:

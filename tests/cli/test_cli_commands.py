@@ -49,7 +49,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     ("args", "says"),
     [
         (["nosuchverb"], "No such command 'nosuchverb'"),
-        (["plan"], "Missing argument 'file'"),
+        (["plan"], "Missing argument 'FILE'"),
         (["apply", "x.csv", "-c", "h", "--concurrency", "0"], "Invalid value for '--concurrency'"),
     ],
 )

@@ -19,7 +19,7 @@ from rowpush.config import (
     parse_config,
     secret_fields,
 )
-from rowpush.errors import ConfigError
+from rowpush.errors import ConfigError, a_or_an
 from rowpush.sandbox.server import render_config
 from rowpush.targets.base import Api
 from rowpush.targets.halopsa import HALOPSA, HaloClients
@@ -144,7 +144,7 @@ def test_the_sandbox_config_holds_one_valid_connection_per_api() -> None:
 def test_an_unknown_key_names_the_closest_valid_one(api: str, wrong: str, right: str) -> None:
     message = settings_error(api, **{wrong: "hunter2-in-the-file"})
     assert (
-        f"Connection '{api}' in f.toml: unknown setting '{wrong}' for a {api} connection; "
+        f"Connection '{api}' in f.toml: unknown setting '{wrong}' for {a_or_an(api)} connection; "
         f"did you mean '{right}'?"
     ) in message
     assert "Valid keys" not in message

@@ -84,7 +84,8 @@ class FakeApplier:
         }
 
 
-def make_app(applier: FakeApplier, clock: list[float]) -> RowpushApp:
+def make_app(applier: FakeApplier, clock: list[float], *, skip_invalid: bool = True) -> RowpushApp:
+    """The plan screen of `apply --tui --skip-invalid` (row 7 is invalid), unless told."""
     source = PlanSource(
         file="items.xlsx",
         sheet="Items",
@@ -93,8 +94,25 @@ def make_app(applier: FakeApplier, clock: list[float]) -> RowpushApp:
         base_url="https://acme.halopsa.com",
         changes=fixed_changes(CHANGES),
         applier=applier,
+        skip_invalid=skip_invalid,
     )
     return build_app(source, clock=lambda: clock[0])
+
+
+@pytest.mark.anyio
+async def test_apply_refuses_invalid_rows_without_skip_invalid_as_the_cli_does() -> None:
+    clock = [0.0]
+    applier = FakeApplier(clock)
+    app = make_app(applier, clock, skip_invalid=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.press("A")
+        await pilot.pause()
+        assert not isinstance(pilot.app.screen, ConfirmApply)
+        [note] = [n.message for n in app._notifications]
+        assert note.startswith("1 invalid row(s): apply refuses them")
+        assert "--skip-invalid" in note
+        assert applier.calls == 0
 
 
 @pytest.mark.anyio

@@ -11,6 +11,7 @@ from tui_support import loaded, table_rows, text_of
 
 from rowpush.model import Action, Change, RowError
 from rowpush.tui.app import RowpushApp, build_app
+from rowpush.tui.render import Counter, counter_line
 from rowpush.tui.row_table import RowTable
 from rowpush.tui.sources import PlanSource, fixed_changes
 
@@ -56,11 +57,9 @@ async def test_plan_lists_every_row_and_counts_each_status() -> None:
     async with make_app().run_test(size=(100, 30)) as pilot:
         await loaded(pilot)
         assert table_rows(pilot) == ["2", "3", "4", "5", "6"]
-        assert "all 5" in text_of(pilot, "#count-all")
-        assert "create 1" in text_of(pilot, "#count-create")
-        assert "update 2" in text_of(pilot, "#count-update")
-        assert "unchanged 1" in text_of(pilot, "#count-unchanged")
-        assert "invalid 1" in text_of(pilot, "#count-invalid")
+        counts = text_of(pilot, "#counts")
+        for expected in ("all 5", "create 1", "update 2", "unchanged 1", "invalid 1"):
+            assert expected in counts
         assert "5 rows planned" in text_of(pilot, "#progress")
         header = text_of(pilot, "#header")
         assert "items.xlsx" in header
@@ -157,3 +156,68 @@ def test_plan_screen_snapshot(snap_compare: Any) -> None:
     the counters with their filter keys underlined (a, c, u, n, i); and the footer listing
     j Next invalid, / Search, ? Help and q Quit (no Mark or Apply: `plan --tui` only looks)."""
     assert snap_compare(make_app(), terminal_size=(80, 24), press=["j"], run_before=loaded)
+
+
+def _many(n: int) -> list[Change]:
+    """n rows of each status, the invalid ones named (their label) but not typed."""
+    error = RowError("row: bad", column="C", header="price", problem="expected a number")
+    changes = []
+    for i in range(n):
+        row = 2 + 4 * i
+        changes += [
+            Change(row=row, action=Action.CREATE, fields={"name": (None, f"W{i}")}),
+            Change(row=row + 1, action=Action.UPDATE, key=i, fields={"name": ("a", "b")}),
+            Change(row=row + 2, action=Action.UNCHANGED, key=10**6 + i, label=f"U{i}"),
+            Change(
+                row=row + 3,
+                action=Action.INVALID,
+                errors=[error],
+                label=f"Acme {i}",
+            ),
+        ]
+    return changes
+
+
+def _app_of(changes: list[Change]) -> RowpushApp:
+    return build_app(
+        PlanSource(
+            file="items.xlsx",
+            target="halopsa.clients",
+            connection="halopsa",
+            base_url="http://127.0.0.1:8765/halopsa",
+            changes=fixed_changes(changes),
+        )
+    )
+
+
+@pytest.mark.parametrize("n", [1, 2_500, 300_000])
+def test_every_counter_and_its_key_fit_one_line_at_80_columns(n: int) -> None:
+    counters = [Counter("a", "all", 4 * n)]
+    counters += [
+        Counter(k, word, n)
+        for k, word in [("c", "create"), ("u", "update"), ("n", "unchanged"), ("i", "invalid")]
+    ]
+    counters += [Counter(k, w, n) for k, w in [("f", "failed"), ("s", "skipped"), ("k", "unknown")]]
+    line = counter_line(counters, 78)
+    assert line.cell_len <= 78
+    underlined = [line.plain[s.start : s.end] for s in line.spans if "underline" in str(s.style)]
+    assert underlined == ["a", "c", "u", "n", "i", "f", "s", "k"]
+
+
+@pytest.mark.anyio
+async def test_an_invalid_row_keeps_its_name_in_the_list_and_expected_shows_once() -> None:
+    async with _app_of(_many(1)).run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        table = pilot.app.screen.query_one("#rows", RowTable)
+        assert table.row_text(3)[3] == "Acme 0: expected a number"
+        await pilot.press("j")
+        detail = text_of(pilot, "#detail")
+        assert detail.count("expected a number") == 1
+
+
+def test_plan_counters_at_80_columns_snapshot(snap_compare: Any) -> None:
+    """A reviewer should see, at 80x24, one counter line under the header holding every
+    counter with its key letter underlined (a all 10000, c create, u update, n unchanged,
+    i invalid; the words shortened to fit beside 4-digit counts) and "10000 rows planned"
+    at its right, nothing wrapped; invalid rows named ("Acme 0: expected a number")."""
+    assert snap_compare(_app_of(_many(2_500)), terminal_size=(80, 24), run_before=loaded)

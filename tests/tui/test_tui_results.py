@@ -20,6 +20,7 @@ from rowpush.model import Action, Change, Outcome, RowError, Status
 from rowpush.sheets.reader import open_sheet
 from rowpush.sheets.writer import write_table
 from rowpush.tui.app import RowpushApp, build_app
+from rowpush.tui.dialogs import HelpScreen
 from rowpush.tui.plan_screen import PlanScreen
 from rowpush.tui.results_render import detail_lines, summary_lines
 from rowpush.tui.results_screen import ConnectionPicker, ResultsScreen
@@ -353,8 +354,10 @@ async def test_thousands_of_rows_load_in_batches_filter_and_scroll(tmp_path: Pat
     async with make_app(open_results(path)).run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
         assert table_rows(pilot)[-1] == "4501"
-        assert "all 4500" in text_of(pilot, "#counters")
-        assert "failed 1500" in text_of(pilot, "#counters")
+        counters = text_of(pilot, "#counters")
+        # 4-digit counts do not fit beside the full words at 80 columns: short ones, one line
+        assert counters.startswith("all 4500 cre 1500 upd 1500 unch 0 fail 1500")
+        assert counters.endswith("unk 0")
         await pilot.press("f")
         assert len(table_rows(pilot)) == 1_500
         assert text_of(pilot, "#detail").startswith("Row 4 · failed · HTTP 400")
@@ -363,7 +366,8 @@ async def test_thousands_of_rows_load_in_batches_filter_and_scroll(tmp_path: Pat
         last = pilot.app.screen.query_one("#rows", RowTable).scrollable_content_region.height
         assert screen_line(pilot, last - 1).startswith(" 4501 ")  # scrolled to the bottom
         await pilot.press("pageup")
-        assert text_of(pilot, "#detail").startswith("Row 4471 · failed")  # 10 rows up
+        # a page (11 rows: the counters take one line, not two) up
+        assert text_of(pilot, "#detail").startswith("Row 4468 · failed")
 
 
 def test_detail_lines_show_the_outcome_then_each_input_column() -> None:
@@ -399,7 +403,8 @@ def test_summary_lines_align_fields_and_keep_blank_rows() -> None:
 def test_results_screen_snapshot(snap_compare: Any, tmp_path: Path) -> None:
     """A reviewer should see: the header "Results in results.xlsx → halopsa.clients on
     'halo'" with "7 rows" at its right; the counters "all 7" (reversed: the active filter)
-    then created/updated/unchanged/failed/invalid/skipped/unknown 1 each, coloured by status;
+    then created/updated/unchanged/failed/invalid/skipped/unknown 1 each, coloured by status,
+    all on one line, each with its filter key underlined in its word (the k of unknown);
     a table (bold header, zebra stripes) of rows 2-8 with remote ids 12, 14, 901, statuses
     coloured (green created, yellow updated, grey unchanged, red failed and invalid, purple
     skipped and unknown), HTTP codes and messages filling the width, row 6's cut with "…";
@@ -412,3 +417,15 @@ def test_results_screen_snapshot(snap_compare: Any, tmp_path: Path) -> None:
     assert snap_compare(
         app, terminal_size=(80, 24), press=["down", "down", "down", "down"], run_before=loaded
     )
+
+
+@pytest.mark.anyio
+async def test_question_mark_explains_every_filter_key_k_too(book: ResultsBook) -> None:
+    async with make_app(book).run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, HelpScreen)
+        keys = dict(pilot.app.screen.keys)
+        assert "unknown" in keys["k"]
+        assert "failed" in keys["f i s"]

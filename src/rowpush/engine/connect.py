@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from rowpush.errors import AuthFailed, ConfigError, ConnectionFailed, RowpushError
+from rowpush.errors import AuthFailed, ConfigError, ConnectionFailed, RowpushError, a_or_an
 from rowpush.http.client import build_client
 from rowpush.http.limiter import RateLimiter
 from rowpush.http.rate import Rate
@@ -55,8 +55,8 @@ async def connect(
     sends and settling count against the same window the API counts."""
     if conn.api != target.api.name:
         raise ConfigError(
-            f"Connection '{conn.name}' is a {conn.api} connection; "
-            f"{target.name} needs a {target.api.name} connection."
+            f"Connection '{conn.name}' is {a_or_an(conn.api)} connection; "
+            f"{target.name} needs {a_or_an(target.api.name)} connection."
         )
     base_url = target.api.base_url(conn)
     limiter = limiter or limiter_for(target, conn, rate)

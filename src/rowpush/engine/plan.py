@@ -108,8 +108,9 @@ def plan_row(
     sheet chooses keys (`create_missing`), else an error; `check` may refuse the row
     given its live record; otherwise the fields whose value differs from the live one,
     compared as the column's type (`Target.same`), make an update."""
-    if row.model is None:
-        return Change(row.raw.row, Action.INVALID, key=row.key, errors=list(row.errors))
+    if row.model is None:  # named as the sheet names it, so the row is found in a list
+        label = _raw_label(target, row, hmap)
+        return Change(row.raw.row, Action.INVALID, row.key, errors=list(row.errors), label=label)
     values = row.values
     label = _label(target, values)
     headers = _headers_of(type(target).Row)
@@ -248,6 +249,14 @@ def _check_error(
         value=None if value is None else str(value),
         problem=text,
     )
+
+
+def _raw_label(target: Target, row: ValidRow, hmap: HeaderMap) -> str | None:
+    """The label of a row that did not validate: its label cell as written."""
+    info = type(target).Row.model_fields.get(target.label or "")
+    column = hmap.column_of_alias(info.alias or target.label or "") if info else None
+    text = str(row.raw.values.get(column.header, "")).strip() if column else ""
+    return text or None
 
 
 def _label(target: Target, values: dict[str, Any]) -> str | None:

@@ -13,11 +13,12 @@ import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from rowpush.model import RawRow, RowError, column_letter
+from rowpush.sheets.formats import ColumnKind, kind_of
 from rowpush.sheets.table import normalize_header, text_preview
 
 if TYPE_CHECKING:
@@ -207,7 +208,7 @@ def _type_row(
     try:
         return target.Row.model_validate(data), []
     except ValidationError as exc:
-        return None, [_row_error(hmap, raw, err, file) for err in exc.errors()]
+        return None, [_row_error(hmap, raw, err, file, target) for err in exc.errors()]
 
 
 def _as_input(value: Any) -> Any:
@@ -218,12 +219,21 @@ def _as_input(value: Any) -> Any:
     return value
 
 
-def _row_error(hmap: HeaderMap, raw: RawRow, err: ErrorDetails, file: str) -> RowError:
+def _row_error(
+    hmap: HeaderMap, raw: RawRow, err: ErrorDetails, file: str, target: type[Target]
+) -> RowError:
     alias = str(err["loc"][0]) if err["loc"] else None
     column = hmap.column_of_alias(alias) if alias else None
     value = err.get("input") if column else None
     expected = _expected(err)
     problem = expected if err["type"] == "value_error" else f"expected {expected}"
+    if alias and _lost_zero(target, alias, value):
+        expected += (
+            f" (with its leading zero, 0{value} is valid: Excel drops the zero when the "
+            f"cell is not in the Text format; format the column as Text, as rowpush's "
+            f"templates do, and type 0{value} again)"
+        )
+        problem += f"; the leading zero was lost (0{value} is valid)"
     if column is not None:
         shown = "" if value is None else f" {str(value)!r}"
         message = (
@@ -241,6 +251,25 @@ def _row_error(hmap: HeaderMap, raw: RawRow, err: ErrorDetails, file: str) -> Ro
         expected=expected,
         problem=problem,
     )
+
+
+def _lost_zero(target: type[Target], alias: str, value: object) -> bool:
+    """A digits-only value in a text field, refused where the same with a leading zero is
+    valid: Excel read the cell as a number (a phone number, an account id) and dropped it."""
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit()):
+        return False
+    info = next(
+        (f for n, f in target.Row.model_fields.items() if alias in (n, f.alias)),
+        None,
+    )
+    if info is None or kind_of(info.annotation) is not ColumnKind.TEXT:
+        return False
+    try:
+        field_type = cast(Any, Annotated[info.annotation, info])  # its type and constraints
+        TypeAdapter(field_type).validate_python("0" + value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _expected(err: ErrorDetails) -> str:

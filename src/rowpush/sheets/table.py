@@ -21,6 +21,7 @@ from typing import Protocol, cast
 from rowpush.errors import SheetError
 from rowpush.model import CellValue, RawRow, column_letter
 from rowpush.sheets.cells import MAX_CELL_CHARS
+from rowpush.sheets.formats import ColumnKind
 
 __all__ = [
     "CSV_SUFFIXES",
@@ -230,6 +231,8 @@ class ColumnSpec:
     """Appended to the note as "Example: …"."""
     required: bool = False
     """The note starts with "Required"."""
+    kind: ColumnKind = ColumnKind.GENERAL
+    """What the column holds: its cells' number format and type (`rowpush.sheets.formats`)."""
 
     def note(self) -> str:
         """The text of the header cell's note ("" when there is nothing to say)."""

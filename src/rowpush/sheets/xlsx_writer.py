@@ -1,6 +1,9 @@
 """The XLSX half of `rowpush.sheets.writer` (openpyxl, write-only mode).
 
-Kept apart so that importing the writer does not load openpyxl.
+Kept apart so that importing the writer does not load openpyxl. Each data sheet has an
+autofilter on its header row; each column with a kind (`ColumnSpec.kind`) has that
+kind's number format on its data cells and as the column's style, so that a cell
+typed later in Excel gets it too (text keeps its leading zeros, see `formats`).
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from rowpush.model import column_letter
 from rowpush.sheets.cells import needs_text_cell, text_of, xlsx_safe_text
+from rowpush.sheets.formats import ColumnKind, autofilter_ref, cell_value, number_format
 from rowpush.sheets.table import META_SHEET, ColumnSpec
 
 __all__ = ["LISTS_SHEET", "write_xlsx"]
@@ -86,18 +91,22 @@ def _fill(
     lists = [list(s.choices) for s in specs if s.choices]
     formulas = _list_formulas(specs)
 
+    kinds = [s.kind for s in specs]
     written = 0
     page = 1
     sheet = _data_sheet(book, sheet_title, page, specs, fitted, formulas, max_rows)
+    styles = _column_styles(sheet, kinds)
     used = 1
     for row in chain(sample, it):
         if used >= max_rows:
+            _filter(sheet, autofilter_ref(len(specs), used))
             page += 1
             sheet = _data_sheet(book, sheet_title, page, specs, fitted, formulas, max_rows)
             used = 1
-        sheet.append([_cell(sheet, v) for v in row])
+        sheet.append([_typed_cell(sheet, v, kinds, styles, i) for i, v in enumerate(row)])
         used += 1
         written += 1
+    _filter(sheet, autofilter_ref(len(specs), used))
 
     for title, extra_rows in extra_sheets:
         _plain_sheet(book, title, extra_rows, widths)
@@ -126,7 +135,7 @@ def _data_sheet(
         title = title[: _TITLE_LIMIT - len(suffix)] + suffix
     sheet: WriteOnlyWorksheet = book.create_sheet(title)
     sheet.freeze_panes = "A2"
-    _set_widths(sheet, fitted)
+    _set_widths(sheet, fitted, [s.kind for s in specs])
     header: list[Cell] = []
     for index, spec in enumerate(specs):
         cell = _text_cell(sheet, spec.header)
@@ -204,17 +213,70 @@ def _plain_sheet(
     sheet = book.create_sheet(title)
     width = max((len(r) for r in rows), default=0)
     fitted = _fit_widths(["" for _ in range(width)], rows[:200], widths, header=False)
-    _set_widths(sheet, fitted)
+    _set_widths(sheet, fitted, ())
     for row in rows:
         sheet.append([_cell(sheet, v) for v in row])
 
 
-def _set_widths(sheet: WriteOnlyWorksheet, widths: Sequence[float]) -> None:
+def _set_widths(
+    sheet: WriteOnlyWorksheet, widths: Sequence[float], kinds: Sequence[ColumnKind]
+) -> None:
+    """Column widths, and each kind's number format as its column's style."""
     # Must happen before the first append: write-only mode writes <cols> then.
     # column_dimensions is set at runtime by WriteOnlyWorksheet, missing from its stubs.
     dims = sheet.column_dimensions  # type: ignore[attr-defined]
     for index, width in enumerate(widths):
-        dims[column_letter(index)].width = width
+        dim = dims[column_letter(index)]
+        dim.width = width
+        fmt = number_format(kinds[index]) if index < len(kinds) else None
+        if fmt:
+            dim.number_format = fmt
+
+
+def _column_styles(
+    sheet: WriteOnlyWorksheet, kinds: Sequence[ColumnKind]
+) -> list[StyleArray | None]:
+    """One style per column with a number format, shared by all its cells (one lookup)."""
+    styles: list[StyleArray | None] = []
+    for kind in kinds:
+        fmt = number_format(kind)
+        if fmt is None:
+            styles.append(None)
+            continue
+        probe = WriteOnlyCell(sheet)
+        probe.number_format = fmt
+        styles.append(probe._style)  # type: ignore[attr-defined]  # missing from the stubs
+    return styles
+
+
+def _filter(sheet: WriteOnlyWorksheet, ref: str) -> None:
+    """The autofilter of a data sheet; write-only mode writes it when the sheet closes."""
+    # auto_filter is set at runtime by WriteOnlyWorksheet, missing from its type stubs.
+    sheet.auto_filter.ref = ref  # type: ignore[attr-defined]
+
+
+def _typed_cell(
+    sheet: WriteOnlyWorksheet,
+    value: object,
+    kinds: Sequence[ColumnKind],
+    styles: Sequence[StyleArray | None],
+    index: int,
+) -> CellInput:
+    """One data cell: `value` typed for its column, in its column's number format."""
+    style = styles[index]
+    if style is None:
+        return _cell(sheet, value)
+    content = _cell(sheet, cell_value(kinds[index], value))
+    if content is None:
+        return None
+    if isinstance(content, Cell):
+        cell = content
+    else:
+        cell = WriteOnlyCell(sheet)
+        cell.value = content
+    # A shared StyleArray: write-only cells are serialised at once, never changed after.
+    cell._style = style  # type: ignore[attr-defined]  # missing from the stubs
+    return cell
 
 
 def _fit_widths(

@@ -52,8 +52,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from rowpush.errors import BadInput, ConfigError
+from rowpush.errors import BadInput, ConfigError, a_or_an
 from rowpush.model import Action, Change, Outcome, Status, now
+from rowpush.sheets.formats import kind_of
 from rowpush.sheets.table import ColumnSpec
 from rowpush.targets import custom_fields
 from rowpush.targets.compare import same_value
@@ -68,6 +69,8 @@ if TYPE_CHECKING:
     from rowpush.config import Connection, ConnectionSettings
 
 __all__ = [
+    "DAY",
+    "MOMENT",
     "Api",
     "ExportOptions",
     "GroupPlan",
@@ -175,7 +178,7 @@ def _wrong_api(conn: Connection, api: Api[Any]) -> ConfigError:
     known = sorted(_api_names())
     if conn.api in known:
         return ConfigError(
-            f'{conn.where} has api = "{conn.api}"; this needs a {api.name} connection.',
+            f'{conn.where} has api = "{conn.api}"; this needs {a_or_an(api.name)} connection.',
             hint=f'Use a connection whose api is "{api.name}".',
         )
     close = difflib.get_close_matches(conn.api, known, n=len(known))
@@ -274,6 +277,7 @@ class Target(ABC):
                     choices=field_choices(info.annotation),
                     example=None if example is None else str(example),
                     required=(info.alias or name) in cls.required_columns,
+                    kind=kind_of(info.annotation, _schema_extra(info.json_schema_extra)),
                 )
             )
         return specs
@@ -428,6 +432,17 @@ def outcome_for(
         status = Status.FAILED
     rid = None if remote_id is None else str(remote_id)
     return Outcome(change.row, status, http_status, message, rid, now())
+
+
+#: `json_schema_extra` of a text field holding a moment (date and time) as ISO text:
+#: templates and exports write its cells as real date-time cells.
+MOMENT: dict[str, Any] = {"format": "date-time"}
+#: Likewise for a text field holding a day.
+DAY: dict[str, Any] = {"format": "date"}
+
+
+def _schema_extra(extra: object) -> Mapping[str, Any] | None:
+    return extra if isinstance(extra, Mapping) else None  # a callable extra says nothing
 
 
 def field_choices(annotation: Any) -> list[str] | None:

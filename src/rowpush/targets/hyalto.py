@@ -35,7 +35,7 @@ from rowpush.errors import BadInput
 from rowpush.http.auth import ClientCredentials
 from rowpush.model import now
 from rowpush.targets.answers import Answers
-from rowpush.targets.base import Api, ExportOptions, Target
+from rowpush.targets.base import DAY, MOMENT, Api, ExportOptions, Target
 
 __all__ = ["ANSWERS", "Hyalto", "HyaltoAccounts", "HyaltoServices", "HyaltoSettings", "HyaltoUsage"]
 
@@ -227,7 +227,10 @@ class ServiceRow(BaseModel):
     serviceType: str | None = Field(None, description="Kind of service.", examples=["azure"])
     status: str | None = Field(None, description="Service status.", examples=["active"])
     startDate: str | None = Field(
-        None, description="When the service started.", examples=["2024-03-01 00:00:00"]
+        None,
+        description="When the service started.",
+        examples=["2024-03-01 00:00:00"],
+        json_schema_extra=MOMENT,
     )
 
 
@@ -266,7 +269,9 @@ class UsageRow(BaseModel):
         None, description="Service name.", examples=["Azure CSP subscription"]
     )
     serviceType: str | None = Field(None, description="Kind of service.", examples=["azure"])
-    date: str | None = Field(None, description="Day of the usage.", examples=["2025-01-01"])
+    date: str | None = Field(
+        None, description="Day of the usage.", examples=["2025-01-01"], json_schema_extra=DAY
+    )
     meter: str | None = Field(
         None, description="What was used.", examples=["Virtual Machines D2s v5"]
     )

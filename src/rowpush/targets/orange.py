@@ -57,6 +57,7 @@ from rowpush.http.retry import NOT_IDEMPOTENT, STREAMED  # creates: never sent t
 from rowpush.model import Action, Change, Outcome
 from rowpush.targets.answers import Answers
 from rowpush.targets.base import (
+    MOMENT,
     Api,
     ExportOptions,
     Target,
@@ -692,7 +693,9 @@ class OrangeDocumentRow(BaseModel):
     filename: str | None = Field(
         None, description="File name as Orange gives it.", examples=["bill_CT-000123_202412.xlsx"]
     )
-    createdAt: str | None = Field(None, description="When Orange issued it.")
+    createdAt: str | None = Field(
+        None, description="When Orange issued it.", json_schema_extra=MOMENT
+    )
     file: str | None = Field(
         None,
         description="Where `rowpush export --download FOLDER` saved the file "

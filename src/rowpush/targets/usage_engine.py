@@ -44,6 +44,7 @@ from rowpush.model import Action, Change, Outcome
 from rowpush.targets import custom_fields
 from rowpush.targets.answers import Answers, pages
 from rowpush.targets.base import (
+    MOMENT,
     Api,
     ExportOptions,
     Target,
@@ -317,8 +318,11 @@ class MeterTypeRow(BaseModel):
         None,
         description="Valid from (ISO 8601; without a zone: UTC).",
         examples=["2025-01-15T10:00:00Z"],
+        json_schema_extra=MOMENT,
     )
-    activeTo: str | None = Field(None, description="Valid until (ISO 8601; without a zone: UTC).")
+    activeTo: str | None = Field(
+        None, description="Valid until (ISO 8601; without a zone: UTC).", json_schema_extra=MOMENT
+    )
     externalRef: str | None = Field(None, description="Your own reference.", examples=["PPP-01"])
     capacity: int | None = Field(
         None,

@@ -160,7 +160,9 @@ class ApplyScreen(Screen[None]):
             for status, n in self.counts.items()
             if n or status in (Status.CREATED, Status.UPDATED, Status.FAILED)
         ]
-        self.query_one("#outcomes", Static).update(Text("  ").join(parts))
+        line = Text("  ").join(parts)
+        line.no_wrap, line.overflow = True, "ellipsis"  # one line at 80 columns
+        self.query_one("#outcomes", Static).update(line)
         limit = ""
         if self.paused_until is not None and self.ended is None:
             left = self.paused_until - self.clock()

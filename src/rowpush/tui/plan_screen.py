@@ -21,8 +21,9 @@ from textual.widgets import Footer, Input, Static
 from rowpush.errors import RowpushError
 from rowpush.model import Action, Change
 from rowpush.tui.apply_screen import ApplyScreen
+from rowpush.tui.counters import CounterBar
 from rowpush.tui.dialogs import Choice, ConfirmApply, HelpScreen
-from rowpush.tui.render import STATUS_STYLE, count_actions, detail_lines, summary
+from rowpush.tui.render import STATUS_STYLE, Counter, count_actions, detail_lines, summary
 from rowpush.tui.row_table import RowTable
 from rowpush.tui.sources import PlanSource
 
@@ -46,15 +47,15 @@ SENT = (Action.CREATE, Action.UPDATE)
 class PlanScreen(Screen[None]):
     """Header, status counters (which filter), the rows, and the highlighted row's detail.
 
-    The counters' keys (a, c, u, n, i) are in the footer; the active filter is reversed.
+    Each counter carries its filter key (a, c, u, n, i) underlined; the active filter is
+    reversed.
     """
 
     DEFAULT_CSS = """
     PlanScreen #header { height: auto; padding: 0 1; background: $primary-background; }
     PlanScreen #counters { height: 1; padding: 0 1; }
-    PlanScreen .counter { width: auto; margin-right: 1; }
-    PlanScreen .counter.active { text-style: bold reverse; }
-    PlanScreen #progress { width: 1fr; height: 1; text-align: right; color: $text-muted; }
+    PlanScreen #counts { width: 1fr; }
+    PlanScreen #progress { width: auto; height: 1; margin-left: 1; color: $text-muted; }
     PlanScreen #progress.error { color: $error; }
     PlanScreen #rows { height: 1fr; }
     PlanScreen #detail { height: 8; padding: 0 1; border-top: solid $primary; }
@@ -118,10 +119,8 @@ class PlanScreen(Screen[None]):
             markup=False,
         )
         with Horizontal(id="counters"):
-            yield Static(id="count-all", classes="counter active")
-            for action in Action:
-                yield Static(id=f"count-{action.value}", classes="counter")
-            yield Static("planning…", id="progress")
+            yield CounterBar(id="counts")
+            yield Static("planning…", id="progress", markup=False)
         yield RowTable(COLUMNS, lambda pos: self._cells(self.listed[pos]), id="rows")
         yield Static("", id="detail", markup=False)
         yield Input(placeholder="search: key, name or change; enter keeps it", id="search")
@@ -193,14 +192,10 @@ class PlanScreen(Screen[None]):
 
     def _show_counts(self) -> None:
         counts = self.counts
-        all_label = Text.assemble(("a", "bold underline"), f" all {len(self.changes)}")
-        self.query_one("#count-all", Static).update(all_label)
-        for action in Action:
-            label = Text.assemble(
-                (FILTER_KEYS[action], "bold underline"),
-                (f" {LABELS[action]} {counts[action]}", STATUS_STYLE[action]),
-            )
-            self.query_one(f"#count-{action.value}", Static).update(label)
+        counters = [Counter("a", "all", len(self.changes))]
+        counters += [Counter(FILTER_KEYS[a], LABELS[a], counts[a], STATUS_STYLE[a]) for a in Action]
+        active = "all" if self.shown is None else LABELS[self.shown]
+        self.query_one("#counts", CounterBar).show(counters, active)
 
     def _show_detail(self, index: int | None) -> None:
         detail = self.query_one("#detail", Static)
@@ -225,8 +220,7 @@ class PlanScreen(Screen[None]):
 
     def action_filter(self, status: str) -> None:
         self.shown = None if status == "all" else Action(status)
-        for counter in self.query(".counter"):
-            counter.set_class(counter.id == f"count-{status}", "active")
+        self._show_counts()
         self._relist()
 
     def action_next_invalid(self) -> None:
@@ -301,10 +295,20 @@ class PlanScreen(Screen[None]):
         if applier is None or self.planning:
             return
         counts = self.counts
+        p = self.plan
+        if counts[Action.INVALID] and not p.skip_invalid:
+            self.notify(
+                f"{counts[Action.INVALID]} invalid row(s): apply refuses them, as on the "
+                "command line. Fix them in the sheet (j jumps to each) and run again, or quit "
+                "and add --skip-invalid to apply the valid rows alone.",
+                title="Not applied",
+                severity="error",
+                timeout=10,
+            )
+            return
         if not counts[Action.CREATE] + counts[Action.UPDATE]:
             self.notify("Nothing to apply: every row is unchanged or invalid.")
             return
-        p = self.plan
         question = (
             f"Apply {counts[Action.UPDATE]} update(s) and {counts[Action.CREATE]} create(s) "
             f"to {p.target} on '{p.connection}' ({p.base_url})?"

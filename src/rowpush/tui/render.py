@@ -5,15 +5,20 @@ Kept apart from the screen so the screen only draws and the wording is testable.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
 
 from rowpush.model import Action, Change, Status, show_value
 
 __all__ = [
     "OUTCOME_STYLE",
     "STATUS_STYLE",
+    "Counter",
     "apply_stats",
     "count_actions",
+    "counter_line",
     "detail_lines",
     "show_value",
     "summary",
@@ -61,7 +66,8 @@ def summary(change: Change) -> str:
         problems = [e.problem or e.message for e in change.errors if not e.warning]
         first = problems[0] if problems else "invalid"
         more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-        return first + more
+        name = f"{change.label}: " if change.label else ""
+        return name + first + more
     if change.lead is not None:
         return f"same record as row {change.lead}"
     if change.action is Action.CREATE:
@@ -96,8 +102,9 @@ def detail_lines(change: Change) -> list[str]:
             place += f" ({e.header})"
         value = "" if e.value is None else f" value {show_value(e.value)}"
         kind = "warning" if e.warning else "error"
-        lines.append(f"{kind}: {place}{value}: {e.problem or e.message}")
-        if e.expected:
+        problem = e.problem or e.message
+        lines.append(f"{kind}: {place}{value}: {problem}")
+        if e.expected and e.expected not in problem:  # "expected …" is often the problem
             lines.append(f"  expected: {e.expected}")
     return lines
 
@@ -108,3 +115,67 @@ def count_actions(changes: Iterable[Change]) -> dict[Action, int]:
     for change in changes:
         counts[change.action] += 1
     return counts
+
+
+@dataclass(frozen=True, slots=True)
+class Counter:
+    """One status counter: the key that filters to it, its word, its count and colour."""
+
+    key: str
+    label: str
+    count: int
+    style: str = ""
+
+
+# The shortest label for each word when the full ones do not fit: it keeps the key letter.
+_SHORT = {
+    "created": "cre",
+    "create": "cre",
+    "updated": "upd",
+    "update": "upd",
+    "unchanged": "unch",
+    "failed": "fail",
+    "invalid": "inv",
+    "skipped": "skip",
+    "unknown": "unk",
+}
+
+
+def counter_line(counters: Sequence[Counter], width: int, active: str | None = None) -> Text:
+    """The counters on one line of `width` cells, each with its key letter underlined
+    inside its word (`unknown 3`, k underlined): full words if they fit, else short
+    ones (`unk 3`), else short counts too (`12k`). `active` (a label) is reversed."""
+    for short_words, short_counts in ((False, False), (True, False), (True, True)):
+        parts = [_counter_text(c, short_words, short_counts, c.label == active) for c in counters]
+        line = Text(" ").join(parts)
+        if line.cell_len <= width:
+            break
+    line.no_wrap = True
+    line.overflow = "ellipsis"
+    return line
+
+
+def _counter_text(counter: Counter, short_word: bool, short_count: bool, active: bool) -> Text:
+    word = _SHORT.get(counter.label, counter.label) if short_word else counter.label
+    count = _short_count(counter.count) if short_count else str(counter.count)
+    base = f"{counter.style} bold reverse" if active else counter.style
+    text = Text(style=base)
+    at = word.find(counter.key)
+    if at < 0:  # a key not in its word is shown before it
+        text.append(counter.key, style="bold underline")
+        text.append(" ")
+        text.append(word)
+    else:
+        text.append(word[:at])
+        text.append(word[at], style="bold underline")
+        text.append(word[at + 1 :])
+    text.append(f" {count}")
+    return text
+
+
+def _short_count(n: int) -> str:
+    if n < 10_000:
+        return str(n)
+    if n < 1_000_000:
+        return f"{n // 1000}k"
+    return f"{n / 1_000_000:.1f}M"

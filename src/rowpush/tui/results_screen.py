@@ -25,7 +25,10 @@ from textual.worker import get_current_worker
 from rowpush.engine.results_reader import ResultRow
 from rowpush.errors import RowpushError
 from rowpush.model import Status
+from rowpush.tui.counters import CounterBar
+from rowpush.tui.dialogs import HelpScreen
 from rowpush.tui.plan_screen import PlanScreen
+from rowpush.tui.render import Counter
 from rowpush.tui.results_render import (
     FILTER_KEYS,
     STATUS_STYLE,
@@ -60,8 +63,9 @@ class ResultsScreen(Screen[None]):
     """Header, status counters (which filter), the rows, the highlighted row's detail,
     and the Summary sheet (beside the table when wide, `m` toggles it).
 
-    The counters' keys (a, c, u, n, f, i, s, k) are in the footer; the active filter is
-    reversed. `r` retries the failed, skipped and unknown rows through the plan screen.
+    Each counter carries its filter key (a, c, u, n, f, i, s, k) underlined in its word
+    (k: unknown); the active filter is reversed. `r` retries the failed, skipped and
+    unknown rows through the plan screen.
     """
 
     DEFAULT_CSS = f"""
@@ -69,7 +73,7 @@ class ResultsScreen(Screen[None]):
     ResultsScreen #header {{ width: 1fr; height: 1; padding: 0 1; }}
     ResultsScreen #progress {{ width: auto; height: 1; padding: 0 1; color: $text-muted; }}
     ResultsScreen #progress.error {{ color: $error; }}
-    ResultsScreen #counters {{ height: auto; padding: 0 1; }}
+    ResultsScreen #counters {{ height: 1; padding: 0 1; }}
     ResultsScreen #body {{ height: 1fr; }}
     ResultsScreen #rows {{ height: 1fr; }}
     ResultsScreen #detail-pane {{ height: 9; padding: 0 1; border-top: solid $primary; }}
@@ -88,7 +92,20 @@ class ResultsScreen(Screen[None]):
         ),
         Binding("m", "toggle_summary", "Summary"),
         Binding("r", "retry", "Retry failed"),
+        Binding("question_mark", "help", "Help", show=False),
         Binding("q", "app.quit", "Quit"),
+    ]
+
+    KEYS_HELP: ClassVar[list[tuple[str, str]]] = [
+        ("a", "all rows"),
+        ("c u n", "only created / updated / unchanged rows"),
+        ("f i s", "only failed / invalid / skipped (never sent) rows"),
+        ("k", "only unknown rows: the answer was lost and no lookup settled it"),
+        ("", "(each counter underlines its key letter)"),
+        ("m", "show or hide the Summary sheet"),
+        ("r", "retry the failed, skipped and unknown rows"),
+        ("↑ ↓ PgUp PgDn", "move; the detail pane follows the row"),
+        ("q", "quit"),
     ]
 
     def __init__(self, source: ResultsSource) -> None:
@@ -123,7 +140,7 @@ class ResultsScreen(Screen[None]):
                 markup=False,
             )
             yield Static("reading…", id="progress", markup=False)
-        yield Static(id="counters")
+        yield CounterBar(id="counters")
         with Horizontal(id="body"):
             with Vertical(id="main"):
                 yield RowTable(self._columns(), self._cells, id="rows")
@@ -163,15 +180,12 @@ class ResultsScreen(Screen[None]):
         )
 
     def _show_counts(self) -> None:
-        line = Text()
         active = "all" if self.shown is None else self.shown.value
-        entries = [("all", f"all {len(self.results)}", "")]
-        entries += [(s.value, f"{s.value} {self.counts[s]}", STATUS_STYLE[s]) for s in Status]
-        for name, label, style in entries:
-            if line:
-                line.append(" ")
-            line.append(label, style=f"{style} bold reverse" if name == active else style)
-        self.query_one("#counters", Static).update(line)
+        counters = [Counter("a", "all", len(self.results))]
+        counters += [
+            Counter(FILTER_KEYS[s.value], s.value, self.counts[s], STATUS_STYLE[s]) for s in Status
+        ]
+        self.query_one("#counters", CounterBar).show(counters, active)
 
     def _show_summary(self, pairs: list[tuple[str, str]]) -> None:
         text = Text()
@@ -259,6 +273,9 @@ class ResultsScreen(Screen[None]):
         if not self.listed:
             self._show_detail(None)
         self._show_counts()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen("rowpush — results screen keys", self.KEYS_HELP))
 
     def action_toggle_summary(self) -> None:
         self.toggle_class("-summary")

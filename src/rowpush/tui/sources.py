@@ -54,6 +54,9 @@ class PlanSource:
     sheet: str | None = None
     applier: Applier | None = None
     """How to apply the plan; None for a plan that is only looked at (`plan --tui`)."""
+    skip_invalid: bool = False
+    """Apply even with invalid rows, leaving them out (`--skip-invalid`); else, as on the
+    command line, the screen refuses to apply while any row is invalid."""
 
 
 class Applier(Protocol):
@@ -110,6 +113,7 @@ def _source(
     target: Target,
     changes: ChangeStream,
     applier: Applier | None = None,
+    skip_invalid: bool = False,
 ) -> PlanSource:
     return PlanSource(
         file=prep.file,
@@ -119,6 +123,7 @@ def _source(
         base_url=target.api.base_url(conn),
         changes=changes,
         applier=applier,
+        skip_invalid=skip_invalid,
     )
 
 
@@ -129,6 +134,7 @@ def apply_plan(
     *,
     resume: bool = False,
     retry_of: str | None = None,
+    skip_invalid: bool = False,
     **options: Any,
 ) -> PlanSource:
     """Plan a sheet into a new (or resumed) apply run, ready to apply from the screen.
@@ -136,7 +142,7 @@ def apply_plan(
     The caller closes `source.applier.run` when the app ends (`RunApplier.run.close()`).
     """
     run = verbs.start_apply(prep, conn, results, resume=resume, retry_of=retry_of, **options)
-    return _source(prep, conn, run.target, run.plan, RunApplier(run))
+    return _source(prep, conn, run.target, run.plan, RunApplier(run), skip_invalid)
 
 
 @dataclass(frozen=True, slots=True)
