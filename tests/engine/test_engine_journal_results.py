@@ -8,7 +8,14 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from rowpush.engine.journal import Journal
-from rowpush.engine.results_writer import RunInfo, as_written, file_sha256, write_results
+from rowpush.engine.prepare import prepare
+from rowpush.engine.results_writer import (
+    RunInfo,
+    as_written,
+    file_sha256,
+    input_kinds,
+    write_results,
+)
 from rowpush.model import Action, Change, Outcome, RowError, Status
 from rowpush.sheets.reader import open_sheet
 
@@ -173,3 +180,28 @@ def test_rows_that_follow_a_lead_share_its_state_and_outcome(tmp_path: Path) -> 
     assert by_row[3].remote_id == "id-1"
     assert by_row[5].status is Status.UNKNOWN  # its lead was sent, no answer yet
     assert journal.unfinished() == 2
+
+
+def test_results_type_input_columns_by_the_targets_columns(tmp_path: Path) -> None:
+    """A text column stays text in the Text format (a phone of digits is no number), a
+    date without a zone is a date cell, `_at` a UTC date cell, a number id a number."""
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "meter,account,ts,ets\napi_calls,0042,2026-01-31 23:00:00,2026-02-01T00:00:00+02:00\n",
+        encoding="utf-8",
+    )
+    prep = prepare(source, target="m3ter.measurements")
+    journal = Journal(tmp_path / "r.xlsx.journal")
+    journal.add_changes([Change(2, Action.CREATE, None, {}, {"uid": "u"})])
+    journal.record([Outcome(2, Status.CREATED, 202, "accepted", "1043", AT)])
+    info = RunInfo("m3ter.measurements", "m", "u", source, "x", None, AT, AT)
+    out = tmp_path / "results.xlsx"
+    write_results(out, prep.sheet, journal, info, input_kinds(prep.target, prep.hmap))
+    ws = load_workbook(out)["Results"]
+    row = {h.value: c for h, c in zip(ws[1], ws[2], strict=True)}
+    assert row["account"].value == "0042"
+    assert row["account"].number_format == "@"
+    assert row["ts"].value == datetime(2026, 1, 31, 23, 0)
+    assert row["ets"].value == "2026-02-01T00:00:00+02:00"  # a zone: kept as typed
+    assert row["_at"].value == datetime(2026, 11, 23, 12, 0)  # AT, in UTC
+    assert row["_remote_id"].value == 1043

@@ -12,7 +12,8 @@ import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
 from rowpush.sheets import ColumnSpec, open_sheet, read_meta, write_table, xlsx_stream
-from rowpush.sheets.xlsx_stream import as_utc_naive, write_plain_xlsx
+from rowpush.sheets.formats import ColumnKind
+from rowpush.sheets.xlsx_stream import write_plain_xlsx
 
 
 def sheet_of(path: Path, title: str) -> Worksheet:
@@ -183,8 +184,14 @@ def test_extra_sheets_and_the_hidden_meta_sheet(tmp_path: Path) -> None:
     assert [r.values for r in sheet.rows()] == [{"a": "x"}]
 
 
-def test_aware_times_become_naive_utc() -> None:
-    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC) + timedelta(hours=0)
-    assert as_utc_naive(moment) == datetime(2026, 1, 2, 3, 4, 5)
-    naive = datetime(2026, 1, 2)
-    assert as_utc_naive(naive) is naive
+def test_text_columns_are_in_the_text_format_and_integer_ones_show_whole_numbers(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "r.xlsx"
+    kinds = [ColumnKind.TEXT, ColumnKind.INTEGER, ColumnKind.GENERAL]
+    plain(path, ["phone", "id", "note"], [["00123", 12, "x"], ["456", 13, "y"]], kinds=kinds)
+    ws = sheet_of(path, "Results")
+    assert [c.value for c in ws[2]] == ["00123", 12, "x"]
+    assert ws["A2"].number_format == "@" and ws["A3"].number_format == "@"
+    assert ws["B2"].number_format == "0"
+    assert ws["C2"].number_format == "General"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,13 +19,15 @@ from typing import TYPE_CHECKING
 
 from rowpush import __version__
 from rowpush.model import CellValue, Outcome, Status
-from rowpush.sheets import Sheet, write_table
-from rowpush.sheets.xlsx_stream import as_utc_naive
+from rowpush.sheets import ColumnSpec, Sheet, write_table
+from rowpush.sheets.formats import ColumnKind, cell_value, naive_utc
 
 if TYPE_CHECKING:
     from rowpush.engine.journal import Journal
+    from rowpush.engine.validate import HeaderMap
+    from rowpush.targets.base import Target
 
-__all__ = ["RESULT_COLUMNS", "RunInfo", "file_sha256", "write_results"]
+__all__ = ["RESULT_COLUMNS", "RunInfo", "file_sha256", "input_kinds", "write_results"]
 
 RESULT_COLUMNS = ("_row", "_status", "_http_status", "_message", "_remote_id", "_at")
 
@@ -54,13 +56,32 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_results(path: Path, sheet: Sheet, journal: Journal, info: RunInfo) -> dict[str, int]:
-    """Write the results workbook; returns the counts by status."""
+def input_kinds(target: type[Target], hmap: HeaderMap) -> dict[str, ColumnKind]:
+    """Each input header's column kind (sheets/formats.py), from the target's columns."""
+    by_alias = {spec.header: spec.kind for spec in target.columns()}
+    return {
+        header: by_alias.get(column.alias, ColumnKind.GENERAL)
+        for header, column in hmap.columns.items()
+    }
+
+
+def write_results(
+    path: Path,
+    sheet: Sheet,
+    journal: Journal,
+    info: RunInfo,
+    kinds: Mapping[str, ColumnKind] | None = None,
+) -> dict[str, int]:
+    """Write the results workbook; returns the counts by status. `kinds` (see
+    `input_kinds`) types the input columns: text stays text (in the Text format), a
+    date without a zone becomes a date cell, the rest reads as typed (`as_written`)."""
     counts = journal.status_counts()
     headers = list(sheet.headers)
+    column_kinds = [(kinds or {}).get(h, ColumnKind.GENERAL) for h in headers]
+    typers = [_TYPERS.get(kind, as_written) for kind in column_kinds]
     # An XLSX holds `_at` as a date cell, in UTC (Excel has no time zones); a CSV says
     # the zone in the ISO 8601 text
-    stamp = as_utc_naive if path.suffix.lower() == ".xlsx" else datetime.isoformat
+    stamp = naive_utc if path.suffix.lower() == ".xlsx" else datetime.isoformat
 
     def rows() -> Iterator[Sequence[object]]:
         outcomes = journal.outcomes()
@@ -72,12 +93,12 @@ def write_results(path: Path, sheet: Sheet, journal: Journal, info: RunInfo) -> 
             if outcome is None:  # read after the plan (should not happen): say so
                 outcome = Outcome(raw.row, Status.SKIPPED, message="not planned")
             yield [
-                *(as_written(raw.values.get(h, "")) for h in headers),
+                *(typed(raw.values.get(h, "")) for typed, h in zip(typers, headers, strict=True)),
                 raw.row,
                 outcome.status.value,
                 outcome.http_status,
                 outcome.message,
-                outcome.remote_id,
+                as_written(outcome.remote_id or ""),  # a number id reads as a number
                 stamp(outcome.at) if outcome.at else None,
             ]
 
@@ -93,7 +114,10 @@ def write_results(path: Path, sheet: Sheet, journal: Journal, info: RunInfo) -> 
     }
     write_table(
         path,
-        [*headers, *RESULT_COLUMNS],
+        [
+            *(ColumnSpec(h, kind=k) for h, k in zip(headers, column_kinds, strict=True)),
+            *RESULT_COLUMNS,
+        ],
         rows(),
         sheet_title="Results",
         meta=meta,
@@ -118,6 +142,29 @@ def as_written(value: CellValue) -> object:
     if _NUMBER.fullmatch(value) and not (value.endswith("0") and "." in value):
         return float(value) if "." in value else int(value)
     return value
+
+
+def _as_text(value: CellValue) -> object:
+    return value if isinstance(value, str) else cell_value(ColumnKind.TEXT, value)
+
+
+def _as_moment(kind: ColumnKind) -> Callable[[CellValue], object]:
+    def typed(value: CellValue) -> object:
+        # ISO text without a zone becomes a date cell; with one it stays as typed
+        # (Excel has no zones: converting would show another time than the input's)
+        if isinstance(value, str) and not _ZONED.search(value):
+            return cell_value(kind, value)
+        return as_written(value) if isinstance(value, str) else cell_value(kind, value)
+
+    return typed
+
+
+_ZONED = re.compile(r"(Z|[+-]\d\d:?\d\d)\s*$")
+_TYPERS: dict[ColumnKind, Callable[[CellValue], object]] = {
+    ColumnKind.TEXT: _as_text,
+    ColumnKind.DATE: _as_moment(ColumnKind.DATE),
+    ColumnKind.DATETIME: _as_moment(ColumnKind.DATETIME),
+}
 
 
 def _summary_head(info: RunInfo) -> Iterator[list[object]]:

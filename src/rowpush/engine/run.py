@@ -23,7 +23,7 @@ from rowpush.engine.callbacks import Callbacks
 from rowpush.engine.connect import connect, limiter_for
 from rowpush.engine.journal import Journal
 from rowpush.engine.prepare import Prepared, ensure_writable
-from rowpush.engine.results_writer import file_sha256, write_results
+from rowpush.engine.results_writer import file_sha256, input_kinds, write_results
 from rowpush.engine.run_files import journal_path, read_unfinished, remove_journal, run_info
 from rowpush.engine.send import apply_changes
 from rowpush.engine.settle import settle
@@ -346,7 +346,8 @@ class ApplyRun:
             connection=self.conn.name,
             base_url=self.target.api.base_url(self.conn),
         )
-        return write_results(self.results, self.prep.sheet, self.journal, info)
+        kinds = input_kinds(self.prep.target, self.prep.hmap)
+        return write_results(self.results, self.prep.sheet, self.journal, info, kinds)
 
     def close(self) -> None:
         """Close the journal; delete it unless rows are left to send after something went."""

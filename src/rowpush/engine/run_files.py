@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rowpush.engine.journal import Journal
 from rowpush.engine.prepare import Prepared, prepare
-from rowpush.engine.results_writer import RunInfo, file_sha256, write_results
+from rowpush.engine.results_writer import RunInfo, file_sha256, input_kinds, write_results
 from rowpush.errors import BadInput
 from rowpush.model import now
 
@@ -135,7 +135,8 @@ def rebuild_results(journal: Path, out: Path | None = None) -> tuple[Path, dict[
             connection=meta.get("connection", ""),
             base_url=meta.get("base_url", ""),
         )
-        counts = write_results(target, prep.sheet, book, info)
+        kinds = input_kinds(prep.target, prep.hmap)
+        counts = write_results(target, prep.sheet, book, info, kinds)
     return target, counts
 
 

@@ -82,6 +82,7 @@ def write_table(
                 tmp,
                 [spec.header for spec in specs],
                 checked,
+                kinds=[spec.kind for spec in specs],
                 sheet_title=sheet_title,
                 meta=meta or {},
                 extra_sheets=extra_sheets,

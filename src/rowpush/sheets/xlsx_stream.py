@@ -19,14 +19,15 @@ from __future__ import annotations
 import math
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from itertools import chain, islice
+from itertools import chain, islice, zip_longest
 from pathlib import Path
 from typing import IO
 
 from rowpush.model import column_letter
 from rowpush.sheets.cells import text_of, xlsx_safe_text
+from rowpush.sheets.formats import ColumnKind
 from rowpush.sheets.table import META_SHEET
 
 __all__ = ["write_plain_xlsx"]
@@ -42,7 +43,10 @@ _EPOCH = datetime(1899, 12, 30)
 _FIRST_SAFE_DAY = datetime(1900, 3, 1)  # before it, Excel's 1900 leap-year bug shifts days
 
 # Cell styles (cellXfs indices in styles.xml below).
-_BOLD, _DATETIME, _DATE, _TIME, _DURATION = 1, 2, 3, 4, 5
+_BOLD, _DATETIME, _DATE, _TIME, _DURATION, _TEXT, _INTEGER = 1, 2, 3, 4, 5, 6, 7
+#: A column's style by its kind (sheets/formats.py): text stays text when retyped in
+#: Excel (leading zeros), an id shows as a whole number.
+_KIND_STYLE = {ColumnKind.TEXT: _TEXT, ColumnKind.INTEGER: _INTEGER}
 
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _REL_NS = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
@@ -64,13 +68,15 @@ _STYLES = (
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="6">'
+    '<cellXfs count="8">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="21" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     "</cellXfs>"
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
@@ -88,7 +94,7 @@ class _Strings:
         self.index: dict[str, int] = {}
         self.uses = 0
 
-    def cell(self, ref: str, value: str, share: bool = True) -> str:
+    def cell(self, ref: str, value: str, share: bool = True, style: str = "") -> str:
         text = xlsx_safe_text(value) if value.isprintable() is False else value
         found = self.index.get(text)
         if (
@@ -100,11 +106,11 @@ class _Strings:
             found = self.index[text] = len(self.index)
         if found is not None:
             self.uses += 1
-            return f'<c r="{ref}" t="s"><v>{found}</v></c>'
+            return f'<c r="{ref}"{style} t="s"><v>{found}</v></c>'
         if len(text) > _SHARED_MAX_LEN:
             text = xlsx_safe_text(text)  # the length cap
         space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-        return f'<c r="{ref}" t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
+        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
 
     def xml(self) -> str:
         items = []
@@ -121,22 +127,23 @@ def _serial(moment: datetime) -> float:
     return (moment - _EPOCH) / timedelta(days=1)
 
 
-def _cell(ref: str, value: object, strings: _Strings, share: bool = True) -> str:
-    """One cell's XML ("" for a blank); `share`: a string may join the shared table."""
+def _cell(ref: str, value: object, strings: _Strings, share: bool = True, style: str = "") -> str:
+    """One cell's XML ("" for a blank); `share`: a string may join the shared table;
+    `style`: the column's style attribute (a date cell has its own)."""
     kind = type(value)
     if kind is str:
-        return strings.cell(ref, value, share) if value else ""  # type: ignore[arg-type]
+        return strings.cell(ref, value, share, style) if value else ""  # type: ignore[arg-type]
     if value is None:
         return ""
     if kind is bool:
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'  # type: ignore[call-overload]
     if kind is int:
         if abs(value) < _EXACT_INT_LIMIT:  # type: ignore[arg-type]
-            return f'<c r="{ref}"><v>{value}</v></c>'
+            return f'<c r="{ref}"{style}><v>{value}</v></c>'
         return strings.cell(ref, str(value))  # Excel keeps 15 digits: a long id stays text
     if kind is float:
         if math.isfinite(value):  # type: ignore[arg-type]
-            return f'<c r="{ref}"><v>{value!r}</v></c>'
+            return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
         return strings.cell(ref, text_of(value))
     if isinstance(value, Decimal):
         if value.is_finite():
@@ -173,10 +180,12 @@ class _SheetWriter:
         frozen: bool,
         bold_header: bool,
         shared: Sequence[bool] = (),
+        styles: Sequence[int | None] = (),
     ) -> None:
         self.out = out
         self.letters = [column_letter(i) for i in range(max(len(headers), len(widths)))]
         self.shared = list(shared) or [True] * len(self.letters)
+        self.styles = [f' s="{s}"' if s else "" for s in styles] or [""] * len(self.letters)
         self.strings = strings
         self.rows = 0
         self.frozen = frozen
@@ -190,9 +199,10 @@ class _SheetWriter:
         if any(widths):
             parts.append("<cols>")
             parts.extend(
-                f'<col min="{i + 1}" max="{i + 1}" width="{w:g}" customWidth="1"/>'
-                for i, w in enumerate(widths)
+                f'<col min="{i + 1}" max="{i + 1}" width="{w:g}" customWidth="1"{style}/>'
+                for i, (w, s) in enumerate(zip_longest(widths, styles or ()))
                 if w
+                for style in [f' style="{s}"' if s else ""]
             )
             parts.append("</cols>")
         parts.append("<sheetData>")
@@ -213,8 +223,10 @@ class _SheetWriter:
         strings = self.strings
         cells = "".join(
             [
-                _cell(f"{letter}{n}", value, strings, share)
-                for letter, value, share in zip(self.letters, row, self.shared, strict=False)
+                _cell(f"{letter}{n}", value, strings, share, style)
+                for letter, value, share, style in zip(
+                    self.letters, row, self.shared, self.styles, strict=False
+                )
             ]
         )
         self.buffer.append(f'<row r="{n}">{cells}</row>')
@@ -244,6 +256,7 @@ def write_plain_xlsx(
     headers: Sequence[str],
     rows: Iterable[Sequence[object]],
     *,
+    kinds: Sequence[ColumnKind] = (),
     sheet_title: str,
     meta: Mapping[str, str],
     extra_sheets: Sequence[tuple[str, Sequence[Sequence[object]]]],
@@ -251,7 +264,9 @@ def write_plain_xlsx(
     sample_rows: int,
     widths: tuple[int, int],
 ) -> int:
-    """Write a plain table (see the module's docstring); return the data rows written."""
+    """Write a plain table (see the module's docstring); return the data rows written.
+    `kinds` gives each column's style: a text column is in the Text format, an integer
+    one shows whole numbers (values are written as they come: type them beforehand)."""
     if max_rows < 2:
         raise ValueError("max_rows must leave room for a header and a data row")
     strings = _Strings()
@@ -262,7 +277,14 @@ def write_plain_xlsx(
             part = book.open(f"xl/worksheets/sheet{len(sheets) + 1}.xml", "w", force_zip64=True)
             sheets.append((title, False, None))
             return _SheetWriter(
-                part, heads, fitted, strings, frozen=True, bold_header=True, shared=shared
+                part,
+                heads,
+                fitted,
+                strings,
+                frozen=True,
+                bold_header=True,
+                shared=shared,
+                styles=[_KIND_STYLE.get(k) for k in kinds],
             )
 
         it = iter(rows)
@@ -406,10 +428,3 @@ def _display_len(value: object) -> int:
     if isinstance(value, datetime) and value.tzinfo is None:
         return 19  # shown as yyyy-mm-dd hh:mm:ss
     return max((len(line) for line in text_of(value).splitlines()), default=0)
-
-
-# An aware datetime is written as text above; results stamp times in UTC and pass them
-# naive so they become date cells: `as_utc_naive` is the one conversion.
-def as_utc_naive(moment: datetime) -> datetime:
-    """An aware datetime as the naive UTC time Excel can hold; a naive one unchanged."""
-    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
