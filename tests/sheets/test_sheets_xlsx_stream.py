@@ -192,6 +192,7 @@ def test_text_columns_are_in_the_text_format_and_integer_ones_show_whole_numbers
     plain(path, ["phone", "id", "note"], [["00123", 12, "x"], ["456", 13, "y"]], kinds=kinds)
     ws = sheet_of(path, "Results")
     assert [c.value for c in ws[2]] == ["00123", 12, "x"]
-    assert ws["A2"].number_format == "@" and ws["A3"].number_format == "@"
+    assert ws["A2"].number_format == "@"
+    assert ws["A3"].number_format == "@"
     assert ws["B2"].number_format == "0"
     assert ws["C2"].number_format == "General"
