@@ -141,6 +141,8 @@ def print_results(book: ResultsBook) -> None:
     counts = book.counts()
     print(f"{book.path.name}: {book.target} on '{book.connection or '?'}'")
     print(", ".join(f"{n} {status.value}" for status, n in counts.items() if n) or "no rows")
+    if figures := book.figures():
+        print(figures)
     rows = [("ROW", "STATUS", "HTTP", "MESSAGE")]
     for row in book.rows():
         if row.status.value in ("failed", "skipped", "unknown"):

@@ -106,6 +106,7 @@ def test_results_workbook_reads_back_with_every_input_column_and_a_summary(
         "_message",
         "_remote_id",
         "_at",
+        "_before",
     ]
     rows = list(ws.iter_rows(min_row=2))
     first = rows[0]

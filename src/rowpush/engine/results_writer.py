@@ -1,19 +1,23 @@
 """Write the results workbook: every input row as written, with what happened to it.
 
 Sheet `Results`: the input columns, then `_row`, `_status`, `_http_status`,
-`_message`, `_remote_id`, `_at` (a date cell in UTC). Sheet `Summary`: counts by status, target,
-connection and base URL (never a secret), input file and its SHA-256, times,
-rowpush version. Built by streaming the input sheet again beside the journal
-(both in row order), so memory stays flat.
+`_message`, `_remote_id`, `_at` (a date cell in UTC), `_before` (for an update, the
+old value of each field it changed, as a JSON object: `{"item_tax_code": 3}`; blank
+for any other row) and, after `apply --verify`, `_verify` (holds / changed since /
+gone). Sheet `Summary`: counts by status, target, connection and base URL (never a
+secret), input file and its SHA-256, times and duration, requests sent, retries,
+throttle pauses, rowpush version. Built by streaming the input sheet again beside
+the journal (all in row order), so memory stays flat.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,9 +29,31 @@ from rowpush.sheets.xlsx_stream import as_utc_naive
 if TYPE_CHECKING:
     from rowpush.engine.journal import Journal
 
-__all__ = ["RESULT_COLUMNS", "RunInfo", "file_sha256", "write_results"]
+__all__ = [
+    "BEFORE_COLUMN",
+    "RESULT_COLUMNS",
+    "STAT_LABELS",
+    "VERIFY_COLUMN",
+    "RunInfo",
+    "Verdicts",
+    "file_sha256",
+    "write_results",
+]
 
 RESULT_COLUMNS = ("_row", "_status", "_http_status", "_message", "_remote_id", "_at")
+BEFORE_COLUMN = "_before"
+"""Old values of an update's changed fields, header → value, as one JSON object: one
+column whatever the target, readable in a cell and exact to read back (revert)."""
+VERIFY_COLUMN = "_verify"
+"""What `apply --verify` found live right after the run."""
+#: Journal meta counter → Summary label: what the connection did during the run.
+STAT_LABELS = {
+    "requests": "Requests sent",
+    "retries": "Retries",
+    "throttled": "Throttle pauses",
+    "held": "Rate-window waits",
+    "giveups": "Gave up",
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +70,24 @@ class RunInfo:
     finished: datetime
     retry_of: str | None = None
     """The results workbook whose failed rows this run retried."""
+    stats: Mapping[str, int] = field(default_factory=dict)
+    """The run's counters (`STAT_LABELS`), summed over every session of it."""
+    verify: str | None = None
+    """One line of what `apply --verify` found (None: not verified)."""
+
+
+class Verdicts:
+    """What a verify found for a run's changed rows: only rows that do not hold are kept
+    (a flat dict for a clean million-row run); every other changed row holds."""
+
+    def __init__(self) -> None:
+        self.problems: dict[int, str] = {}
+        self.holds = 0
+
+    def column(self, row: int, status: str) -> str | None:
+        if status not in ("created", "updated"):
+            return None
+        return self.problems.get(row, "holds")
 
 
 def file_sha256(path: Path) -> str:
@@ -54,7 +98,9 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_results(path: Path, sheet: Sheet, journal: Journal, info: RunInfo) -> dict[str, int]:
+def write_results(
+    path: Path, sheet: Sheet, journal: Journal, info: RunInfo, verdicts: Verdicts | None = None
+) -> dict[str, int]:
     """Write the results workbook; returns the counts by status."""
     counts = journal.status_counts()
     headers = list(sheet.headers)
@@ -65,12 +111,20 @@ def write_results(path: Path, sheet: Sheet, journal: Journal, info: RunInfo) -> 
     def rows() -> Iterator[Sequence[object]]:
         outcomes = journal.outcomes()
         pending: Outcome | None = next(outcomes, None)
+        befores = journal.befores()
+        before: tuple[int, str] | None = next(befores, None)
         for raw in sheet.rows():
             while pending is not None and pending.row < raw.row:
                 pending = next(outcomes, None)
+            while before is not None and before[0] < raw.row:
+                before = next(befores, None)
             outcome = pending if pending is not None and pending.row == raw.row else None
             if outcome is None:  # read after the plan (should not happen): say so
                 outcome = Outcome(raw.row, Status.SKIPPED, message="not planned")
+            old = old_values(before[1]) if before is not None and before[0] == raw.row else None
+            tail: list[object] = [old]
+            if verdicts is not None:
+                tail.append(verdicts.column(raw.row, outcome.status.value))
             yield [
                 *(as_written(raw.values.get(h, "")) for h in headers),
                 raw.row,
@@ -79,12 +133,14 @@ def write_results(path: Path, sheet: Sheet, journal: Journal, info: RunInfo) -> 
                 outcome.message,
                 outcome.remote_id,
                 stamp(outcome.at) if outcome.at else None,
+                *tail,
             ]
 
     summary: list[list[object]] = [["Field", "Value"], *_summary_head(info), ["", ""]]
     summary.append(["Status", "Rows"])
     summary.extend([status, n] for status, n in counts.items())
     summary.append(["total", sum(counts.values())])
+    extra = [BEFORE_COLUMN] if verdicts is None else [BEFORE_COLUMN, VERIFY_COLUMN]
     meta = {
         "target": info.target,
         "rowpush_version": __version__,
@@ -93,7 +149,7 @@ def write_results(path: Path, sheet: Sheet, journal: Journal, info: RunInfo) -> 
     }
     write_table(
         path,
-        [*headers, *RESULT_COLUMNS],
+        [*headers, *RESULT_COLUMNS, *extra],
         rows(),
         sheet_title="Results",
         meta=meta,
@@ -120,6 +176,14 @@ def as_written(value: CellValue) -> object:
     return value
 
 
+def old_values(fields: str) -> str:
+    """`_before` of a row: its stored diffs `{"h": [old, new]}` as `{"h": old}` (JSON)."""
+    return _BEFORE.encode({h: pair[0] for h, pair in json.loads(fields).items()})
+
+
+_BEFORE = json.JSONEncoder(ensure_ascii=False)  # readable accents in the cell
+
+
 def _summary_head(info: RunInfo) -> Iterator[list[object]]:
     yield ["Target", info.target]
     yield ["Connection", info.connection]
@@ -129,6 +193,17 @@ def _summary_head(info: RunInfo) -> Iterator[list[object]]:
     yield ["Sheet", info.sheet or ""]
     yield ["Started", info.started.isoformat()]
     yield ["Finished", info.finished.isoformat()]
+    yield ["Duration", _duration(info.finished - info.started)]
+    for key, label in STAT_LABELS.items():
+        yield [label, info.stats.get(key, 0)]
+    if info.verify:
+        yield ["Verified", info.verify]
     yield ["rowpush version", __version__]
     if info.retry_of:
         yield ["Retry of", info.retry_of]
+
+
+def _duration(span: timedelta) -> str:
+    """A run's length as H:MM:SS (whole seconds)."""
+    seconds = max(0, int(span.total_seconds()))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"

@@ -25,6 +25,7 @@ from rowpush.engine.journal import Journal
 from rowpush.engine.prepare import Prepared, ensure_writable
 from rowpush.engine.results_writer import file_sha256, write_results
 from rowpush.engine.run_files import journal_path, read_unfinished, remove_journal, run_info
+from rowpush.engine.run_stats import RunStats
 from rowpush.engine.send import apply_changes
 from rowpush.engine.settle import settle
 from rowpush.errors import BadInput
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     import httpx
 
     from rowpush.config import Connection
+    from rowpush.http.transport import RetryEvent
 
 __all__ = ["SETTLE_ROUNDS", "ApplyReport", "ApplyRun"]
 
@@ -92,19 +94,29 @@ class ApplyRun:
         self.final: dict[str, int] | None = None
         """Rows by final status, once `send` wrote the results workbook."""
         self._shared: tuple[asyncio.AbstractEventLoop, RateLimiter] | None = None
+        self.stats = RunStats()
+        """This session's requests, retries and pauses (the Summary sheet's figures)."""
 
-    def _connect(
+    @contextlib.asynccontextmanager
+    async def _connect(
         self, cb: Callbacks, *, concurrency: int = 4
-    ) -> contextlib.AbstractAsyncContextManager[httpx.AsyncClient]:
-        """A client of the run's connection, under the run's one rate limiter."""
-        return connect(
+    ) -> AsyncIterator[httpx.AsyncClient]:
+        """A client of the run's connection, under the run's one rate limiter, counted."""
+
+        def heard(event: RetryEvent) -> None:
+            self.stats.event(event)
+            cb.retry_event(event)
+
+        async with connect(
             self.target,
             self.conn,
             concurrency=concurrency,
             transport=self.transport,
-            on_event=cb.retry_event,
+            on_event=heard,
             limiter=self.limiter(),
-        )
+        ) as client:
+            client.event_hooks["request"].append(self.stats.request)
+            yield client
 
     def limiter(self) -> RateLimiter:
         """One rate limit for the run's plan, sends and settling: a rolling window the API
@@ -339,6 +351,7 @@ class ApplyRun:
             self.journal.give_up(found.unknown, Status.UNKNOWN, _CANNOT_TELL)
 
     def write_results(self) -> dict[str, int]:
+        self.stats.flush(self.journal)
         info = run_info(
             self.journal.meta(),
             self.prep,

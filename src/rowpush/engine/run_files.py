@@ -16,6 +16,7 @@ from pathlib import Path
 from rowpush.engine.journal import Journal
 from rowpush.engine.prepare import Prepared, prepare
 from rowpush.engine.results_writer import RunInfo, file_sha256, write_results
+from rowpush.engine.run_stats import stats_of
 from rowpush.errors import BadInput
 from rowpush.model import now
 
@@ -153,6 +154,7 @@ def run_info(
         started=datetime.fromisoformat(meta["started"]) if "started" in meta else now(),
         finished=now(),
         retry_of=meta.get("retry_of") or None,
+        stats=stats_of(meta),
     )
 
 
