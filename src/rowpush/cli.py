@@ -255,19 +255,16 @@ def apply_cmd(
     tui: Annotated[
         bool, typer.Option("--tui", help="Review the plan and apply it in the terminal UI.")
     ] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Then run verify on it.")] = False,
 ) -> None:
-    """Apply a sheet: plan, confirm, send in batches, write the results workbook.
-
-    Re-running an apply that was interrupted continues it: rows already sent are not
-    sent again.
-    """
+    """Apply a sheet: plan, confirm, send in batches, write the results; re-run to continue."""
     _confirmable("apply", yes)
     prep = _prepare(file, target, sheet)
     conn = _connection(connection)
     choice = verbs.choose_results(prep, conn, results, resume=resume)
     if choice.continued is not None:
         say_continuing(prep.file, choice.continued)
-    options: dict[str, Any] = {"batch_size": batch_size, "rate": rate, "concurrency": concurrency}
+    options = {"batch_size": batch_size, "rate": rate, "concurrency": concurrency, "verify": verify}
     if tui:
         raise typer.Exit(_apply_tui(prep, conn, choice.path, choice.resume, **options))
     _run_apply(
@@ -353,6 +350,7 @@ def show_cmd(
 
 results_app = typer.Typer(help="Work with results workbooks and their journals.")
 app.add_typer(results_app, name="results")
+import rowpush.cli_audit  # noqa: E402, F401  (its verify and revert commands join `app`)
 
 
 @results_app.command("rebuild")

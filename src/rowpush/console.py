@@ -131,6 +131,8 @@ def report_apply(report: ApplyReport) -> int:
             "Rows marked 'unknown' were sent but no answer came and no lookup could tell "
             "whether they landed: check them before sending them again."
         )
+    if report.verified is not None:
+        print(f"Verified: {report.verified.line()} (see _verify in the results).")
     if report.results:
         print(f"Results: {report.results}")
     return 0 if report.ok else 1

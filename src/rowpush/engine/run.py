@@ -23,11 +23,13 @@ from rowpush.engine.callbacks import Callbacks
 from rowpush.engine.connect import connect, limiter_for
 from rowpush.engine.journal import Journal
 from rowpush.engine.prepare import Prepared, ensure_writable
+from rowpush.engine.results_reader import open_results
 from rowpush.engine.results_writer import file_sha256, write_results
 from rowpush.engine.run_files import journal_path, read_unfinished, remove_journal, run_info
 from rowpush.engine.run_stats import RunStats
 from rowpush.engine.send import apply_changes
 from rowpush.engine.settle import settle
+from rowpush.engine.verify import Verification, verify_book
 from rowpush.errors import BadInput
 from rowpush.http.client import redactor_of
 from rowpush.http.limiter import RateLimiter
@@ -60,9 +62,13 @@ class ApplyReport:
     invalid: list[RowError] = field(default_factory=list)
     resumed: bool = False
     """The run continued an unfinished one (its plan came from the journal)."""
+    verified: Verification | None = None
+    """What `--verify` found live right after the run (None: not asked)."""
 
     @property
     def ok(self) -> bool:
+        if self.verified is not None and not self.verified.ok:
+            return False
         return not any(self.counts.get(s) for s in ("failed", "skipped", "unknown"))
 
 
@@ -80,6 +86,7 @@ class ApplyRun:
         rate: str | None = None,
         concurrency: int = 4,
         transport: httpx.AsyncBaseTransport | None = None,
+        verify: bool = False,
     ) -> None:
         self.prep = prep
         self.conn = conn
@@ -96,6 +103,9 @@ class ApplyRun:
         self._shared: tuple[asyncio.AbstractEventLoop, RateLimiter] | None = None
         self.stats = RunStats()
         """This session's requests, retries and pauses (the Summary sheet's figures)."""
+        self.verify = verify
+        self.verification: Verification | None = None
+        """With `verify`: what the live records said right after the send."""
 
     @contextlib.asynccontextmanager
     async def _connect(
@@ -302,7 +312,20 @@ class ApplyRun:
                     await self._settle(client, record, last=True)
         finally:
             self.final = counts = self.write_results()
+        if self.verify and not (stop is not None and stop.is_set()):
+            self.verification = await self._verified(cb)
         return counts
+
+    async def _verified(self, cb: Callbacks) -> Verification:
+        """Read back what the run changed and write the results again with `_verify`."""
+        found = Verification()
+        book = open_results(self.results)
+        async for check in verify_book(
+            book, self.conn, transport=self.transport, on_event=cb.retry_event
+        ):
+            found.add(check)
+        self.write_results(found)
+        return found
 
     async def apply(
         self,
@@ -327,6 +350,7 @@ class ApplyRun:
             return report
         report.counts = await self.send(cb, stop=stop)
         report.results = self.results
+        report.verified = self.verification
         return report
 
     async def _settle(self, client: httpx.AsyncClient, sink: OutcomeSink, *, last: bool) -> None:
@@ -350,7 +374,7 @@ class ApplyRun:
         if found.unknown:
             self.journal.give_up(found.unknown, Status.UNKNOWN, _CANNOT_TELL)
 
-    def write_results(self) -> dict[str, int]:
+    def write_results(self, verified: Verification | None = None) -> dict[str, int]:
         self.stats.flush(self.journal)
         info = run_info(
             self.journal.meta(),
@@ -359,7 +383,10 @@ class ApplyRun:
             connection=self.conn.name,
             base_url=self.target.api.base_url(self.conn),
         )
-        return write_results(self.results, self.prep.sheet, self.journal, info)
+        if verified is not None:
+            info = replace(info, verify=verified.line())
+        verdicts = verified.verdicts if verified is not None else None
+        return write_results(self.results, self.prep.sheet, self.journal, info, verdicts)
 
     def close(self) -> None:
         """Close the journal; delete it unless rows are left to send after something went."""
