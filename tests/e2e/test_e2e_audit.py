@@ -79,6 +79,13 @@ def test_verify_and_revert_refuse_measurements_which_have_no_key(
     reverted = rowpush("revert", str(book), "--yes")
     assert reverted.code == 2
     assert "cannot be un-ingested" in reverted.err
+    sheet = workdir / "m.csv"
+    sheet.write_text("meter,account,ts\nm,a,2026-01-01T00:00:00Z\n", encoding="utf-8")
+    applied = rowpush(
+        "apply", str(sheet), "-t", "m3ter.measurements", "-c", "m3ter", "--yes", "--verify"
+    )
+    assert applied.code == 2
+    assert "--verify does not apply to m3ter.measurements" in applied.err
 
 
 def test_revert_sets_old_values_back_and_keeps_a_field_changed_since(
@@ -115,3 +122,17 @@ def test_revert_retires_a_client_the_run_created(
     back_input = load_workbook(workdir / "back-input.xlsx").worksheets[0]
     assert [c.value for c in back_input[1]] == ["id", "name", "item_tax_code", "inactive"]
     assert [c.value for c in back_input[2]] == [str(new_id), None, None, "TRUE"]
+
+
+def test_verify_reads_back_a_meter_spread_over_rows(workdir: Path, rowpush: Any) -> None:
+    sample = Path(__file__).parents[2] / "samples" / "m3ter_meters_new_meter.csv"
+    sheet = workdir / "meter.csv"
+    sheet.write_bytes(sample.read_bytes())
+    apply = ("apply", str(sheet), "-t", "m3ter.meters", "-c", "m3ter", "--yes")
+    applied = rowpush(*apply, "--results", "out.xlsx", "--verify")
+    assert applied.code == 0, applied.err
+    rows = results_rows(workdir / "out.xlsx")
+    verdicts = {(r["_status"], r["_verify"]) for r in rows}
+    assert verdicts <= {("created", "holds"), ("updated", "holds"), ("unchanged", None)}, verdicts
+    assert ("updated", "holds") in verdicts
+    assert ("created", "holds") in verdicts

@@ -61,9 +61,15 @@ def test_revert_of_an_apply_gives_back_the_export_from_before(
     applied = rowpush("apply", "edit.xlsx", "-c", conn, "--yes", "--results", "out.xlsx")
     assert applied.code == 0, applied.err
     assert f"{len(chosen)} updated" in applied.out
+    verified = rowpush("verify", "out.xlsx")
+    assert verified.code == 0, verified.err
+    assert f"{len(chosen)} holds, 0 changed since, 0 gone" in verified.out
     reverted = rowpush("revert", "out.xlsx", "--yes", "--results", "back.xlsx")
     assert reverted.code == 0, reverted.err
     assert f"{len(chosen)} updated" in reverted.out
     after = workdir / "after.xlsx"
     assert rowpush("export", target, "-c", conn, "-o", str(after)).code == 0
     assert _table(after) == _table(before)
+    undone = rowpush("verify", "out.xlsx")  # the run's changes no longer hold
+    assert undone.code == 1
+    assert f"0 holds, {len(chosen)} changed since" in undone.out

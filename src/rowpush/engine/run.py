@@ -29,7 +29,7 @@ from rowpush.engine.run_files import journal_path, read_unfinished, remove_journ
 from rowpush.engine.run_stats import RunStats
 from rowpush.engine.send import apply_changes
 from rowpush.engine.settle import settle
-from rowpush.engine.verify import Verification, verify_book
+from rowpush.engine.verify import Verification, verify_with
 from rowpush.errors import BadInput
 from rowpush.http.client import redactor_of
 from rowpush.http.limiter import RateLimiter
@@ -213,6 +213,12 @@ class ApplyRun:
     ) -> ApplyRun:
         """`resume` the unfinished run writing `results`, or `create` one; a retry
         records which results workbook it retries."""
+        if options.get("verify") and prep.target.key is None:
+            raise BadInput(
+                f"--verify does not apply to {prep.target.name}: its records have no key to "
+                "read them back by.",
+                hint="Leave out --verify; the results workbook records what was sent.",
+            )
         run = (cls.resume if resume else cls.create)(prep, conn, results, **options)
         if retry_of:
             run.journal.set_meta(retry_of=retry_of)
@@ -320,10 +326,10 @@ class ApplyRun:
         """Read back what the run changed and write the results again with `_verify`."""
         found = Verification()
         book = open_results(self.results)
-        async for check in verify_book(
-            book, self.conn, transport=self.transport, on_event=cb.retry_event
-        ):
-            found.add(check)
+        target = self.prep.target(self.conn)  # a fresh one: it must read the records anew
+        async with self._connect(cb) as client:
+            async for check in verify_with(book, target, client):
+                found.add(check)
         self.write_results(found)
         return found
 

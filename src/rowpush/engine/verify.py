@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 
     from rowpush.config import Connection
     from rowpush.http.transport import RetryEvent
+    from rowpush.targets.base import Target
 
-__all__ = ["HOLDS", "Check", "Verification", "verify_book", "verify_results"]
+__all__ = ["HOLDS", "Check", "Verification", "verify_book", "verify_results", "verify_with"]
 
 HOLDS = "holds"
 CHANGED_SINCE = "changed since"
@@ -101,6 +102,16 @@ async def verify_book(
     on_event: Callable[[RetryEvent], None] | None = None,
 ) -> AsyncIterator[Check]:
     """Check each created or updated row of `book` against the live records, in row order."""
+    target = keyed_target(book, "verify")(conn)
+    async with connect(target, conn, transport=transport, on_event=on_event) as client:
+        async for check in verify_with(book, target, client):
+            yield check
+
+
+async def verify_with(
+    book: ResultsBook, target: Target, client: httpx.AsyncClient
+) -> AsyncIterator[Check]:
+    """`verify_book` over a client already open (an apply's own, under its rate limit)."""
     target_cls = keyed_target(book, "verify")
     header = key_header(target_cls)
     headers = book.headers if header in book.headers else [*book.headers, header]
@@ -109,10 +120,8 @@ async def verify_book(
         return with_key(target_cls, result) if result.status in CHANGED else None
 
     prep = prepared_view(book, target_cls, ResultsView(book, headers, applied))
-    target = target_cls(conn)
-    async with connect(target, conn, transport=transport, on_event=on_event) as client:
-        async for change in prep.changes(target, client):
-            yield _check(change, target_cls.create_missing)
+    async for change in prep.changes(target, client):
+        yield _check(change, target_cls.create_missing)
 
 
 def _check(change: Change, create_missing: bool) -> Check:
