@@ -49,6 +49,10 @@ def test_verify_holds_after_a_clean_run_and_names_a_change_behind_its_back(
     assert str(ids[1]) in line
     assert "changed since: item_tax_code is now 9" in line
     assert "2 holds, 1 changed since" in moved.out
+    del clients[ids[2]]  # deleted behind its back
+    gone = rowpush("verify", "out.xlsx")
+    assert gone.code == 1
+    assert f"gone: no record has id {ids[2]}" in gone.out
 
 
 def test_apply_verify_records_what_it_found_in_the_results(
