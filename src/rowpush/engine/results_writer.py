@@ -12,6 +12,7 @@ the journal (all in row order), so memory stays flat.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -176,8 +177,10 @@ def as_written(value: CellValue) -> object:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def old_values(fields: str) -> str:
-    """`_before` of a row: its stored diffs `{"h": [old, new]}` as `{"h": old}` (JSON)."""
+    """`_before` of a row: its stored diffs `{"h": [old, new]}` as `{"h": old}` (JSON).
+    Memoized: a bulk change mostly repeats a few diffs (300 clients from tax code 1 to 2)."""
     return _BEFORE.encode({h: pair[0] for h, pair in json.loads(fields).items()})
 
 
