@@ -255,7 +255,7 @@ def apply_cmd(
     tui: Annotated[
         bool, typer.Option("--tui", help="Review the plan and apply it in the terminal UI.")
     ] = False,
-    verify: Annotated[bool, typer.Option("--verify", help="Then run verify on it.")] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Verify the changes at once.")] = False,
 ) -> None:
     """Apply a sheet: plan, confirm, send in batches, write the results; re-run to continue."""
     _confirmable("apply", yes)

@@ -18,7 +18,6 @@ from rowpush.cli import (
     BatchOpt,
     ConcurrencyOpt,
     RateOpt,
-    ResultsOpt,
     YesOpt,
     _apply_tui,
     _confirmable,
@@ -39,7 +38,7 @@ else:
     revert = _OnFirstUse("rowpush.engine.revert")
     verify = _OnFirstUse("rowpush.engine.verify")
 
-__all__ = ["VerifyOpt"]
+__all__ = ["revert_cmd", "verify_cmd"]
 
 ResultsArg = Annotated[
     Path, typer.Argument(help="A results workbook of an earlier apply.", show_default=False)
@@ -48,9 +47,9 @@ RunConnOpt = Annotated[
     str | None,
     typer.Option("--connection", "-c", help="Connection (default: the one the run used)."),
 ]
-VerifyOpt = Annotated[
-    bool,
-    typer.Option("--verify", help="Read the changed records back after the run (see verify)."),
+RevertResultsOpt = Annotated[
+    Path | None,
+    typer.Option("--results", help="Results workbook (default: RESULTS-revert-TIME.xlsx)."),
 ]
 
 
@@ -90,7 +89,7 @@ def revert_cmd(
     results_file: ResultsArg,
     connection: RunConnOpt = None,
     yes: YesOpt = False,
-    results: ResultsOpt = None,
+    results: RevertResultsOpt = None,
     force: Annotated[
         bool, typer.Option("--force", help="Set back fields changed again since the run too.")
     ] = False,
