@@ -249,19 +249,16 @@ def apply_cmd(
     tui: Annotated[
         bool, typer.Option("--tui", help="Review the plan and apply it in the terminal UI.")
     ] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Verify the changes at once.")] = False,
 ) -> None:
-    """Apply a sheet: plan, confirm, send in batches, write the results workbook.
-
-    Re-running an apply that was interrupted continues it: rows already sent are not
-    sent again.
-    """
+    """Apply a sheet: plan, confirm, send in batches, write the results; re-run to continue."""
     _confirmable("apply", yes)
     prep = _prepare(file, target, sheet)
     conn = _connection(connection)
     choice = verbs.choose_results(prep, conn, results, resume=resume)
     if choice.continued is not None:
         say_continuing(prep.file, choice.continued)
-    options: dict[str, Any] = {"batch_size": batch_size, "rate": rate, "concurrency": concurrency}
+    options = {"batch_size": batch_size, "rate": rate, "concurrency": concurrency, "verify": verify}
     if tui:
         options["skip_invalid"] = skip_invalid
         raise typer.Exit(_apply_tui(prep, conn, choice.path, choice.resume, **options))
@@ -349,6 +346,7 @@ def show_cmd(
 app.add_typer(import_cli.app, name="import")  # rowpush import postman|openapi
 results_app = typer.Typer(help="Work with results workbooks and their journals.")
 app.add_typer(results_app, name="results")
+import rowpush.cli_audit  # noqa: E402, F401  (its verify and revert commands join `app`)
 
 
 @results_app.command("rebuild", short_help="Write a run's results workbook from its journal.")

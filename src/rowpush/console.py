@@ -207,6 +207,8 @@ def report_apply(report: ApplyReport) -> int:
             "Rows marked 'unknown' were sent but no answer came and no lookup could tell "
             "whether they landed: check them before sending them again."
         )
+    if report.verified is not None:
+        print(f"Verified: {report.verified.line()} (see _verify in the results).")
     if report.results:
         print(f"Results: {report.results}")
     return 0 if report.ok else 1
@@ -217,6 +219,8 @@ def print_results(book: ResultsBook) -> None:
     counts = book.counts()
     print(f"{book.path.name}: {book.target} on '{book.connection or '?'}'")
     print(", ".join(f"{n} {status.value}" for status, n in counts.items() if n) or "no rows")
+    if figures := book.figures():
+        print(figures)
     rows = [("ROW", "STATUS", "HTTP", "MESSAGE")]
     for row in book.rows():
         if row.status.value in ("failed", "skipped", "unknown"):

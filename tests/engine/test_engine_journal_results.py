@@ -113,6 +113,7 @@ def test_results_workbook_reads_back_with_every_input_column_and_a_summary(
         "_message",
         "_remote_id",
         "_at",
+        "_before",
     ]
     rows = list(ws.iter_rows(min_row=2))
     first = rows[0]
@@ -196,7 +197,7 @@ def test_results_type_input_columns_by_the_targets_columns(tmp_path: Path) -> No
     journal.record([Outcome(2, Status.CREATED, 202, "accepted", "1043", AT)])
     info = RunInfo("m3ter.measurements", "m", "u", source, "x", None, AT, AT)
     out = tmp_path / "results.xlsx"
-    write_results(out, prep.sheet, journal, info, input_kinds(prep.target, prep.hmap))
+    write_results(out, prep.sheet, journal, info, kinds=input_kinds(prep.target, prep.hmap))
     ws = load_workbook(out)["Results"]
     row = {h.value: c for h, c in zip(ws[1], ws[2], strict=True)}
     assert row["account"].value == "0042"

@@ -181,6 +181,11 @@ class Journal:
                 wire=payload.encode(),
             )
 
+    def befores(self) -> Iterator[tuple[int, str]]:
+        """(row, field diffs as stored JSON) of every update, in row order: the results'
+        `_before` column reads the old values off them without decoding whole changes."""
+        yield from self._scan("fields", "action = 'update' AND fields != '{}'")
+
     def changes(self) -> Iterator[Change]:
         """Every planned change with its errors, in row order."""
         for row, *rest in self._scan("action, key, label, fields, payload, errors"):

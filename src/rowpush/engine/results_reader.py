@@ -2,17 +2,25 @@
 
 `rowpush show` draws it; `rowpush retry` feeds its failed rows to a new apply. The
 input columns come back as the user wrote them, so a retry plans exactly the
-values of the first run.
+values of the first run; `_before` comes back as the old values `revert` sets back
+(a workbook written before that column existed reads as having none).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from rowpush.engine.results_writer import RESULT_COLUMNS
+from rowpush.engine.results_writer import (
+    BEFORE_COLUMN,
+    RESULT_COLUMNS,
+    STAT_LABELS,
+    VERIFY_COLUMN,
+)
 from rowpush.errors import SheetError
 from rowpush.model import CellValue, RawRow, Status
 from rowpush.sheets import Sheet, open_sheet, read_meta
@@ -24,6 +32,7 @@ SUMMARY_SHEET = "Summary"
 #: What `retry` sends again: rows that failed or were never sent. An `unknown` row may have
 #: landed: the user checks it first (a blind resend could create it twice).
 RETRIED_STATUSES = frozenset({Status.FAILED, Status.SKIPPED})
+_OUR_COLUMNS = frozenset({*RESULT_COLUMNS, BEFORE_COLUMN, VERIFY_COLUMN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +48,10 @@ class ResultRow:
     at: str | None
     values: dict[str, CellValue]
     """Input header → cell, as written in the first run."""
+    before: dict[str, Any] | None = None
+    """For an update: header → the field's value before it (`_before`); else None."""
+    verify: str | None = None
+    """What `apply --verify` found for the row (`_verify`), if it ran."""
 
 
 class ResultsBook:
@@ -48,7 +61,7 @@ class ResultsBook:
         self.path = path
         self.meta = meta
         self._sheet = sheet
-        self.headers = [h for h in sheet.headers if h not in RESULT_COLUMNS]
+        self.headers = [h for h in sheet.headers if h not in _OUR_COLUMNS]
         """The input columns, in the order of the first run's sheet."""
 
     @property
@@ -71,6 +84,18 @@ class ResultsBook:
         for raw in sheet.rows():
             pairs.append((_text(raw.values.get(first, "")), _text(raw.values.get(second, ""))))
         return pairs
+
+    def figures(self) -> str:
+        """The run's figures in one line ("took 0:00:04, 12 requests, 1 retry, …"); ""
+        for a workbook written before the Summary had them."""
+        found = dict(self.summary())
+        if "Duration" not in found:
+            return ""
+        parts = [f"took {found['Duration']}"]
+        parts += [f"{found.get(label, '0')} {label.lower()}" for label in STAT_LABELS.values()]
+        if found.get("Verified"):
+            parts.append(f"verified: {found['Verified']}")
+        return ", ".join(parts)
 
     def _summary_value(self, field: str) -> str:
         return next((v for k, v in self.summary() if k == field), "")
@@ -100,7 +125,25 @@ class ResultsBook:
             remote_id=_text(v.get("_remote_id", "")) or None,
             at=_moment(v.get("_at", "")) or None,
             values={h: v.get(h, "") for h in self.headers},
+            before=self._before(raw),
+            verify=_text(v.get(VERIFY_COLUMN, "")) or None,
         )
+
+    def _before(self, raw: RawRow) -> dict[str, Any] | None:
+        text = _text(raw.values.get(BEFORE_COLUMN, ""))
+        if not text:
+            return None
+        try:
+            found = json.loads(text)
+        except ValueError:
+            found = None
+        if not isinstance(found, dict):
+            raise SheetError(
+                f"{self.path.name}: row {raw.row}, column {BEFORE_COLUMN}: {text[:60]!r} is "
+                "not the JSON object rowpush wrote.",
+                hint="Put back the value as the run wrote it (old values, header → value).",
+            )
+        return found
 
     def counts(self) -> dict[Status, int]:
         counts = dict.fromkeys(Status, 0)

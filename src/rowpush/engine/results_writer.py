@@ -1,19 +1,24 @@
 """Write the results workbook: every input row as written, with what happened to it.
 
 Sheet `Results`: the input columns, then `_row`, `_status`, `_http_status`,
-`_message`, `_remote_id`, `_at` (a date cell in UTC). Sheet `Summary`: counts by status, target,
-connection and base URL (never a secret), input file and its SHA-256, times,
-rowpush version. Built by streaming the input sheet again beside the journal
-(both in row order), so memory stays flat.
+`_message`, `_remote_id`, `_at` (a date cell in UTC), `_before` (for an update, the
+old value of each field it changed, as a JSON object: `{"item_tax_code": 3}`; blank
+for any other row) and, after `apply --verify`, `_verify` (holds / changed since /
+gone). Sheet `Summary`: counts by status, target, connection and base URL (never a
+secret), input file and its SHA-256, times and duration, requests sent, retries,
+throttle pauses, rowpush version. Built by streaming the input sheet again beside
+the journal (all in row order), so memory stays flat.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,9 +32,32 @@ if TYPE_CHECKING:
     from rowpush.engine.validate import HeaderMap
     from rowpush.targets.base import Target
 
-__all__ = ["RESULT_COLUMNS", "RunInfo", "file_sha256", "input_kinds", "write_results"]
+__all__ = [
+    "BEFORE_COLUMN",
+    "RESULT_COLUMNS",
+    "STAT_LABELS",
+    "VERIFY_COLUMN",
+    "RunInfo",
+    "Verdicts",
+    "file_sha256",
+    "input_kinds",
+    "write_results",
+]
 
 RESULT_COLUMNS = ("_row", "_status", "_http_status", "_message", "_remote_id", "_at")
+BEFORE_COLUMN = "_before"
+"""Old values of an update's changed fields, header → value, as one JSON object: one
+column whatever the target, readable in a cell and exact to read back (revert)."""
+VERIFY_COLUMN = "_verify"
+"""What `apply --verify` found live right after the run."""
+#: Journal meta counter → Summary label: what the connection did during the run.
+STAT_LABELS = {
+    "requests": "Requests sent",
+    "retries": "Retries",
+    "throttled": "Throttle pauses",
+    "held": "Rate-window waits",
+    "giveups": "Gave up",
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +74,24 @@ class RunInfo:
     finished: datetime
     retry_of: str | None = None
     """The results workbook whose failed rows this run retried."""
+    stats: Mapping[str, int] = field(default_factory=dict)
+    """The run's counters (`STAT_LABELS`), summed over every session of it."""
+    verify: str | None = None
+    """One line of what `apply --verify` found (None: not verified)."""
+
+
+class Verdicts:
+    """What a verify found for a run's changed rows: only rows that do not hold are kept
+    (a flat dict for a clean million-row run); every other changed row holds."""
+
+    def __init__(self) -> None:
+        self.problems: dict[int, str] = {}
+        self.holds = 0
+
+    def column(self, row: int, status: str) -> str | None:
+        if status not in ("created", "updated"):
+            return None
+        return self.problems.get(row, "holds")
 
 
 def file_sha256(path: Path) -> str:
@@ -70,11 +116,14 @@ def write_results(
     sheet: Sheet,
     journal: Journal,
     info: RunInfo,
+    *,
     kinds: Mapping[str, ColumnKind] | None = None,
+    verdicts: Verdicts | None = None,
 ) -> dict[str, int]:
     """Write the results workbook; returns the counts by status. `kinds` (see
     `input_kinds`) types the input columns: text stays text (in the Text format), a
-    date without a zone becomes a date cell, the rest reads as typed (`as_written`)."""
+    date without a zone becomes a date cell, the rest reads as typed (`as_written`).
+    `verdicts`: what `apply --verify` found, in a `_verify` column."""
     counts = journal.status_counts()
     headers = list(sheet.headers)
     column_kinds = [(kinds or {}).get(h, ColumnKind.GENERAL) for h in headers]
@@ -86,12 +135,20 @@ def write_results(
     def rows() -> Iterator[Sequence[object]]:
         outcomes = journal.outcomes()
         pending: Outcome | None = next(outcomes, None)
+        befores = journal.befores()
+        before: tuple[int, str] | None = next(befores, None)
         for raw in sheet.rows():
             while pending is not None and pending.row < raw.row:
                 pending = next(outcomes, None)
+            while before is not None and before[0] < raw.row:
+                before = next(befores, None)
             outcome = pending if pending is not None and pending.row == raw.row else None
             if outcome is None:  # read after the plan (should not happen): say so
                 outcome = Outcome(raw.row, Status.SKIPPED, message="not planned")
+            old = old_values(before[1]) if before is not None and before[0] == raw.row else None
+            tail: list[object] = [old]
+            if verdicts is not None:
+                tail.append(verdicts.column(raw.row, outcome.status.value))
             yield [
                 *(typed(raw.values.get(h, "")) for typed, h in zip(typers, headers, strict=True)),
                 raw.row,
@@ -100,12 +157,14 @@ def write_results(
                 outcome.message,
                 as_written(outcome.remote_id or ""),  # a number id reads as a number
                 stamp(outcome.at) if outcome.at else None,
+                *tail,
             ]
 
     summary: list[list[object]] = [["Field", "Value"], *_summary_head(info), ["", ""]]
     summary.append(["Status", "Rows"])
     summary.extend([status, n] for status, n in counts.items())
     summary.append(["total", sum(counts.values())])
+    extra = [BEFORE_COLUMN] if verdicts is None else [BEFORE_COLUMN, VERIFY_COLUMN]
     meta = {
         "target": info.target,
         "rowpush_version": __version__,
@@ -117,6 +176,7 @@ def write_results(
         [
             *(ColumnSpec(h, kind=k) for h, k in zip(headers, column_kinds, strict=True)),
             *RESULT_COLUMNS,
+            *extra,
         ],
         rows(),
         sheet_title="Results",
@@ -167,6 +227,16 @@ _TYPERS: dict[ColumnKind, Callable[[CellValue], object]] = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
+def old_values(fields: str) -> str:
+    """`_before` of a row: its stored diffs `{"h": [old, new]}` as `{"h": old}` (JSON).
+    Memoized: a bulk change mostly repeats a few diffs (300 clients from tax code 1 to 2)."""
+    return _BEFORE.encode({h: pair[0] for h, pair in json.loads(fields).items()})
+
+
+_BEFORE = json.JSONEncoder(ensure_ascii=False)  # readable accents in the cell
+
+
 def _summary_head(info: RunInfo) -> Iterator[list[object]]:
     yield ["Target", info.target]
     yield ["Connection", info.connection]
@@ -176,6 +246,17 @@ def _summary_head(info: RunInfo) -> Iterator[list[object]]:
     yield ["Sheet", info.sheet or ""]
     yield ["Started", info.started.isoformat()]
     yield ["Finished", info.finished.isoformat()]
+    yield ["Duration", _duration(info.finished - info.started)]
+    for key, label in STAT_LABELS.items():
+        yield [label, info.stats.get(key, 0)]
+    if info.verify:
+        yield ["Verified", info.verify]
     yield ["rowpush version", __version__]
     if info.retry_of:
         yield ["Retry of", info.retry_of]
+
+
+def _duration(span: timedelta) -> str:
+    """A run's length as H:MM:SS (whole seconds)."""
+    seconds = max(0, int(span.total_seconds()))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"

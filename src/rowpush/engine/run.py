@@ -23,10 +23,13 @@ from rowpush.engine.callbacks import Callbacks
 from rowpush.engine.connect import connect, limiter_for
 from rowpush.engine.journal import Journal
 from rowpush.engine.prepare import Prepared, ensure_writable
+from rowpush.engine.results_reader import open_results
 from rowpush.engine.results_writer import file_sha256, input_kinds, write_results
 from rowpush.engine.run_files import journal_path, read_unfinished, remove_journal, run_info
+from rowpush.engine.run_stats import RunStats
 from rowpush.engine.send import apply_changes
 from rowpush.engine.settle import settle
+from rowpush.engine.verify import Verification, verify_with
 from rowpush.errors import BadInput
 from rowpush.http.client import redactor_of
 from rowpush.http.limiter import RateLimiter
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
     import httpx
 
     from rowpush.config import Connection
+    from rowpush.http.transport import RetryEvent
 
 __all__ = ["SETTLE_ROUNDS", "ApplyReport", "ApplyRun"]
 
@@ -58,9 +62,13 @@ class ApplyReport:
     invalid: list[RowError] = field(default_factory=list)
     resumed: bool = False
     """The run continued an unfinished one (its plan came from the journal)."""
+    verified: Verification | None = None
+    """What `--verify` found live right after the run (None: not asked)."""
 
     @property
     def ok(self) -> bool:
+        if self.verified is not None and not self.verified.ok:
+            return False
         return not any(self.counts.get(s) for s in ("failed", "skipped", "unknown"))
 
 
@@ -78,6 +86,7 @@ class ApplyRun:
         rate: str | None = None,
         concurrency: int = 4,
         transport: httpx.AsyncBaseTransport | None = None,
+        verify: bool = False,
     ) -> None:
         self.prep = prep
         self.conn = conn
@@ -92,19 +101,32 @@ class ApplyRun:
         self.final: dict[str, int] | None = None
         """Rows by final status, once `send` wrote the results workbook."""
         self._shared: tuple[asyncio.AbstractEventLoop, RateLimiter] | None = None
+        self.stats = RunStats()
+        """This session's requests, retries and pauses (the Summary sheet's figures)."""
+        self.verify = verify
+        self.verification: Verification | None = None
+        """With `verify`: what the live records said right after the send."""
 
-    def _connect(
+    @contextlib.asynccontextmanager
+    async def _connect(
         self, cb: Callbacks, *, concurrency: int = 4
-    ) -> contextlib.AbstractAsyncContextManager[httpx.AsyncClient]:
-        """A client of the run's connection, under the run's one rate limiter."""
-        return connect(
+    ) -> AsyncIterator[httpx.AsyncClient]:
+        """A client of the run's connection, under the run's one rate limiter, counted."""
+
+        def heard(event: RetryEvent) -> None:
+            self.stats.event(event)
+            cb.retry_event(event)
+
+        async with connect(
             self.target,
             self.conn,
             concurrency=concurrency,
             transport=self.transport,
-            on_event=cb.retry_event,
+            on_event=heard,
             limiter=self.limiter(),
-        )
+        ) as client:
+            client.event_hooks["request"].append(self.stats.request)
+            yield client
 
     def limiter(self) -> RateLimiter:
         """One rate limit for the run's plan, sends and settling: a rolling window the API
@@ -191,6 +213,12 @@ class ApplyRun:
     ) -> ApplyRun:
         """`resume` the unfinished run writing `results`, or `create` one; a retry
         records which results workbook it retries."""
+        if options.get("verify") and prep.target.key is None:
+            raise BadInput(
+                f"--verify does not apply to {prep.target.name}: its records have no key to "
+                "read them back by.",
+                hint="Leave out --verify; the results workbook records what was sent.",
+            )
         run = (cls.resume if resume else cls.create)(prep, conn, results, **options)
         if retry_of:
             run.journal.set_meta(retry_of=retry_of)
@@ -290,7 +318,20 @@ class ApplyRun:
                     await self._settle(client, record, last=True)
         finally:
             self.final = counts = self.write_results()
+        if self.verify and not (stop is not None and stop.is_set()):
+            self.verification = await self._verified(cb)
         return counts
+
+    async def _verified(self, cb: Callbacks) -> Verification:
+        """Read back what the run changed and write the results again with `_verify`."""
+        found = Verification()
+        book = open_results(self.results)
+        target = self.prep.target(self.conn)  # a fresh one: it must read the records anew
+        async with self._connect(cb) as client:
+            async for check in verify_with(book, target, client):
+                found.add(check)
+        self.write_results(found)
+        return found
 
     async def apply(
         self,
@@ -315,6 +356,7 @@ class ApplyRun:
             return report
         report.counts = await self.send(cb, stop=stop)
         report.results = self.results
+        report.verified = self.verification
         return report
 
     async def _settle(self, client: httpx.AsyncClient, sink: OutcomeSink, *, last: bool) -> None:
@@ -338,7 +380,8 @@ class ApplyRun:
         if found.unknown:
             self.journal.give_up(found.unknown, Status.UNKNOWN, _CANNOT_TELL)
 
-    def write_results(self) -> dict[str, int]:
+    def write_results(self, verified: Verification | None = None) -> dict[str, int]:
+        self.stats.flush(self.journal)
         info = run_info(
             self.journal.meta(),
             self.prep,
@@ -346,8 +389,13 @@ class ApplyRun:
             connection=self.conn.name,
             base_url=self.target.api.base_url(self.conn),
         )
+        if verified is not None:
+            info = replace(info, verify=verified.line())
+        verdicts = verified.verdicts if verified is not None else None
         kinds = input_kinds(self.prep.target, self.prep.hmap)
-        return write_results(self.results, self.prep.sheet, self.journal, info, kinds)
+        return write_results(
+            self.results, self.prep.sheet, self.journal, info, kinds=kinds, verdicts=verdicts
+        )
 
     def close(self) -> None:
         """Close the journal; delete it unless rows are left to send after something went."""

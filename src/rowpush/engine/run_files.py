@@ -16,6 +16,7 @@ from pathlib import Path
 from rowpush.engine.journal import Journal
 from rowpush.engine.prepare import Prepared, prepare
 from rowpush.engine.results_writer import RunInfo, file_sha256, input_kinds, write_results
+from rowpush.engine.run_stats import stats_of
 from rowpush.errors import BadInput
 from rowpush.model import now
 
@@ -136,7 +137,7 @@ def rebuild_results(journal: Path, out: Path | None = None) -> tuple[Path, dict[
             base_url=meta.get("base_url", ""),
         )
         kinds = input_kinds(prep.target, prep.hmap)
-        counts = write_results(target, prep.sheet, book, info, kinds)
+        counts = write_results(target, prep.sheet, book, info, kinds=kinds)
     return target, counts
 
 
@@ -154,6 +155,7 @@ def run_info(
         started=datetime.fromisoformat(meta["started"]) if "started" in meta else now(),
         finished=now(),
         retry_of=meta.get("retry_of") or None,
+        stats=stats_of(meta),
     )
 
 

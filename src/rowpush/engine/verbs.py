@@ -250,10 +250,12 @@ async def apply_file(
     transport: httpx.AsyncBaseTransport | None = None,
     stop: asyncio.Event | None = None,
     retry_of: str | None = None,
+    verify: bool = False,
 ) -> ApplyReport:
     """Plan into a journal, ask to confirm, send, and write the results workbook.
 
-    With `resume`, continue the unfinished run that writes `results` instead.
+    With `resume`, continue the unfinished run that writes `results` instead; with
+    `verify`, read back what the run changed and record it in the results.
     """
     run = start_apply(
         prep,
@@ -265,6 +267,7 @@ async def apply_file(
         rate=rate,
         concurrency=concurrency,
         transport=transport,
+        verify=verify,
     )
     try:
         return await run.apply(callbacks, skip_invalid=skip_invalid, stop=stop)

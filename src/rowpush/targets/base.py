@@ -24,7 +24,9 @@ What a target declares:
   per change, read from the response (per row wherever the API says so);
 - `batch_size` (and `batch_bytes`): how much one request may carry;
 - optionally `load_reference(client)` (say, the live meters a measurement must name)
-  and `check(values, live)`, the row errors found against it and the row's live record.
+  and `check(values, live)`, the row errors found against it and the row's live record;
+- what `revert` may do: `revert_creates` (the cells that retire a created record) or
+  `not_revertible` (why it cannot undo this target at all).
 
 Plan is the same for every target (engine/plan.py): rows stream a chunk at a time, a
 key seen twice is an error on the later row, a value is compared with the live one as
@@ -242,6 +244,14 @@ class Target(ABC):
         if type(self).payload_size is Target.payload_size:
             return len(wire_of(change))
         return self.payload_size(change.payload)
+
+    revert_creates: ClassVar[tuple[tuple[str, str], ...]] = ()
+    """What `rowpush revert` writes to retire a record the run created, as cells (header,
+    value), e.g. (("inactive", "TRUE"),); empty: revert leaves created records in place
+    and lists them."""
+    not_revertible: ClassVar[str | None] = None
+    """Why `rowpush revert` cannot undo this target's changes (None: it sets updated
+    fields back to their old values). Targets without a key are never revertible."""
 
     group_rows: ClassVar[bool] = False
     """Rows sharing a key are one record (a meter and its data fields, a row each):

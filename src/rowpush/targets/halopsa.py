@@ -469,6 +469,7 @@ class AssetRow(HaloRow):
 class HaloClients(HaloTarget):
     name = "halopsa.clients"
     description = "HaloPSA clients (customers): tax codes, top level, status, accounts id"
+    revert_creates = (("inactive", "TRUE"),)  # revert retires what the run created
     Row = ClientRow
     endpoint = "/api/Client"
     envelope = "clients"
@@ -482,6 +483,7 @@ class HaloClients(HaloTarget):
 class HaloSites(HaloTarget):
     name = "halopsa.sites"
     description = "HaloPSA sites (client locations): name, client, phone"
+    revert_creates = (("inactive", "TRUE"),)  # revert retires what the run created
     Row = SiteRow
     scope = "client_id"  # each client has its own names
     endpoint = "/api/Site"
@@ -492,6 +494,7 @@ class HaloSites(HaloTarget):
 class HaloUsers(HaloTarget):
     name = "halopsa.users"
     description = "HaloPSA end users (contacts): names, email, client and site"
+    revert_creates = (("inactive", "TRUE"),)  # revert retires what the run created
     Row = UserRow
     label = "emailaddress"
     scope = "client_id"  # each client has its own names

@@ -408,6 +408,10 @@ class M3terMeters(ConfigEntity):
     required_columns = ("code", "category", "field_code")
     group_rows = True
     path = "meters"
+    not_revertible = (
+        "a meter spans rows (one per field) and revert does not set fields back yet: "
+        "apply an export taken before the run"
+    )
 
     def __init__(self, conn: Connection | None = None) -> None:
         super().__init__(conn)
@@ -636,6 +640,7 @@ class M3terMeasurements(Target):
     Row = MeasurementRow
     key = None  # append-only: nothing live to compare with
     not_exported = "the Ingest API only takes measurements in"
+    not_revertible = "measurements cannot be un-ingested: the Ingest API only takes them in"
     required_columns = ("meter", "account", "ts")
     batch_size = MAX_MEASUREMENTS
     # A batch body is the envelope plus each payload and a comma between two: with each

@@ -320,6 +320,10 @@ class OrangeUsers(OrangeWritable):
     is an error at plan time, and a new one must have the create fields."""
 
     name = "orange.users"
+    not_revertible = (
+        "an existing user cannot be changed through the API and rowpush cannot delete one, "
+        "so there is nothing revert could set back"
+    )
     description = "Orange Cloud Customer Space users: create users on a contract (by login)"
     Row = OrangeUserRow
     key = "login"
@@ -579,6 +583,10 @@ class OrangeContracts(OrangeWritable):
     ordered, so the other columns are for new contracts only."""
 
     name = "orange.contracts"
+    not_revertible = (
+        "an ordered contract's fields cannot be changed through the API and rowpush "
+        "cannot cancel one, so there is nothing revert could set back"
+    )
     description = "Orange Cloud Customer Space contracts: order new contracts (by name)"
     Row = OrangeContractRow
     key = "contractName"
