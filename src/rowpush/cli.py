@@ -35,7 +35,7 @@ from rowpush.console import (
 )
 from rowpush.errors import BadInput, RowpushError
 from rowpush.model import Action
-from rowpush.progress import ConsoleCallbacks, WindowNotices
+from rowpush.progress import ConsoleCallbacks, ExportProgress, WindowNotices
 from rowpush.sandbox.options import FlagError, SandboxOptions
 
 
@@ -87,6 +87,9 @@ DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 SheetOpt = Annotated[
     str | None, typer.Option("--sheet", help="XLSX sheet to read (default: first visible).")
 ]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Replace the output file if it exists (see README).")
+]
 
 
 def _version(value: bool) -> None:
@@ -131,9 +134,10 @@ def template_cmd(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (.xlsx or .csv).")
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write an empty template for a target (XLSX by default, CSV by extension)."""
-    done = verbs.template_file(target, output)
+    done = verbs.template_file(target, output, force=force)
     print(f"Wrote {done.path} ({done.columns} columns for {done.target}).")
 
 
@@ -162,22 +166,33 @@ def export_cmd(
         Path | None,
         typer.Option("--download", help="Also fetch the files (documents) into this folder."),
     ] = None,
+    rate: Annotated[
+        str | None, typer.Option("--rate", help='Request rate, e.g. "2/s" or "300/5min".')
+    ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write the live records of a target into its template, ready to edit."""
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    done = asyncio.run(
-        verbs.export_file(
-            target,
-            connection,
-            output,
-            columns=wanted,
-            start=start,
-            end=end,
-            download=download,
-            on_warning=warn,
-            on_event=WindowNotices(),
+    progress = ExportProgress()
+    try:
+        done = asyncio.run(
+            verbs.export_file(
+                target,
+                connection,
+                output,
+                columns=wanted,
+                start=start,
+                end=end,
+                download=download,
+                on_warning=warn,
+                on_event=WindowNotices(),
+                on_row=progress.update,
+                rate=rate,
+                force=force,
+            )
         )
-    )
+    finally:
+        progress.close()
     print(f"Exported {done.rows} {done.target} records from '{done.connection}' to {done.path}.")
 
 
@@ -255,6 +270,7 @@ def apply_cmd(
     tui: Annotated[
         bool, typer.Option("--tui", help="Review the plan and apply it in the terminal UI.")
     ] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Apply a sheet: plan, confirm, send in batches, write the results workbook.
 
@@ -264,7 +280,7 @@ def apply_cmd(
     _confirmable("apply", yes)
     prep = _prepare(file, target, sheet)
     conn = _connection(connection)
-    choice = verbs.choose_results(prep, conn, results, resume=resume)
+    choice = verbs.choose_results(prep, conn, results, resume=resume, force=force)
     if choice.continued is not None:
         say_continuing(prep.file, choice.continued)
     options: dict[str, Any] = {"batch_size": batch_size, "rate": rate, "concurrency": concurrency}
@@ -291,8 +307,8 @@ def _apply_tui(prep: Prepared, conn: Connection, out: Path, resume: bool, **opti
         err("Nothing was applied.")
         return 0
     print(f"Results: {out}")
-    # rows left out by the user's choice (a subset, a cancel) are `skipped`, not failures
-    return 1 if any(final.get(s) for s in ("failed", "unknown")) else 0
+    # as the README says: 0 only when every row is done (skipped, invalid: 1)
+    return 1 if any(final.get(s) for s in ("failed", "unknown", "skipped", "invalid")) else 0
 
 
 def _run_apply(prep: Prepared, conn: Connection, out: Path, *, yes: bool, **options: Any) -> None:
@@ -326,10 +342,15 @@ def retry_cmd(
     batch_size: BatchOpt = None,
     rate: RateOpt = None,
     concurrency: ConcurrencyOpt = 4,
+    force: ForceOpt = False,
 ) -> None:
     """Plan the failed and never-sent rows of a results workbook again and apply them."""
     _confirmable("retry", yes)
-    retry = verbs.retry_file(results_file, connection=connection, results=results)
+    retry = verbs.retry_file(results_file, connection=connection, results=results, force=force)
+    if not retry.rows:
+        left = f" ({retry.unknown} unknown: check those by hand)" if retry.unknown else ""
+        print(f"Nothing to retry: no row of {results_file.name} failed or was skipped{left}.")
+        return
     conn = _connection(retry.connection)
     options = {"batch_size": batch_size, "rate": rate, "concurrency": concurrency}
     _run_apply(retry.prep, conn, retry.results, yes=yes, retry_of=retry.retry_of, **options)
@@ -348,7 +369,7 @@ def show_cmd(
         for path in tui_app.run_results(book):
             print(f"Retry results: {path}")
         return
-    print_results(book)
+    print_results(book, *verbs.row_names(book))
 
 
 results_app = typer.Typer(help="Work with results workbooks and their journals.")
@@ -364,9 +385,10 @@ def results_rebuild_cmd(
         Path | None,
         typer.Option("--output", "-o", help="Workbook to write (default: the run's own)."),
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write a run's results workbook from its journal (e.g. after a crash)."""
-    out, counts = verbs.rebuild_results(journal, output)
+    out, counts = verbs.rebuild_results(journal, output, force=force)
     print(f"Wrote {out}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + ".")
 
 

@@ -66,7 +66,10 @@ def open_xlsx(path: Path, sheet: str | None) -> Sheet:
     layout = _read_layout(data, where)
     _refuse_merged(data, layout, where)
     source = XlsxRows(path, name, layout, data, scan)
-    return Sheet(path, name=name, layout=layout, target=meta.get("target") or None, source=source)
+    # total_height counts the blank rows above the data too: row numbers as the user sees
+    hint = max(0, data.total_height - layout.row)
+    target = meta.get("target") or None
+    return Sheet(path, name=name, layout=layout, target=target, source=source, rows_hint=hint)
 
 
 def read_meta_xlsx(path: Path) -> dict[str, str]:
