@@ -148,7 +148,7 @@ def print_results(book: ResultsBook, key: str | None = None, label: str | None =
     for row in book.rows():
         if row.status.value in NEEDS_A_LOOK:
             code = "" if row.http_status is None else str(row.http_status)
-            cells = [short(show_value(row.values.get(h) or ""), 30) for h in names]
+            cells = [short(str(row.values.get(h) or ""), 30) for h in names]
             rows.append((str(row.row), row.status.value, *cells, code, short(row.message, 70)))
     if len(rows) > 1:
         print_table(rows)

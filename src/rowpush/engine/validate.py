@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from rowpush.engine.dates import dated
 from rowpush.model import RawRow, RowError, column_letter
 from rowpush.sheets.table import normalize_header, text_preview
 
@@ -202,11 +203,11 @@ def _type_row(
         column = hmap.columns.get(header)
         if column is None or value == "":
             continue  # a blank cell leaves the field as it is
-        data[column.alias] = _as_input(value)
+        data[column.alias] = _as_input(dated(target, column.alias, value))
     try:
         return target.Row.model_validate(data), []
     except ValidationError as exc:
-        return None, [_row_error(hmap, raw, err, file) for err in exc.errors()]
+        return None, [_row_error(hmap, raw, err, file, target) for err in exc.errors()]
 
 
 def _as_input(value: Any) -> Any:
@@ -217,13 +218,24 @@ def _as_input(value: Any) -> Any:
     return value
 
 
-def _row_error(hmap: HeaderMap, raw: RawRow, err: ErrorDetails, file: str) -> RowError:
+def _row_error(
+    hmap: HeaderMap, raw: RawRow, err: ErrorDetails, file: str, target: type[Target] | None = None
+) -> RowError:
     alias = str(err["loc"][0]) if err["loc"] else None
     column = hmap.column_of_alias(alias) if alias else None
-    value = err.get("input") if column else None
+    # a missing field's "input" is the whole row: never show that as the cell's value
+    value = err.get("input") if column and err["type"] != "missing" else None
     expected = _expected(err)
+    if err["type"] == "string_pattern_mismatch":  # the regex means nothing to a person
+        expected = _like_example(target, alias)
     problem = expected if err["type"] == "value_error" else f"expected {expected}"
-    if column is not None:
+    if column is not None and err["type"] == "missing":
+        message = (
+            f"{file}: row {raw.row}, column {column.letter} ({column.header}): the cell is "
+            f"blank but this row needs a value there."
+        )
+        problem = "a value is needed (the cell is blank)"
+    elif column is not None:
         shown = "" if value is None else f" {str(value)!r}"
         message = (
             f"{file}: row {raw.row}, column {column.letter} ({column.header}): "
@@ -240,6 +252,15 @@ def _row_error(hmap: HeaderMap, raw: RawRow, err: ErrorDetails, file: str) -> Ro
         expected=expected,
         problem=problem,
     )
+
+
+def _like_example(target: type[Target] | None, alias: str | None) -> str:
+    """What a value matching a field's pattern looks like: its example, if it has one."""
+    if target is not None and alias is not None:
+        for name, info in target.Row.model_fields.items():
+            if (info.alias or name) == alias and info.examples:
+                return f"a value like {str(info.examples[0])!r} (the form this column takes)"
+    return "a value in the form this column takes (see the header's note)"
 
 
 def _expected(err: ErrorDetails) -> str:
