@@ -93,6 +93,8 @@ def map_headers(
             unknown.append((letter, header))
             continue
         hmap.columns[header] = Column(header, letter, alias)
+    unknown = _typos(target, hmap, unknown, file)
+    known = list(declared.values())
     if len(unknown) > MAX_COLUMN_WARNINGS:
         hmap.warnings.append(_unknown_columns(target, unknown, file))
     else:
@@ -100,11 +102,12 @@ def map_headers(
             hmap.warnings.append(
                 RowError(
                     f"{file}: column {letter} ({text_preview(header)}) is not a column of "
-                    f"{target.name}; it is ignored.",
+                    f"{target.name}; it is ignored."
+                    + (f" Did you mean {hint}?" if (hint := _suggest(header, known)) else ""),
                     column=letter,
                     header=header,
                     warning=True,
-                    expected=_suggest(header, list(declared.values())),
+                    expected=_suggest(header, known),
                 )
             )
     present = {c.alias for c in hmap.columns.values()}
@@ -122,6 +125,33 @@ def map_headers(
             )
         )
     return hmap
+
+
+def _typos(
+    target: type[Target], hmap: HeaderMap, unknown: list[tuple[str, str]], file: str
+) -> list[tuple[str, str]]:
+    """Unknown headers spelt like a column the sheet lacks ("nmae" for "name") are errors:
+    ignoring them would drop that column's values silently. Returns the other unknowns."""
+    present = {c.alias for c in hmap.columns.values()}
+    absent = {normalize_header(h): h for h in target.headers() if h not in present}
+    rest = []
+    for letter, header in unknown:
+        close = difflib.get_close_matches(normalize_header(header), list(absent), n=1, cutoff=0.75)
+        if not close:
+            rest.append((letter, header))
+            continue
+        meant = absent[close[0]]
+        hmap.errors.append(
+            RowError(
+                f"{file}: column {letter} ({text_preview(header)}) is not a column of "
+                f"{target.name}. Did you mean {meant!r}? Rename the header (its values "
+                f"would otherwise be ignored).",
+                column=letter,
+                header=header,
+                expected=repr(meant),
+            )
+        )
+    return rest
 
 
 def _unknown_columns(target: type[Target], unknown: list[tuple[str, str]], file: str) -> RowError:
