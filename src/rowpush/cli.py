@@ -469,7 +469,7 @@ def sandbox_cmd(
         raise BadInput(str(exc), hint=exc.hint) from None
 
     def ready(url: str) -> None:
-        config = sandbox_server.render_config(url, options)
+        config = sandbox_server.render_config(url, options, with_rate=True)
         if config_out is not None:
             config_out.write_text(config, encoding="utf-8")
             config_out.chmod(0o600)  # it holds (the sandbox's own) secrets

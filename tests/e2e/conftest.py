@@ -32,21 +32,11 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxServer]:
 def workdir(tmp_path: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A working directory with a rowpush.toml for the sandbox (fast rate: it is local)."""
     text = render_config(sandbox.url, sandbox.options)
-    text = _with_halo_rate(text, "1000/s")
+    text = text.replace('api = "halopsa"', 'api = "halopsa"\nrate = "1000/s"')
     (tmp_path / "rowpush.toml").write_text(text, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ROWPUSH_CONFIG", raising=False)
     return tmp_path
-
-
-def _with_halo_rate(config: str, rate: str) -> str:
-    """The config with the halopsa connection's `rate` (its own line) set to `rate`."""
-    sections = config.split("\n\n")
-    for i, section in enumerate(sections):
-        if section.startswith("[connections.halopsa]"):
-            kept = [line for line in section.splitlines() if not line.startswith("rate =")]
-            sections[i] = "\n".join([*kept, f'rate = "{rate}"'])
-    return "\n\n".join(sections)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from sandbox_hyalto_client import TOKEN_PATH, error_of, hyalto_client, settings
 
 from rowpush.sandbox.clock import ManualClock
 from rowpush.sandbox.options import RateWindow, SandboxOptions
-from rowpush.sandbox.server import LOCAL_RATE, SandboxServer, render_config
+from rowpush.sandbox.server import SandboxServer, render_config
 
 JANUARY = {"filter[from]": "2025-01-01 00:00:00", "filter[to]": "2025-01-31 23:59:59"}
 
@@ -192,7 +192,6 @@ def test_render_config_has_a_working_hyalto_connection(server: SandboxServer) ->
         "base_url": f"{server.url}/hyalto",
         "access_key": settings(server).access_key,
         "secret_key": settings(server).secret_key,
-        "rate": LOCAL_RATE,
     }
     assert config["connections"]["orange"]["api"] == "orange"
     token = httpx.post(

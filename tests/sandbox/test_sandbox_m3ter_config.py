@@ -10,7 +10,7 @@ from m3ter_fixtures import FORM, basic_header, fetch_m3ter_token, org_client
 from rowpush.sandbox.m3ter.options import DEMO_ORG_ID, M3terOptions
 from rowpush.sandbox.options import SandboxOptions
 from rowpush.sandbox.requestlog import REDACTED
-from rowpush.sandbox.server import LOCAL_RATE, SandboxServer, render_config
+from rowpush.sandbox.server import SandboxServer, render_config
 
 METER_FIELDS = {
     "api_calls": {"user_id", "region", "endpoint", "requests"},
@@ -33,7 +33,6 @@ def test_render_config_has_a_working_m3ter_connection(server: SandboxServer) -> 
         "org_id": DEMO_ORG_ID,
         "access_key_id": "sandbox-m3ter-key",
         "api_secret": "sandbox-m3ter-secret-4Fp8Lw2R",
-        "rate": LOCAL_RATE,
     }
     response = httpx.post(
         f"{table['base_url']}/oauth/token",

@@ -17,7 +17,7 @@ from sandbox_orange_client import (
 
 from rowpush.sandbox.clock import ManualClock
 from rowpush.sandbox.options import RateWindow, SandboxOptions
-from rowpush.sandbox.server import LOCAL_RATE, SandboxServer, render_config
+from rowpush.sandbox.server import SandboxServer, render_config
 
 
 def test_throttling_is_a_403_code_53_by_default() -> None:
@@ -81,7 +81,6 @@ def test_render_config_has_a_working_orange_connection(server: SandboxServer) ->
         "client_secret": settings(server).client_secret,
         "api_key": settings(server).api_key,
         "contract_id": first_contract(server),
-        "rate": LOCAL_RATE,
     }
     assert len(orange["api_key"]) > 300
     assert "hyalto" in config["connections"]

@@ -16,7 +16,7 @@ import pytest
 
 from rowpush.sandbox.options import SandboxOptions
 from rowpush.sandbox.requestlog import REDACTED
-from rowpush.sandbox.server import LOCAL_RATE, SandboxServer, render_config
+from rowpush.sandbox.server import SandboxServer, render_config
 
 SANDBOX_SRC = Path(__file__).resolve().parents[2] / "src" / "rowpush" / "sandbox"
 
@@ -73,7 +73,6 @@ def test_render_config_is_valid_toml_that_connects(server: SandboxServer) -> Non
         "base_url": f"{server.url}/halopsa",
         "client_id": "sandbox-halo-id",
         "client_secret": server.options.halo_client_secret,
-        "rate": LOCAL_RATE,
     }
     form = {
         "grant_type": "client_credentials",

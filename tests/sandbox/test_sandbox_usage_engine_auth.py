@@ -23,7 +23,7 @@ from usage_engine_helpers import (
 from rowpush.sandbox.clock import ManualClock
 from rowpush.sandbox.options import SandboxOptions
 from rowpush.sandbox.requestlog import REDACTED
-from rowpush.sandbox.server import LOCAL_RATE, SandboxServer, render_config
+from rowpush.sandbox.server import SandboxServer, render_config
 from rowpush.sandbox.usage_engine.options import UsageEngineOptions
 
 
@@ -269,7 +269,6 @@ def test_render_config_connection_gets_a_token_with_its_base_url_as_audience(
         "base_url": f"{server.url}/usage-engine",
         "client_id": "sandbox-ue-id",
         "client_secret": ue_opts(server).client_secret,
-        "rate": LOCAL_RATE,
     }
     response = httpx.post(
         connection["base_url"] + TOKEN_PATH,

@@ -121,8 +121,7 @@ def _unwritten(out: Path, exc: BaseException) -> BaseException:
     """A failure to write the file, as a message; other errors as they are."""
     if isinstance(exc, OSError):
         return BadInput(
-            f"Cannot write {out}: {exc.strerror or exc} — is it open in Excel or another "
-            "program?",
+            f"Cannot write {out}: {exc.strerror or exc} — is it open in Excel or another program?",
             hint="Close it, or give -o another file name; nothing was written.",
         )
     return exc

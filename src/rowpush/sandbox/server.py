@@ -160,15 +160,20 @@ def serve(
         sock.close()
 
 
-def render_config(base_url: str, options: SandboxOptions | None = None) -> str:
+def render_config(
+    base_url: str, options: SandboxOptions | None = None, *, with_rate: bool = False
+) -> str:
     """A ready ``rowpush.toml`` with one connection per emulated API, named after the API.
 
     ``base_url`` is the server root. The credentials are the sandbox's own demo ones.
+    ``with_rate`` adds each connection's `rate` for this sandbox (``local_rate``), as
+    ``rowpush sandbox`` prints and writes it: without one, rowpush keeps each vendor's
+    real limit, and the README's round trip would take Halo's 5 minutes a step.
     """
     options = options or SandboxOptions()
     root = base_url.rstrip("/")
     lines = [f"# rowpush sandbox at {root} (demo credentials, the sandbox's own)"]
-    rate = local_rate(options)
+    rate = local_rate(options) if with_rate else None
     for name, connection in CONNECTIONS.items():
         lines += ["", f"[connections.{name}]"]
         lines += [
