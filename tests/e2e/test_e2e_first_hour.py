@@ -20,8 +20,8 @@ from e2e_sheets import APPLY_CSV, applied_ids, shifted_tax_codes
 from rowpush.engine import export as export_module
 from rowpush.engine.verbs import prepare
 from rowpush.progress import Counter
-from rowpush.sandbox.server import LOCAL_RATE, SandboxServer, render_config
 from rowpush.sandbox.options import SandboxOptions
+from rowpush.sandbox.server import LOCAL_RATE, SandboxServer, render_config
 
 
 def _in_thread(call: Any, timeout: float) -> tuple[bool, Any]:
@@ -76,7 +76,8 @@ def test_1_an_export_onto_a_locked_file_is_refused_before_any_record_is_read(
         result = rowpush("export", "halopsa.clients", "-c", "halopsa", "-o", str(locked), "--force")
         assert time.monotonic() - started < 10
         assert result.code == 2
-        assert "Cannot replace" in result.err and "open in Excel" in result.err
+        assert "Cannot replace" in result.err
+        assert "open in Excel" in result.err
         assert not [r for r in sandbox.state.requests if "/api/" in r.path.lower()]
     finally:
         subprocess.run(["chattr", "-i", str(locked)], check=False)
@@ -103,7 +104,8 @@ def test_2_a_second_apply_of_a_sheet_being_applied_refuses_naming_the_process(
         [sys.executable, "-c", HOLD_LOCK, str(sheet)], stdout=subprocess.PIPE, text=True
     )
     try:
-        assert other.stdout is not None and other.stdout.readline().strip() == "held"
+        assert other.stdout is not None
+        assert other.stdout.readline().strip() == "held"
         before = len(sandbox.state.halopsa.clients)
         result = rowpush(*APPLY_CSV, str(sheet), "--results", "d.xlsx")
         assert result.code == 2
@@ -155,7 +157,8 @@ def test_3_export_takes_a_rate(workdir: Path, rowpush: Any) -> None:
     result = rowpush(
         "export", "halopsa.clients", "-c", "halopsa", "-o", "c.xlsx", "--rate", "bogus"
     )
-    assert result.code == 3 and "rate 'bogus' is not understood" in result.err
+    assert result.code == 3
+    assert "rate 'bogus' is not understood" in result.err
     result = rowpush(
         "export", "halopsa.clients", "-c", "halopsa", "-o", "c.xlsx", "--rate", "500/s",
         "--columns", "id,name",
@@ -205,7 +208,8 @@ def test_4_results_in_a_missing_folder_is_a_message_not_a_traceback(
     result = rowpush(*APPLY_CSV, str(sheet), "--results", "nodir/r.xlsx")
     assert result.code == 2
     assert "the folder nodir does not exist" in result.err
-    assert "Traceback" not in result.err and "sqlite3" not in result.err
+    assert "Traceback" not in result.err
+    assert "sqlite3" not in result.err
 
 
 @pytest.mark.parametrize(
@@ -225,7 +229,8 @@ def test_6_an_existing_file_is_not_replaced_without_force(
     before = kept.read_bytes()
     result = rowpush(*command, "-o", str(kept))
     assert result.code == 2
-    assert "keep.xlsx already exists" in result.err and "--force" in result.err
+    assert "keep.xlsx already exists" in result.err
+    assert "--force" in result.err
     assert kept.read_bytes() == before
     result = rowpush(*command, "-o", str(kept), "--force")
     assert result.code == 0, result.err
@@ -239,7 +244,8 @@ def test_6_existing_results_are_not_replaced_without_force(
     shifted_tax_codes(sandbox, sheet, 2)
     (workdir / "r.xlsx").write_bytes(b"an earlier run's audit")
     result = rowpush(*APPLY_CSV, str(sheet), "--results", "r.xlsx")
-    assert result.code == 2 and "r.xlsx already exists" in result.err
+    assert result.code == 2
+    assert "r.xlsx already exists" in result.err
     assert applied_ids(sandbox) == []
     assert rowpush(*APPLY_CSV, str(sheet), "--results", "r.xlsx", "--force").code == 0
 
@@ -376,4 +382,6 @@ def test_11_show_text_lists_invalid_and_skipped_rows_with_key_and_name(
     shown = rowpush("show", "r.xlsx", "--text").out
     header, *rows = [line for line in shown.splitlines() if line.startswith(("ROW", "2 "))]
     assert header.split()[:4] == ["ROW", "STATUS", "ID", "NAME"]
-    assert rows and "invalid" in rows[0] and "Brand New Ltd" in rows[0]
+    assert rows
+    assert "invalid" in rows[0]
+    assert "Brand New Ltd" in rows[0]

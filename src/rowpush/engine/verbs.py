@@ -29,7 +29,6 @@ from rowpush.engine.plan_report import PlanJsonWriter, PlanSummary
 from rowpush.engine.prepare import Prepared, ensure_writable, prepare, prepare_retry
 from rowpush.engine.results_reader import RETRIED_STATUSES, ResultsBook, open_results
 from rowpush.engine.run import ApplyReport, ApplyRun
-from rowpush.engine.run_lock import RunLock, check_free
 from rowpush.engine.run_files import (
     Unfinished,
     default_results_path,
@@ -38,6 +37,7 @@ from rowpush.engine.run_files import (
     journal_path,
     rebuild_results,
 )
+from rowpush.engine.run_lock import RunLock, check_free
 from rowpush.errors import BadInput, RowpushError
 from rowpush.model import Change, RowError, Status
 from rowpush.targets.base import ExportOptions
