@@ -325,7 +325,9 @@ def _run_apply(prep: Prepared, conn: Connection, out: Path, *, yes: bool, **opti
         raise
     finally:
         callbacks.close()
-    raise typer.Exit(report_apply(report))
+    target = prep.target
+    resent_ignored = target.api.name if target.idempotent_creates and target.key is None else ""
+    raise typer.Exit(report_apply(report, resent_ignored=resent_ignored))
 
 
 @app.command("retry")

@@ -110,7 +110,10 @@ def say_continuing(file: str, run: Unfinished) -> None:
     )
 
 
-def report_apply(report: ApplyReport) -> int:
+def report_apply(report: ApplyReport, *, resent_ignored: str = "") -> int:
+    """Print what an apply did; its exit code. `resent_ignored` names the API of a target
+    whose creates carry a uid: it ignores a resent one, so they are "sent", not
+    "created" (rowpush cannot tell a new measurement from one already ingested)."""
     if report.invalid:
         err(f"Nothing was sent: {report.planned.get('invalid', 0)} row(s) are invalid.")
         print_errors(report.invalid)
@@ -121,11 +124,19 @@ def report_apply(report: ApplyReport) -> int:
         return 0
     c = report.counts
     unknown = f", {c['unknown']} unknown" if c.get("unknown") else ""
-    print(
-        f"Applied: {c.get('created', 0)} created, {c.get('updated', 0)} updated, "
-        f"{c.get('unchanged', 0)} unchanged, {c.get('failed', 0)} failed, "
-        f"{c.get('invalid', 0)} invalid, {c.get('skipped', 0)} skipped{unknown}."
-    )
+    if resent_ignored:
+        print(
+            f"Applied: {c.get('created', 0)} sent to {resent_ignored} (any already ingested, "
+            f"e.g. resent, is ignored there by its uid, not counted twice), "
+            f"{c.get('failed', 0)} failed, {c.get('invalid', 0)} invalid, "
+            f"{c.get('skipped', 0)} skipped{unknown}."
+        )
+    else:
+        print(
+            f"Applied: {c.get('created', 0)} created, {c.get('updated', 0)} updated, "
+            f"{c.get('unchanged', 0)} unchanged, {c.get('failed', 0)} failed, "
+            f"{c.get('invalid', 0)} invalid, {c.get('skipped', 0)} skipped{unknown}."
+        )
     if unknown:
         err(
             "Rows marked 'unknown' were sent but no answer came and no lookup could tell "

@@ -385,3 +385,20 @@ def test_11_show_text_lists_invalid_and_skipped_rows_with_key_and_name(
     assert rows
     assert "invalid" in rows[0]
     assert "Brand New Ltd" in rows[0]
+
+
+def test_11_measurements_are_reported_sent_not_created_as_m3ter_may_ignore_resends(
+    workdir: Path, rowpush: Any
+) -> None:
+    sheet = workdir / "m.csv"
+    sheet.write_text(
+        "meter,account,ts,measure.requests\napi_calls,ACME-001,2026-01-31,5\n", encoding="utf-8"
+    )
+    for results in ("r1.xlsx", "r2.xlsx"):  # the second run resends the same uid
+        result = rowpush(
+            "apply", str(sheet), "-t", "m3ter.measurements", "-c", "m3ter", "--yes",
+            "--results", results,
+        )  # fmt: skip
+        assert result.code == 0, result.err
+        assert "Applied: 1 sent to m3ter (any already ingested" in result.out
+        assert "created" not in result.out
