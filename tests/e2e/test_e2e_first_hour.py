@@ -3,6 +3,7 @@ CLI against the sandbox (items 12-14 are tested where their faces are)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -15,10 +16,11 @@ from typing import Any
 
 import openpyxl
 import pytest
-from e2e_sheets import APPLY_CSV, applied_ids, shifted_tax_codes
+from e2e_sheets import APPLY_CSV, applied_ids, results_rows, shifted_tax_codes
 
+from rowpush.config import load_config
 from rowpush.engine import export as export_module
-from rowpush.engine.verbs import prepare
+from rowpush.engine.verbs import apply_file, prepare, start_apply
 from rowpush.progress import Counter
 from rowpush.sandbox.options import SandboxOptions
 from rowpush.sandbox.server import LOCAL_RATE, SandboxServer, render_config
@@ -402,3 +404,33 @@ def test_11_measurements_are_reported_sent_not_created_as_m3ter_may_ignore_resen
         assert result.code == 0, result.err
         assert "Applied: 1 sent to m3ter (any already ingested" in result.out
         assert "created" not in result.out
+
+
+def test_2_a_client_created_by_another_run_after_the_plan_is_not_created_twice(
+    workdir: Path, sandbox: SandboxServer
+) -> None:
+    """Two applies of different sheets, each creating 'Twin Ltd': both plan before either
+    creates; the second is caught at send time by Halo's natural key (the name)."""
+    sheet = workdir / "b.csv"
+    sheet.write_text("id,name\n,Twin Ltd\n,Single Ltd\n", encoding="utf-8")
+    conn = load_config().connection("halopsa")
+    run = start_apply(prepare(sheet, target="halopsa.clients"), conn, workdir / "b.xlsx")
+
+    async def plan_then_send() -> dict[str, int]:
+        assert [c.action.value async for c in run.plan()] == ["create", "create"]
+        # meanwhile the other run (sheet a.csv) creates its Twin Ltd
+        other = workdir / "a.csv"
+        other.write_text("id,name\n,Twin Ltd\n", encoding="utf-8")
+        await apply_file(prepare(other, target="halopsa.clients"), conn, results=workdir / "a.xlsx")
+        return await run.send()
+
+    try:
+        counts = asyncio.run(plan_then_send())
+    finally:
+        run.close()
+    assert (counts["created"], counts["failed"]) == (1, 1)
+    names = [c["name"] for c in sandbox.state.halopsa.clients.values()]
+    assert names.count("Twin Ltd") == 1
+    twin = next(r for r in results_rows(workdir / "b.xlsx") if r["name"] == "Twin Ltd")
+    assert "already exists" in str(twin["_message"])
+    assert "created after the plan" in str(twin["_message"])
