@@ -136,6 +136,8 @@ class Counter:
     second; without a `total` it shows the count and the pace."""
 
     REDRAW = 0.1
+    STEADY = 10
+    """Rows before a pace (and a time left) is shown."""
 
     def __init__(self, label: str, unit: str, total: int | None = None) -> None:
         self.label = label
@@ -162,7 +164,7 @@ class Counter:
         total = self.total if self.total and self.total >= self.count else None
         done = f"{self.count:,} of {total:,}" if total else f"{self.count:,}"
         text = f"{self.label}: {done} {self.unit}"
-        if elapsed >= 1 and self.count:
+        if elapsed >= 1 and self.count >= self.STEADY:  # a pace from 1 row means nothing
             pace = self.count / elapsed
             text += f" · {pace:,.0f}/s"
             if total:

@@ -18,6 +18,7 @@ import openpyxl
 import pytest
 from e2e_sheets import APPLY_CSV, applied_ids, results_rows, shifted_tax_codes
 
+from rowpush import cli
 from rowpush.config import load_config
 from rowpush.engine import export as export_module
 from rowpush.engine.verbs import apply_file, prepare, start_apply
@@ -434,3 +435,29 @@ def test_2_a_client_created_by_another_run_after_the_plan_is_not_created_twice(
     twin = next(r for r in results_rows(workdir / "b.xlsx") if r["name"] == "Twin Ltd")
     assert "already exists" in str(twin["_message"])
     assert "created after the plan" in str(twin["_message"])
+
+
+@pytest.mark.parametrize(
+    ("final", "code"),
+    [
+        ({"updated": 2, "skipped": 53}, 1),  # cancelled mid-apply: 53 rows never sent
+        ({"updated": 2, "invalid": 1}, 1),
+        ({"updated": 2, "unchanged": 5}, 0),
+    ],
+)
+def test_10_apply_tui_exits_1_when_rows_were_left_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, final: dict[str, int], code: int
+) -> None:
+    class FakeTui:
+        @staticmethod
+        def run_apply(source: object) -> dict[str, int]:
+            return final
+
+    class FakeSources:
+        @staticmethod
+        def apply_plan(*args: object, **kwargs: object) -> object:
+            return object()
+
+    monkeypatch.setattr(cli, "tui_app", FakeTui)
+    monkeypatch.setattr(cli, "tui_sources", FakeSources)
+    assert cli._apply_tui(None, None, tmp_path / "r.xlsx", False) == code  # type: ignore[arg-type]

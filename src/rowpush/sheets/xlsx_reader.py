@@ -68,8 +68,8 @@ def open_xlsx(path: Path, sheet: str | None) -> Sheet:
     layout = _read_layout(data, where)
     _refuse_merged(data, layout, where)
     source = XlsxRows(path, name, layout, data, scan)
-    # total_height counts the blank rows above the data too: row numbers as the user sees
-    hint = max(0, data.total_height - layout.row)
+    # `end` is the last used cell (0-based), counted from row 1 as the user sees rows
+    hint = max(0, data.end[0] + 1 - layout.row) if data.end is not None else 0
     target = meta.get("target") or None
     return Sheet(path, name=name, layout=layout, target=target, source=source, rows_hint=hint)
 
