@@ -33,6 +33,7 @@ from rowpush.console import (
     say_continuing,
     warn,
 )
+from rowpush.engine.outputs import check_config_out
 from rowpush.errors import BadInput, RowpushError
 from rowpush.model import Action
 from rowpush.progress import ConsoleCallbacks, ExportProgress, WindowNotices
@@ -453,6 +454,9 @@ def sandbox_cmd(
             "(default: each API's own, m3ter 5 h, the others 1 h).",
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a --config-out file the sandbox did not write.")
+    ] = False,
 ) -> None:
     """Run the local sandbox emulating the vendor APIs until interrupted."""
     try:
@@ -469,6 +473,8 @@ def sandbox_cmd(
         )
     except FlagError as exc:
         raise BadInput(str(exc), hint=exc.hint) from None
+    if config_out is not None:
+        check_config_out(config_out, force=force)
 
     def ready(url: str) -> None:
         config = sandbox_server.render_config(url, options, with_rate=True)

@@ -461,3 +461,12 @@ def test_10_apply_tui_exits_1_when_rows_were_left_skipped(
     monkeypatch.setattr(cli, "tui_app", FakeTui)
     monkeypatch.setattr(cli, "tui_sources", FakeSources)
     assert cli._apply_tui(None, None, tmp_path / "r.xlsx", False) == code  # type: ignore[arg-type]
+
+
+def test_6_sandbox_config_out_does_not_replace_a_real_config(tmp_path: Path, rowpush: Any) -> None:
+    real = tmp_path / "rowpush.toml"
+    real.write_text('[connections.halo-prod]\napi = "halopsa"\n', encoding="utf-8")
+    result = rowpush("sandbox", "--port", "0", "--config-out", str(real))
+    assert result.code == 2
+    assert "was not written by `rowpush sandbox`" in result.err
+    assert real.read_text(encoding="utf-8").startswith("[connections.halo-prod]")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from rowpush.errors import BadInput
 
-__all__ = ["check_folder", "check_output"]
+__all__ = ["SANDBOX_CONFIG_MARK", "check_config_out", "check_folder", "check_output"]
 
 SUFFIXES = (".xlsx", ".csv")
 
@@ -83,4 +83,26 @@ def _check_replaceable(path: Path, flag: str) -> None:
         raise BadInput(
             f"Cannot replace {path}: {problem} — is it open in Excel or another program?",
             hint=f"Close it (or make it writable), or give {flag} another file name.",
+        )
+
+
+SANDBOX_CONFIG_MARK = "# rowpush sandbox at "
+"""How a config written by `rowpush sandbox` begins (sandbox/server.py render_config)."""
+
+
+def check_config_out(path: Path, *, force: bool = False) -> None:
+    """`sandbox --config-out`: refuse to replace a config the sandbox did not write (a
+    real rowpush.toml, with real connections) unless `force`; its own earlier one is
+    replaced, as each sandbox start has a new port."""
+    check_output(path, force=True, flag="--config-out", suffixes=())
+    if force or not path.exists():
+        return
+    with path.open(encoding="utf-8", errors="replace") as f:
+        first = f.readline()
+    if not first.startswith(SANDBOX_CONFIG_MARK):
+        raise BadInput(
+            f"{path} already exists and was not written by `rowpush sandbox`: it may hold "
+            "your real connections.",
+            hint="Give --config-out another file (e.g. sandbox.toml, then "
+            "ROWPUSH_CONFIG=sandbox.toml), or add --force to replace it.",
         )
