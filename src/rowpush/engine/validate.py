@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from rowpush.engine.dates import dated
+from rowpush.engine.dates import date_fields, dated
 from rowpush.model import RawRow, RowError, column_letter
 from rowpush.sheets.table import normalize_header, text_preview
 
@@ -229,11 +229,14 @@ def _type_row(
     target: type[Target], hmap: HeaderMap, raw: RawRow, file: str
 ) -> tuple[BaseModel | None, list[RowError]]:
     data: dict[str, Any] = {}
+    dates = date_fields(target)
     for header, value in raw.values.items():
         column = hmap.columns.get(header)
         if column is None or value == "":
             continue  # a blank cell leaves the field as it is
-        data[column.alias] = _as_input(dated(target, column.alias, value))
+        if column.alias in dates:  # an Excel serial there is a date (engine/dates.py)
+            value = dated(target, column.alias, value)
+        data[column.alias] = _as_input(value)
     try:
         return target.Row.model_validate(data), []
     except ValidationError as exc:
