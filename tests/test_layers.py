@@ -48,7 +48,11 @@ ALLOWED: dict[str, set[str]] = {
         "rowpush.sandbox",
         "rowpush.cli_options",
         "rowpush.cli_audit",
+        "rowpush.cli_sandbox",
     },
+    # `rowpush sandbox`: serves the emulated APIs
+    "cli_sandbox": ENGINE_AND_BELOW
+    | {"rowpush.cli_options", "rowpush.console", "rowpush.sandbox"},
     # the command line's shared options: typer only
     "cli_options": set(),
     # verify and revert: commands of the CLI's app, kept apart so cli.py stays small
@@ -64,6 +68,7 @@ FACES = {
     "cli",
     "cli_audit",
     "cli_options",
+    "cli_sandbox",
     "tui",
     "demo",
     "progress",
@@ -80,6 +85,7 @@ NO_INNER_IMPORTS = [
     "importers",
     "import_cli",
     "cli_options",
+    "cli_sandbox",
     "engine",
     "targets",
     "config",

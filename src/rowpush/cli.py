@@ -11,7 +11,6 @@ Exit codes: 0 all rows done, 1 some rows failed, 2 bad input or usage,
 from __future__ import annotations
 
 import asyncio
-import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from rowpush import __version__, import_cli
+from rowpush import __version__, cli_sandbox, import_cli
 from rowpush.cli_options import (
     DATE_FORMATS,
     QUIET_HELP,
@@ -29,7 +28,9 @@ from rowpush.cli_options import (
     ConcurrencyOpt,
     ConnOpt,
     FileArg,
+    ForceOpt,
     JsonOpt,
+    OnFirstUse,
     RateOpt,
     ResultsOpt,
     RetryResultsOpt,
@@ -52,34 +53,20 @@ from rowpush.console import (
 )
 from rowpush.errors import BadInput, RowpushError
 from rowpush.model import Action
-from rowpush.progress import ConsoleCallbacks, WindowNotices, set_quiet
-from rowpush.sandbox.options import FlagError, SandboxOptions
-
-
-class _OnFirstUse:
-    """A module imported when first used: each of these loads heavy libraries."""
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(importlib.import_module(self._name), attr)
-
+from rowpush.progress import ConsoleCallbacks, ExportProgress, WindowNotices, set_quiet
 
 if TYPE_CHECKING:
     from rowpush import demo
     from rowpush.config import Connection
     from rowpush.engine import verbs
     from rowpush.engine.prepare import Prepared
-    from rowpush.sandbox import server as sandbox_server
     from rowpush.tui import app as tui_app
     from rowpush.tui import sources as tui_sources
 else:
-    demo = _OnFirstUse("rowpush.demo")
-    verbs = _OnFirstUse("rowpush.engine.verbs")
-    sandbox_server = _OnFirstUse("rowpush.sandbox.server")
-    tui_app = _OnFirstUse("rowpush.tui.app")
-    tui_sources = _OnFirstUse("rowpush.tui.sources")
+    demo = OnFirstUse("rowpush.demo")
+    verbs = OnFirstUse("rowpush.engine.verbs")
+    tui_app = OnFirstUse("rowpush.tui.app")
+    tui_sources = OnFirstUse("rowpush.tui.sources")
 
 app = typer.Typer(
     name="rowpush",
@@ -134,9 +121,10 @@ def template_cmd(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (.xlsx or .csv).")
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write an empty template for a target (XLSX by default, CSV by extension)."""
-    done = verbs.template_file(target, output)
+    done = verbs.template_file(target, output, force=force)
     print(f"Wrote {done.path} ({done.columns} columns for {done.target}).")
 
 
@@ -165,22 +153,33 @@ def export_cmd(
         Path | None,
         typer.Option("--download", help="Also fetch the files (documents) into this folder."),
     ] = None,
+    rate: Annotated[
+        str | None, typer.Option("--rate", help='Request rate, e.g. "2/s" or "300/5min".')
+    ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write the live records of a target into its template, ready to edit."""
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    done = asyncio.run(
-        verbs.export_file(
-            target,
-            connection,
-            output,
-            columns=wanted,
-            start=start,
-            end=end,
-            download=download,
-            on_warning=warn,
-            on_event=WindowNotices(),
+    progress = ExportProgress()
+    try:
+        done = asyncio.run(
+            verbs.export_file(
+                target,
+                connection,
+                output,
+                columns=wanted,
+                start=start,
+                end=end,
+                download=download,
+                on_warning=warn,
+                on_event=WindowNotices(),
+                on_row=progress.update,
+                rate=rate,
+                force=force,
+            )
         )
-    )
+    finally:
+        progress.close()
     print(f"Exported {done.rows} {done.target} records from '{done.connection}' to {done.path}.")
 
 
@@ -250,12 +249,13 @@ def apply_cmd(
         bool, typer.Option("--tui", help="Review the plan and apply it in the terminal UI.")
     ] = False,
     verify: Annotated[bool, typer.Option("--verify", help="Verify the changes at once.")] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Apply a sheet: plan, confirm, send in batches, write the results; re-run to continue."""
     _confirmable("apply", yes)
     prep = _prepare(file, target, sheet)
     conn = _connection(connection)
-    choice = verbs.choose_results(prep, conn, results, resume=resume)
+    choice = verbs.choose_results(prep, conn, results, resume=resume, force=force)
     if choice.continued is not None:
         say_continuing(prep.file, choice.continued)
     options = {"batch_size": batch_size, "rate": rate, "concurrency": concurrency, "verify": verify}
@@ -283,8 +283,8 @@ def _apply_tui(prep: Prepared, conn: Connection, out: Path, resume: bool, **opti
         err("Nothing was applied.")
         return 0
     print(f"Results: {out}")
-    # rows left out by the user's choice (a subset, a cancel) are `skipped`, not failures
-    return 1 if any(final.get(s) for s in ("failed", "unknown")) else 0
+    # as the README says: 0 only when every row is done (skipped, invalid: 1)
+    return 1 if any(final.get(s) for s in ("failed", "unknown", "skipped", "invalid")) else 0
 
 
 def _run_apply(prep: Prepared, conn: Connection, out: Path, *, yes: bool, **options: Any) -> None:
@@ -301,7 +301,9 @@ def _run_apply(prep: Prepared, conn: Connection, out: Path, *, yes: bool, **opti
         raise
     finally:
         callbacks.close()
-    raise typer.Exit(report_apply(report))
+    target = prep.target
+    resent_ignored = target.api.name if target.idempotent_creates and target.key is None else ""
+    raise typer.Exit(report_apply(report, resent_ignored=resent_ignored))
 
 
 @app.command("retry")
@@ -318,10 +320,15 @@ def retry_cmd(
     batch_size: BatchOpt = None,
     rate: RateOpt = None,
     concurrency: ConcurrencyOpt = 4,
+    force: ForceOpt = False,
 ) -> None:
     """Plan the failed and never-sent rows of a results workbook again and apply them."""
     _confirmable("retry", yes)
-    retry = verbs.retry_file(results_file, connection=connection, results=results)
+    retry = verbs.retry_file(results_file, connection=connection, results=results, force=force)
+    if not retry.rows:
+        left = f" ({retry.unknown} unknown: check those by hand)" if retry.unknown else ""
+        print(f"Nothing to retry: no row of {results_file.name} failed or was skipped{left}.")
+        return
     conn = _connection(retry.connection)
     options = {"batch_size": batch_size, "rate": rate, "concurrency": concurrency}
     _run_apply(retry.prep, conn, retry.results, yes=yes, retry_of=retry.retry_of, **options)
@@ -340,7 +347,7 @@ def show_cmd(
         for path in tui_app.run_results(book):
             print(f"Retry results: {path}")
         return
-    print_results(book)
+    print_results(book, *verbs.row_names(book))
 
 
 app.add_typer(import_cli.app, name="import")  # rowpush import postman|openapi
@@ -358,106 +365,14 @@ def results_rebuild_cmd(
         Path | None,
         typer.Option("--output", "-o", help="Workbook to write (default: the run's own)."),
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write a run's results workbook from its journal (after a crash, for instance)."""
-    out, counts = verbs.rebuild_results(journal, output)
+    out, counts = verbs.rebuild_results(journal, output, force=force)
     print(f"Wrote {out}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + ".")
 
 
-def _share(flag: str, text: str) -> Any:
-    """A fault option: the share of requests it hits, between 0 and 1."""
-    return typer.Option(flag, min=0.0, max=1.0, help=text)
-
-
-@app.command("sandbox")
-def sandbox_cmd(
-    port: Annotated[int, typer.Option("--port", help="Port (0 = any free port).")] = 8765,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    config_out: Annotated[
-        Path | None, typer.Option("--config-out", help="Also write the rowpush.toml here.")
-    ] = None,
-    rate_limit: Annotated[
-        str | None,
-        typer.Option(
-            "--rate-limit",
-            help='Requests per API before 429: "5/s", "5", a preset: halo-300, halo-500, '
-            "halo-700 (Halo's published rolling windows), or vendor (each API's own).",
-        ),
-    ] = None,
-    fail_rate: Annotated[float, _share("--fail-rate", "Share of random 5xx answers.")] = 0.0,
-    throttle_rate: Annotated[
-        float,
-        _share(
-            "--429-rate",
-            "Share of answers throttled (each API's own 429/403 shape; see --retry-after).",
-        ),
-    ] = 0.0,
-    timeout_rate: Annotated[
-        float,
-        _share("--timeout-rate", "Share of requests that hang --hang-seconds unhandled, then 504."),
-    ] = 0.0,
-    drop_rate: Annotated[
-        float,
-        _share("--drop-rate", "Share of requests handled, then cut mid-answer (the change lands)."),
-    ] = 0.0,
-    hang_seconds: Annotated[
-        float,
-        typer.Option("--hang-seconds", min=0.0, help="How long a --timeout-rate request hangs."),
-    ] = 30.0,
-    latency: Annotated[
-        int, typer.Option("--latency", min=0, help="Added latency per request, ms.")
-    ] = 0,
-    retry_after: Annotated[
-        bool,
-        typer.Option(
-            "--retry-after",
-            help="Send Retry-After with every 429 (no vendor documents one: off by default).",
-        ),
-    ] = False,
-    token_ttl: Annotated[
-        int | None,
-        typer.Option(
-            "--token-ttl",
-            min=1,
-            help="Lifetime of access tokens on every API, seconds "
-            "(default: each API's own, m3ter 5 h, the others 1 h).",
-        ),
-    ] = None,
-) -> None:
-    """Run the local sandbox emulating the vendor APIs until interrupted."""
-    try:
-        options = SandboxOptions.from_flags(
-            rate_limit=rate_limit,
-            fail_rate=fail_rate,
-            throttle_rate=throttle_rate,
-            timeout_rate=timeout_rate,
-            drop_rate=drop_rate,
-            hang_seconds=hang_seconds,
-            latency_ms=latency,
-            token_ttl=token_ttl,
-            retry_after=retry_after,
-        )
-    except FlagError as exc:
-        raise BadInput(str(exc), hint=exc.hint) from None
-
-    def ready(url: str) -> None:
-        config = sandbox_server.render_config(url, options)
-        if config_out is not None:
-            config_out.write_text(config, encoding="utf-8")
-            config_out.chmod(0o600)  # it holds (the sandbox's own) secrets
-            err(f"Wrote {config_out}.")
-        print(config, flush=True)
-        err(f"rowpush sandbox listening on {url} (Ctrl+C to stop)")
-
-    try:
-        sandbox_server.serve(host, port, options, on_ready=ready)
-    except KeyboardInterrupt:  # Ctrl+C is how a sandbox is meant to stop
-        err("sandbox stopped.")
-    except OSError as exc:
-        raise BadInput(
-            f"Cannot listen on {host}:{port}: {exc.strerror}.",
-            hint="Pick another --port (0 picks a free one).",
-        ) from None
+app.command("sandbox")(cli_sandbox.sandbox_cmd)
 
 
 @app.command("demo")

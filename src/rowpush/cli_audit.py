@@ -18,11 +18,10 @@ from rowpush.cli import (
     _apply_tui,
     _confirmable,
     _connection,
-    _OnFirstUse,
     _run_apply,
     app,
 )
-from rowpush.cli_options import BatchOpt, ConcurrencyOpt, RateOpt, YesOpt
+from rowpush.cli_options import BatchOpt, ConcurrencyOpt, OnFirstUse, RateOpt, YesOpt
 from rowpush.console import err, print_table, short
 from rowpush.errors import BadInput
 from rowpush.progress import WindowNotices
@@ -31,9 +30,9 @@ if TYPE_CHECKING:
     from rowpush.config import Connection
     from rowpush.engine import results_reader, revert, verify
 else:
-    results_reader = _OnFirstUse("rowpush.engine.results_reader")
-    revert = _OnFirstUse("rowpush.engine.revert")
-    verify = _OnFirstUse("rowpush.engine.verify")
+    results_reader = OnFirstUse("rowpush.engine.results_reader")
+    revert = OnFirstUse("rowpush.engine.revert")
+    verify = OnFirstUse("rowpush.engine.verify")
 
 __all__ = ["revert_cmd", "verify_cmd"]
 

@@ -6,6 +6,7 @@ Kept out of cli.py, which holds the commands themselves.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +19,9 @@ __all__ = [
     "ConcurrencyOpt",
     "ConnOpt",
     "FileArg",
+    "ForceOpt",
     "JsonOpt",
+    "OnFirstUse",
     "OutputOpt",
     "RateOpt",
     "ResultsOpt",
@@ -69,6 +72,9 @@ def with_metavars(command: Any) -> Any:
 
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Replace the output file if it exists (see README).")
+]
 
 FileArg = Annotated[
     Path, typer.Argument(metavar="FILE", help="The sheet: .xlsx or .csv.", show_default=False)
@@ -127,3 +133,13 @@ RateOpt = Annotated[
 ConcurrencyOpt = Annotated[
     int, typer.Option("--concurrency", min=1, max=64, metavar="N", help="Requests in flight.")
 ]
+
+
+class OnFirstUse:
+    """A module imported when first used: each of these loads heavy libraries."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)

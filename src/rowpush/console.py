@@ -89,7 +89,7 @@ def print_errors(errors: Sequence[RowError]) -> None:
 
 async def print_plan_json(plan: LivePlan) -> None:
     """The plan report (engine/plan_report.py) on stdout, each row as it is planned."""
-    progress = PlanProgress()
+    progress = PlanProgress(plan.prep)
     report = PlanJsonWriter(sys.stdout, plan.target.name)
     async for change in plan.changes():
         progress.update(plan.summary.total)
@@ -100,7 +100,7 @@ async def print_plan_json(plan: LivePlan) -> None:
 
 async def print_plan(plan: LivePlan) -> None:
     """The plan for a person: each row to create or update, then the counts."""
-    progress = PlanProgress()
+    progress = PlanProgress(plan.prep)
     print(
         f"Plan for {plan.prep.file} → {plan.target.name} on '{plan.conn.name}' ({plan.base_url})\n"
     )
@@ -186,7 +186,10 @@ def say_continuing(file: str, run: Unfinished) -> None:
     )
 
 
-def report_apply(report: ApplyReport) -> int:
+def report_apply(report: ApplyReport, *, resent_ignored: str = "") -> int:
+    """Print what an apply did; its exit code. `resent_ignored` names the API of a target
+    whose creates carry a uid: it ignores a resent one, so they are "sent", not
+    "created" (rowpush cannot tell a new measurement from one already ingested)."""
     if report.invalid:
         err(f"Nothing was sent: {report.planned.get('invalid', 0)} row(s) are invalid.")
         print_errors(report.invalid)
@@ -197,11 +200,19 @@ def report_apply(report: ApplyReport) -> int:
         return 0
     c = report.counts
     unknown = f", {c['unknown']} unknown" if c.get("unknown") else ""
-    print(
-        f"Applied: {c.get('created', 0)} created, {c.get('updated', 0)} updated, "
-        f"{c.get('unchanged', 0)} unchanged, {c.get('failed', 0)} failed, "
-        f"{c.get('invalid', 0)} invalid, {c.get('skipped', 0)} skipped{unknown}."
-    )
+    if resent_ignored:
+        print(
+            f"Applied: {c.get('created', 0)} sent to {resent_ignored} (any already ingested, "
+            f"e.g. resent, is ignored there by its uid, not counted twice), "
+            f"{c.get('failed', 0)} failed, {c.get('invalid', 0)} invalid, "
+            f"{c.get('skipped', 0)} skipped{unknown}."
+        )
+    else:
+        print(
+            f"Applied: {c.get('created', 0)} created, {c.get('updated', 0)} updated, "
+            f"{c.get('unchanged', 0)} unchanged, {c.get('failed', 0)} failed, "
+            f"{c.get('invalid', 0)} invalid, {c.get('skipped', 0)} skipped{unknown}."
+        )
     if unknown:
         err(
             "Rows marked 'unknown' were sent but no answer came and no lookup could tell "
@@ -211,23 +222,31 @@ def report_apply(report: ApplyReport) -> int:
         print(f"Verified: {report.verified.line()} (see _verify in the results).")
     if report.results:
         print(f"Results: {report.results}")
-    return 0 if report.ok else 1
+    # 0 only when every row is done: rows left invalid (--skip-invalid) are not
+    return 0 if report.ok and not c.get("invalid") else 1
 
 
-def print_results(book: ResultsBook) -> None:
-    """A results workbook in a few lines: its counts, then the rows that need a look."""
+def print_results(book: ResultsBook, key: str | None = None, label: str | None = None) -> None:
+    """A results workbook in a few lines: its counts, then the rows that need a look (with
+    the `key` and `label` columns' values, when the workbook has them)."""
     counts = book.counts()
     print(f"{book.path.name}: {book.target} on '{book.connection or '?'}'")
     print(", ".join(f"{n} {status.value}" for status, n in counts.items() if n) or "no rows")
     if figures := book.figures():
         print(figures)
-    rows = [("ROW", "STATUS", "HTTP", "MESSAGE")]
+    names = [h for h in (key, label) if h]
+    rows = [("ROW", "STATUS", *(h.upper() for h in names), "HTTP", "MESSAGE")]
     for row in book.rows():
-        if row.status.value in ("failed", "skipped", "unknown"):
+        if row.status.value in NEEDS_A_LOOK:
             code = "" if row.http_status is None else str(row.http_status)
-            rows.append((str(row.row), row.status.value, code, short(row.message, 70)))
+            cells = [short(str(row.values.get(h) or ""), 30) for h in names]
+            rows.append((str(row.row), row.status.value, *cells, code, short(row.message, 70)))
     if len(rows) > 1:
         print_table(rows)
+
+
+NEEDS_A_LOOK = ("failed", "invalid", "skipped", "unknown")
+"""The statuses `show --text` lists row by row (the others are counted)."""
 
 
 def short(text: str, width: int) -> str:

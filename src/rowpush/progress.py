@@ -5,6 +5,7 @@ planning counter. A face module: it draws what the engine reports through Callba
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -12,13 +13,22 @@ import typer
 
 from rowpush.engine.callbacks import Callbacks
 from rowpush.model import Change, Outcome, Status
+from rowpush.sheets.size import estimate_rows
 
 if TYPE_CHECKING:
     from rowpush.config import Connection
     from rowpush.engine.prepare import Prepared
     from rowpush.http.transport import RetryEvent
 
-__all__ = ["ConsoleCallbacks", "PlanProgress", "WindowNotices", "is_quiet", "set_quiet"]
+__all__ = [
+    "ConsoleCallbacks",
+    "Counter",
+    "ExportProgress",
+    "PlanProgress",
+    "WindowNotices",
+    "is_quiet",
+    "set_quiet",
+]
 
 _quiet = False
 
@@ -63,9 +73,12 @@ class ConsoleCallbacks(Callbacks):
         self._progress: Any = None
         self._task: Any = None
         self._notices = WindowNotices()
+        self._planning: Counter | None = None
 
     def planned(self, change: Change) -> None:
-        return None
+        if self._planning is None:
+            self._planning = PlanProgress(self.prep)
+        self._planning.update(self._planning.count + 1)
 
     def confirm(self, counts: dict[str, int]) -> bool:
         target = self.prep.target
@@ -74,11 +87,18 @@ class ConsoleCallbacks(Callbacks):
             f"Apply {counts['update']} update(s) and {counts['create']} create(s) "
             f"to {target.name} on '{self.conn.name}' ({url})?"
         )
+        self._end_planning()
         if not self.ask:
             return True
         return typer.confirm(question, default=False, err=True)
 
+    def _end_planning(self) -> None:
+        if self._planning is not None:
+            self._planning.close()
+            self._planning = None
+
     def sending(self, total: int) -> None:
+        self._end_planning()
         self.total = total
         if self.tty and total:
             # rich loads only for a bar on a terminal: `rowpush --help` stays fast
@@ -110,6 +130,13 @@ class ConsoleCallbacks(Callbacks):
         if self._progress is not None:
             self._progress.update(self._task, completed=self.done, failed=self.failed)
 
+    def settling(self, rows: int) -> None:
+        note = f"checking {rows} row(s) whose answer was lost against the live records"
+        if self._progress is not None:
+            self._progress.update(self._task, note=note)
+        elif self.tty:
+            print(note + "…", file=sys.stderr, flush=True)
+
     def retry_event(self, event: RetryEvent) -> None:
         if self._progress is not None:
             self._progress.update(self._task, note=event.describe())
@@ -117,25 +144,80 @@ class ConsoleCallbacks(Callbacks):
             self._notices(event)
 
     def close(self) -> None:
+        self._end_planning()
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
 
 
-class PlanProgress:
-    """A row counter on stderr while a plan reads live state (a terminal only): live reads
-    can take minutes at Halo's 1 request/s."""
+class Counter:
+    """A one-line counter on stderr for a step that may take a while (a terminal only):
+    "planning: 150 of 500 rows · 48/s · about 7 s left". Redrawn at most 10 times a
+    second; without a `total` it shows the count and the pace."""
 
-    EVERY = 50
+    REDRAW = 0.1
+    STEADY = 10
+    """Rows before a pace (and a time left) is shown."""
 
-    def __init__(self) -> None:
+    def __init__(self, label: str, unit: str, total: int | None = None) -> None:
+        self.label = label
+        self.unit = unit
+        self.total = total
+        self.count = 0
         self.tty = sys.stderr.isatty() and not _quiet
+        self._start = time.monotonic()
+        self._drawn = 0.0
+        self._shown = False
 
-    def update(self, planned: int) -> None:
-        if self.tty and planned % self.EVERY == 0:
-            sys.stderr.write(f"\rplanning: {planned} rows read against live state…")
-            sys.stderr.flush()
+    def update(self, count: int) -> None:
+        self.count = count
+        now = time.monotonic()
+        if not self.tty or now - self._drawn < self.REDRAW:
+            return
+        self._drawn = now
+        self._shown = True
+        sys.stderr.write("\r\033[K" + self.line(now - self._start))
+        sys.stderr.flush()
+
+    def line(self, elapsed: float) -> str:
+        """The counter's text after `elapsed` seconds."""
+        total = self.total if self.total and self.total >= self.count else None
+        done = f"{self.count:,} of {total:,}" if total else f"{self.count:,}"
+        text = f"{self.label}: {done} {self.unit}"
+        if elapsed >= 1 and self.count >= self.STEADY:  # a pace from 1 row means nothing
+            pace = self.count / elapsed
+            text += f" · {pace:,.0f}/s"
+            if total:
+                text += f" · about {_duration((total - self.count) / pace)} left"
+        return text + "…"
 
     def close(self) -> None:
-        if self.tty:
+        if self._shown:
             sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self._shown = False
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+class PlanProgress(Counter):
+    """Rows planned against live state, out of the sheet's (estimated) rows: live reads
+    can take minutes at Halo's 1 request/s."""
+
+    def __init__(self, prep: Prepared | None = None) -> None:
+        super().__init__("planning", "rows", estimate_rows(prep.sheet) if prep else None)
+
+
+class ExportProgress(Counter):
+    """Records exported so far (their total is not known before the last page)."""
+
+    def __init__(self) -> None:
+        super().__init__("exporting", "records")

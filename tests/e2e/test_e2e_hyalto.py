@@ -26,7 +26,7 @@ def fast(workdir: Path) -> Path:
 
 def _export(rowpush: Any, workdir: Path, target: str, *options: str) -> list[dict[str, str]]:
     out = workdir / f"{target}.csv"
-    result = rowpush("export", target, "-c", "hyalto", "-o", str(out), *options)
+    result = rowpush("export", target, "-c", "hyalto", "-o", str(out), "--force", *options)
     assert result.code == 0, result.err
     with out.open(encoding="utf-8-sig") as handle:
         return list(csv.DictReader(handle))

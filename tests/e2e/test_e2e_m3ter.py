@@ -26,7 +26,7 @@ def test_measurements_land_once_however_often_applied(
     args = ("apply", str(sheet), "-t", "m3ter.measurements", "-c", "m3ter", "--yes")
     first = rowpush(*args, "--results", str(workdir / "r1.xlsx"))
     assert first.code == 0, first.err
-    assert "3 created" in first.out
+    assert "3 sent to m3ter" in first.out
     again = rowpush(*args, "--results", str(workdir / "r2.xlsx"))
     assert again.code == 0, again.err
     stored = sandbox.state.m3ter.measurements

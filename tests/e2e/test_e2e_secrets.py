@@ -572,7 +572,7 @@ def test_a_config_others_can_read_with_literal_secrets_warns_without_showing_the
         assert secret not in shown.out + shown.err
 
     config.chmod(0o600)
-    quiet = rowpush("export", "hyalto.accounts", "-c", "hyalto", "-o", out)
+    quiet = rowpush("export", "hyalto.accounts", "-c", "hyalto", "-o", out, "--force")
     assert quiet.code == 0, quiet.err
     assert "readable by other users" not in quiet.err
 

@@ -24,6 +24,8 @@ class FakeHalo:
         self.next_id = 900
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":  # the send-time look-up of a create's name: none yet
+            return httpx.Response(200, json={"clients": [], "record_count": 0})
         body = json.loads(request.content)
         self.posts.append(body)
         if any(r.get("item_tax_code") == 99 for r in body):

@@ -363,8 +363,10 @@ def test_a_merged_title_above_the_table_is_harmless(tmp_path: Path) -> None:
     )
     after = '<mergeCells count="1"><mergeCell ref="A1:B2"/></mergeCells>'
     path = one_sheet(tmp_path / "title.xlsx", rows, after=after)
-    # The title is the first non-blank row, so it is taken for the header row:
-    assert "cells A1:B2 are merged in the header row" in error_for(path)
+    # A lone cell above a wider row is a title: the header row is the wider one below
+    sheet = open_sheet(path)
+    assert (sheet.header_row, sheet.headers) == (3, ["id", "name"])
+    assert [r.values for r in sheet.rows()] == [{"id": "12", "name": "Acme"}]
     after = '<mergeCells count="1"><mergeCell ref="D1:E2"/></mergeCells>'  # beside the table
     path = one_sheet(tmp_path / "beside.xlsx", rows.replace("Clients", ""), after=after)
     assert [r.values for r in open_sheet(path).rows()] == [{"id": "12", "name": "Acme"}]

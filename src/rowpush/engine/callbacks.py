@@ -24,3 +24,5 @@ class Callbacks:
         """Final outcomes as they land (a row whose answer was lost comes once settled)."""
 
     def retry_event(self, event: RetryEvent) -> None: ...
+    def settling(self, rows: int) -> None:
+        """`rows` whose answer was lost are being checked against the live records."""

@@ -56,6 +56,8 @@ async def export_target(
     rows: queue.Queue[list[Any] | BaseException | None] = queue.Queue(maxsize=1000)
     written: list[int] = []
     errors: list[BaseException] = []
+    finished = threading.Event()
+    """Set when the writer thread has stopped reading the queue, for good."""
     writer: threading.Thread | None = None
 
     def feed() -> Iterator[list[Any]]:
@@ -69,8 +71,17 @@ async def export_target(
             written.append(write_template(target_cls, out, feed(), columns=all_specs))
         except BaseException as exc:
             errors.append(exc)
-            while rows.get() is not None:  # unblock the producer
-                pass
+        finally:
+            finished.set()  # the producer stops waiting on a queue nobody reads
+
+    def put(item: list[Any] | BaseException | None) -> None:
+        """Hand a row to the writer; give up once it has stopped (never wait forever)."""
+        while not finished.is_set():
+            try:
+                rows.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
 
     count = 0
     try:
@@ -81,25 +92,39 @@ async def export_target(
             for header in extra:
                 headers[header] = header
             all_specs = [*specs, *(ColumnSpec(h) for h in extra)]
-            writer = threading.Thread(target=write, args=(all_specs,), name="rowpush-export")
+            writer = threading.Thread(
+                target=write, args=(all_specs,), name="rowpush-export", daemon=True
+            )
             writer.start()
             fields = list(headers.values())
             async for record in target.iter_live(client, fields, options or ExportOptions()):
-                await asyncio.to_thread(rows.put, [record.get(f) for f in fields])
+                if errors:  # the file cannot be written: stop reading records
+                    break
+                await asyncio.to_thread(put, [record.get(f) for f in fields])
                 count += 1
                 if on_row:
                     on_row(count)
     except BaseException as exc:
-        if writer is not None:
-            await asyncio.to_thread(rows.put, RuntimeError(f"export interrupted: {exc!r}"))
+        if writer is not None and not errors:
+            await asyncio.to_thread(put, RuntimeError(f"export interrupted: {exc!r}"))
         raise
     finally:
         if writer is not None:
-            await asyncio.to_thread(rows.put, None)
+            await asyncio.to_thread(put, None)
             await asyncio.to_thread(writer.join)
     if errors:
-        raise errors[0]
+        raise _unwritten(out, errors[0])
     return written[0] if written else count
+
+
+def _unwritten(out: Path, exc: BaseException) -> BaseException:
+    """A failure to write the file, as a message; other errors as they are."""
+    if isinstance(exc, OSError):
+        return BadInput(
+            f"Cannot write {out}: {exc.strerror or exc} — is it open in Excel or another program?",
+            hint="Close it, or give -o another file name; nothing was written.",
+        )
+    return exc
 
 
 def write_template(

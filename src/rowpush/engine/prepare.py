@@ -64,8 +64,28 @@ def prepare(path: Path, *, target: str | None = None, sheet: str | None = None) 
     target_cls = get_target(name)
     hmap = map_headers(target_cls, opened.headers, path.name, opened.letters)
     if hmap.errors:
-        raise SheetError("\n".join(e.message for e in hmap.errors))
+        raise _unmapped(path, opened, target_cls, hmap, sheet)
     return Prepared(path, opened, target_cls, hmap)
+
+
+def _unmapped(
+    path: Path, opened: Sheet, target: type[Target], hmap: HeaderMap, asked: str | None
+) -> SheetError:
+    """Headers that do not fit the target, said with what the sheet itself tells: the
+    target it was made for, the sheet and the header row read."""
+    problems = "\n".join(e.message for e in hmap.errors)
+    if opened.target and opened.target != target.name:
+        return SheetError(
+            f"{path.name} was made for {opened.target} (its hidden _rowpush sheet says so), "
+            f"not {target.name}: {problems}",
+            hint=f"Leave out -t (the workbook names its target), or use a sheet made for "
+            f"{target.name} (rowpush template {target.name}).",
+        )
+    if opened.name is None:
+        return SheetError(problems)
+    where = f"read sheet {opened.name!r}, header row {opened.header_row}"
+    hint = None if asked else "Choose the sheet with --sheet NAME if the table is on another one."
+    return SheetError(f"{problems} (rowpush {where}.)", hint=hint)
 
 
 def prepare_retry(results: Path) -> Prepared:

@@ -106,6 +106,8 @@ class ApplyRun:
         self.verify = verify
         self.verification: Verification | None = None
         """With `verify`: what the live records said right after the send."""
+        self.on_close: list[Callable[[], None]] = []
+        """Called once the run is closed (verbs releases the run's lock here)."""
 
     @contextlib.asynccontextmanager
     async def _connect(
@@ -298,7 +300,8 @@ class ApplyRun:
                 # the first send, then up to SETTLE_ROUNDS more of the rows whose answer
                 # was lost; only after the last may a row be failed without being resent
                 for _ in range(SETTLE_ROUNDS + 1):
-                    if self.journal.unsettled():
+                    if unsettled := self.journal.unsettled():
+                        cb.settling(len(unsettled))
                         await self._settle(client, record, last=False)
                     if stop is not None and stop.is_set():
                         break
@@ -315,6 +318,7 @@ class ApplyRun:
                     if not self.journal.unsettled():
                         break
                 else:
+                    cb.settling(len(self.journal.unsettled()))
                     await self._settle(client, record, last=True)
         finally:
             self.final = counts = self.write_results()
@@ -403,6 +407,8 @@ class ApplyRun:
         self.journal.close()
         if not self.sent_any or not unfinished:
             remove_journal(self.journal.path)
+        while self.on_close:
+            self.on_close.pop()()
 
 
 _GAVE_UP = (

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rowpush.engine.journal import Journal
+from rowpush.engine.outputs import check_output
 from rowpush.engine.prepare import Prepared, prepare
 from rowpush.engine.results_writer import RunInfo, file_sha256, input_kinds, write_results
 from rowpush.engine.run_stats import stats_of
@@ -105,8 +106,12 @@ def find_unfinished(input_file: Path, folder: Path) -> list[Unfinished]:
     return found
 
 
-def rebuild_results(journal: Path, out: Path | None = None) -> tuple[Path, dict[str, int]]:
-    """Write the results workbook of a run from its journal alone (after a crash)."""
+def rebuild_results(
+    journal: Path, out: Path | None = None, *, force: bool = False
+) -> tuple[Path, dict[str, int]]:
+    """Write the results workbook of a run from its journal alone (after a crash).
+
+    The run's own results workbook is rewritten; another existing `out` needs `force`."""
     if not journal.is_file():
         raise BadInput(
             f"{journal}: no such journal.",
@@ -128,7 +133,12 @@ def rebuild_results(journal: Path, out: Path | None = None) -> tuple[Path, dict[
                 hint="Put back the sheet as it was when the run started.",
             )
         prep = prepare(source, target=meta.get("target"), sheet=meta.get("sheet") or None)
-        target = Path(out or meta.get("results") or str(journal).removesuffix(".journal"))
+        own = Path(meta.get("results") or str(journal).removesuffix(".journal"))
+        target = Path(out or own)
+        if out is not None and out.resolve() != own.resolve():
+            check_output(out, force=force)
+        else:
+            check_output(target, force=True, flag="--output")
         info = run_info(
             meta,
             prep,

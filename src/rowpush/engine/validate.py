@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from rowpush.engine.dates import date_fields, dated
 from rowpush.model import RawRow, RowError, column_letter
 from rowpush.sheets.formats import ColumnKind, kind_of
 from rowpush.sheets.table import normalize_header, text_preview
@@ -89,6 +90,8 @@ def map_headers(
             unknown.append((letter, header))
             continue
         hmap.columns[header] = Column(header, letter, alias)
+    unknown = _typos(target, hmap, unknown, file)
+    known = list(declared.values())
     if len(unknown) > MAX_COLUMN_WARNINGS:
         hmap.warnings.append(_unknown_columns(target, unknown, file))
     else:
@@ -96,11 +99,12 @@ def map_headers(
             hmap.warnings.append(
                 RowError(
                     f"{file}: column {letter} ({text_preview(header)}) is not a column of "
-                    f"{target.name}; it is ignored.",
+                    f"{target.name}; it is ignored."
+                    + (f" Did you mean {hint}?" if (hint := _suggest(header, known)) else ""),
                     column=letter,
                     header=header,
                     warning=True,
-                    expected=_suggest(header, list(declared.values())),
+                    expected=_suggest(header, known),
                 )
             )
     present = {c.alias for c in hmap.columns.values()}
@@ -118,6 +122,33 @@ def map_headers(
             )
         )
     return hmap
+
+
+def _typos(
+    target: type[Target], hmap: HeaderMap, unknown: list[tuple[str, str]], file: str
+) -> list[tuple[str, str]]:
+    """Unknown headers spelt like a column the sheet lacks ("nmae" for "name") are errors:
+    ignoring them would drop that column's values silently. Returns the other unknowns."""
+    present = {c.alias for c in hmap.columns.values()}
+    absent = {normalize_header(h): h for h in target.headers() if h not in present}
+    rest = []
+    for letter, header in unknown:
+        close = difflib.get_close_matches(normalize_header(header), list(absent), n=1, cutoff=0.75)
+        if not close:
+            rest.append((letter, header))
+            continue
+        meant = absent[close[0]]
+        hmap.errors.append(
+            RowError(
+                f"{file}: column {letter} ({text_preview(header)}) is not a column of "
+                f"{target.name}. Did you mean {meant!r}? Rename the header (its values "
+                f"would otherwise be ignored).",
+                column=letter,
+                header=header,
+                expected=repr(meant),
+            )
+        )
+    return rest
 
 
 def _unknown_columns(target: type[Target], unknown: list[tuple[str, str]], file: str) -> RowError:
@@ -200,10 +231,13 @@ def _type_row(
     target: type[Target], hmap: HeaderMap, raw: RawRow, file: str
 ) -> tuple[BaseModel | None, list[RowError]]:
     data: dict[str, Any] = {}
+    dates = date_fields(target)
     for header, value in raw.values.items():
         column = hmap.columns.get(header)
         if column is None or value == "":
             continue  # a blank cell leaves the field as it is
+        if column.alias in dates:  # an Excel serial there is a date (engine/dates.py)
+            value = dated(target, column.alias, value)
         data[column.alias] = _as_input(value)
     try:
         return target.Row.model_validate(data), []
@@ -224,8 +258,11 @@ def _row_error(
 ) -> RowError:
     alias = str(err["loc"][0]) if err["loc"] else None
     column = hmap.column_of_alias(alias) if alias else None
-    value = err.get("input") if column else None
+    # a missing field's "input" is the whole row: never show that as the cell's value
+    value = err.get("input") if column and err["type"] != "missing" else None
     expected = _expected(err)
+    if err["type"] == "string_pattern_mismatch":  # the regex means nothing to a person
+        expected = _like_example(target, alias)
     problem = expected if err["type"] == "value_error" else f"expected {expected}"
     if alias and _lost_zero(target, alias, value):
         expected += (
@@ -234,7 +271,13 @@ def _row_error(
             f"templates do, and type 0{value} again)"
         )
         problem += f"; the leading zero was lost (0{value} is valid)"
-    if column is not None:
+    if column is not None and err["type"] == "missing":
+        message = (
+            f"{file}: row {raw.row}, column {column.letter} ({column.header}): the cell is "
+            f"blank but this row needs a value there."
+        )
+        problem = "a value is needed (the cell is blank)"
+    elif column is not None:
         shown = "" if value is None else f" {str(value)!r}"
         message = (
             f"{file}: row {raw.row}, column {column.letter} ({column.header}): "
@@ -270,6 +313,15 @@ def _lost_zero(target: type[Target], alias: str, value: object) -> bool:
     except ValidationError:
         return False
     return True
+
+
+def _like_example(target: type[Target] | None, alias: str | None) -> str:
+    """What a value matching a field's pattern looks like: its example, if it has one."""
+    if target is not None and alias is not None:
+        for name, info in target.Row.model_fields.items():
+            if (info.alias or name) == alias and info.examples:
+                return f"a value like {str(info.examples[0])!r} (the form this column takes)"
+    return "a value in the form this column takes (see the header's note)"
 
 
 def _expected(err: ErrorDetails) -> str:

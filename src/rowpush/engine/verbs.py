@@ -23,9 +23,11 @@ from rowpush.config import load_config
 from rowpush.engine.callbacks import Callbacks
 from rowpush.engine.connect import connect
 from rowpush.engine.export import export_target, write_template
+from rowpush.engine.outputs import check_folder
+from rowpush.engine.outputs import check_output as _check_output
 from rowpush.engine.plan_report import PlanJsonWriter, PlanSummary
 from rowpush.engine.prepare import Prepared, ensure_writable, prepare, prepare_retry
-from rowpush.engine.results_reader import ResultsBook, open_results
+from rowpush.engine.results_reader import RETRIED_STATUSES, ResultsBook, open_results
 from rowpush.engine.run import ApplyReport, ApplyRun
 from rowpush.engine.run_files import (
     Unfinished,
@@ -35,8 +37,9 @@ from rowpush.engine.run_files import (
     journal_path,
     rebuild_results,
 )
+from rowpush.engine.run_lock import RunLock, check_free
 from rowpush.errors import BadInput, RowpushError
-from rowpush.model import Change, RowError
+from rowpush.model import Change, RowError, Status
 from rowpush.targets.base import ExportOptions
 from rowpush.targets.registry import all_targets, get_target
 
@@ -73,6 +76,7 @@ __all__ = [
     "prepare",
     "rebuild_results",
     "retry_file",
+    "row_names",
     "start_apply",
     "template_file",
     "validate_file",
@@ -193,17 +197,25 @@ def choose_results(
     *,
     resume: bool = False,
     folder: Path | None = None,
+    force: bool = False,
 ) -> ResultsChoice:
     """The resume policy: an apply continues the unfinished run it would otherwise repeat.
 
     A given `results` path continues the run whose journal is beside it; without one,
     the latest unfinished run of the same sheet, target and connection in `folder`
     (the working directory) is continued; else a new FILE-results-TIME.xlsx is chosen.
+    An apply of the same sheet (or results) running in another process is refused
+    first; a results workbook that exists and is not the continued run's own needs
+    `force` to be replaced.
     """
+    check_free([prep.path, *([results] if results is not None else [])])
     if results is not None:
-        if not resume and journal_path(results).exists():
-            check_output(results)
-        return ResultsChoice(results, resume or journal_path(results).exists())
+        if journal_path(results).exists():  # the run's own results: continuing rewrites them
+            check_folder(results.parent, flag="--results")
+            return ResultsChoice(results, True)
+        if not resume:  # (with --resume and no journal, the run says there is none)
+            check_output(results, force=force, flag="--results")
+        return ResultsChoice(results, resume)
     folder = folder or Path.cwd()
     runs = [
         u
@@ -219,7 +231,7 @@ def choose_results(
             hint="Give --results RESULTS.xlsx of the run to continue, or leave out --resume.",
         )
     out = default_results_path(prep.path, folder)
-    check_output(out)
+    check_output(out, force=force, flag="--results")
     return ResultsChoice(out, False)
 
 
@@ -232,8 +244,19 @@ def start_apply(
     retry_of: str | None = None,
     **options: Any,
 ) -> ApplyRun:
-    """A run to drive step by step (plan, then send what the face chose); close it after."""
-    return ApplyRun.open(prep, conn, results, resume=resume, retry_of=retry_of, **options)
+    """A run to drive step by step (plan, then send what the face chose); close it after.
+
+    The run holds the lock of its sheet and of its results until it is closed: another
+    apply of either refuses at once (engine/run_lock.py)."""
+    verb = f"retry {prep.file}" if retry_of else f"apply {prep.file}"
+    lock = RunLock.acquire([prep.path, results], command=verb)
+    try:
+        run = ApplyRun.open(prep, conn, results, resume=resume, retry_of=retry_of, **options)
+    except BaseException:
+        lock.release()
+        raise
+    run.on_close.append(lock.release)
+    return run
 
 
 async def apply_file(
@@ -285,10 +308,18 @@ class Retry:
     results: Path
     retry_of: str
     """The results workbook retried (recorded in the new one's Summary)."""
+    rows: int = 0
+    """How many rows it retries: with none, there is nothing to apply (or to write)."""
+    unknown: int = 0
+    """Rows left out because their outcome is unknown (check them first)."""
 
 
 def retry_file(
-    results_file: Path, *, connection: str | None = None, results: Path | None = None
+    results_file: Path,
+    *,
+    connection: str | None = None,
+    results: Path | None = None,
+    force: bool = False,
 ) -> Retry:
     """The failed and never-sent rows of a results workbook, ready to apply again."""
     book = open_results(results_file)
@@ -298,9 +329,26 @@ def retry_file(
             f"{results_file.name} does not say which connection it used.",
             hint="Pass -c CONNECTION.",
         )
+    counts = book.counts()
+    rows = sum(counts[s] for s in RETRIED_STATUSES)
     out = results or default_retry_path(results_file)
-    check_output(out)
-    return Retry(prepare_retry(results_file), name, out, results_file.name)
+    if rows:
+        check_output(out, force=force, flag="--results")
+    prep = prepare_retry(results_file)
+    return Retry(prep, name, out, results_file.name, rows, counts[Status.UNKNOWN])
+
+
+def row_names(book: ResultsBook) -> tuple[str | None, str | None]:
+    """The headers of a results workbook's key column and name column (either may be
+    missing), for listing its rows."""
+    try:
+        target = get_target(book.target)
+    except RowpushError:
+        return None, None
+    header_of = {f: h for h, f in target.field_of_header().items()}
+    found = [header_of.get(f) if f else None for f in (target.key, target.label)]
+    key, label = (h if h in book.headers else None for h in found)
+    return key, label
 
 
 # -- templates, exports --------------------------------------------------------------------
@@ -315,11 +363,12 @@ class Template:
     columns: int
 
 
-def template_file(target: str, out: Path | None = None) -> Template:
-    """Write an empty template for a target (TARGET.xlsx unless `out` says otherwise)."""
+def template_file(target: str, out: Path | None = None, *, force: bool = False) -> Template:
+    """Write an empty template for a target (TARGET.xlsx unless `out` says otherwise);
+    an existing file is replaced only with `force`."""
     target_cls = get_target(target)
     path = out or Path(f"{target_cls.name}.xlsx")
-    check_output(path)
+    check_output(path, force=force)
     write_template(target_cls, path)
     return Template(path, target_cls.name, len(target_cls.headers()))
 
@@ -345,18 +394,29 @@ async def export_file(
     download: Path | None = None,
     on_warning: Callable[[str], None] | None = None,
     on_event: Callable[[RetryEvent], None] | None = None,
+    on_row: Callable[[int], None] | None = None,
+    rate: str | None = None,
+    force: bool = False,
 ) -> Exported:
     """Write a target's live records into its template (TARGET.xlsx unless `out` says
-    otherwise); `download` is a folder for the records' files, made if missing."""
+    otherwise); `download` is a folder for the records' files, made if missing. The
+    output is checked before any record is read; `on_row` hears the count so far."""
     target_cls = get_target(target)
     conn = load_connection(connection, on_warning)
     path = out or Path(f"{target_cls.name}.xlsx")
-    check_output(path)
+    check_output(path, force=force)
     if download is not None:
         _make_folder(download)
     options = ExportOptions(start=start, end=end, download=download)
     count = await export_target(
-        target, conn, path, columns=columns, options=options, on_event=on_event
+        target,
+        conn,
+        path,
+        columns=columns,
+        options=options,
+        on_event=on_event,
+        on_row=on_row,
+        rate=rate,
     )
     return Exported(path, target_cls.name, conn.name, count)
 
@@ -364,12 +424,18 @@ async def export_file(
 def _make_folder(download: Path) -> None:
     if download.exists() and not download.is_dir():
         raise BadInput(f"--download {download}: this is a file, not a folder.")
-    download.mkdir(parents=True, exist_ok=True)
+    try:
+        download.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(
+            f"--download {download}: cannot make this folder ({exc.strerror or exc}).",
+            hint="Give --download a folder you can write to.",
+        ) from None
+    check_folder(download, flag="--download")
 
 
-def check_output(path: Path) -> None:
-    """Refuse an output rowpush cannot write: another suffix, or a folder that is not there."""
-    if path.suffix.lower() not in (".xlsx", ".csv"):
-        raise BadInput(f"{path}: the output must end in .xlsx or .csv.")
-    if not path.parent.exists():
-        raise BadInput(f"{path}: the folder {path.parent} does not exist.")
+def check_output(path: Path, *, force: bool = False, flag: str = "-o") -> None:
+    """Refuse an output rowpush cannot or must not write, before any work starts: another
+    suffix, a missing or read-only folder, a file that cannot be replaced, or an existing
+    file without `force` (engine/outputs.py says why)."""
+    _check_output(path, force=force, flag=flag)

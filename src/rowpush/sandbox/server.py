@@ -160,20 +160,51 @@ def serve(
         sock.close()
 
 
-def render_config(base_url: str, options: SandboxOptions | None = None) -> str:
+def render_config(
+    base_url: str, options: SandboxOptions | None = None, *, with_rate: bool = False
+) -> str:
     """A ready ``rowpush.toml`` with one connection per emulated API, named after the API.
 
     ``base_url`` is the server root. The credentials are the sandbox's own demo ones.
+    ``with_rate`` adds each connection's `rate` for this sandbox (``local_rate``), as
+    ``rowpush sandbox`` prints and writes it: without one, rowpush keeps each vendor's
+    real limit, and the README's round trip would take Halo's 5 minutes a step.
     """
     options = options or SandboxOptions()
     root = base_url.rstrip("/")
     lines = [f"# rowpush sandbox at {root} (demo credentials, the sandbox's own)"]
+    rate = local_rate(options) if with_rate else None
     for name, connection in CONNECTIONS.items():
         lines += ["", f"[connections.{name}]"]
         lines += [
             f"{key} = {toml_string(value)}" for key, value in connection(root, options).items()
         ]
+        if rate is not None:
+            lines.append(f"rate = {toml_string(rate)}  {RATE_COMMENT}")
     return "\n".join(lines) + "\n"
+
+
+LOCAL_RATE = "50/s"
+"""The rate a config for a sandbox without a limit names: what a local emulator serves
+comfortably, so that the README's round trip takes seconds, not Halo's 5 minutes."""
+RATE_COMMENT = (
+    "# suited to this local emulator only; a real instance has its own limit "
+    "(leave rate out for the vendor's default)"
+)
+
+
+def local_rate(options: SandboxOptions) -> str | None:
+    """The `rate` a connection to this sandbox should use: its own limit where one is
+    set, else `LOCAL_RATE`; None where each API keeps its vendor's limit (`vendor`),
+    which rowpush's defaults already follow."""
+    if options.vendor_limits and options.window() is None:
+        return None
+    window = options.window()
+    if window is None:
+        return LOCAL_RATE
+    if window.seconds >= 60 and window.seconds % 60 == 0:
+        return f"{window.limit}/{int(window.seconds // 60)}min"
+    return f"{window.limit}/{window.seconds:g}s"
 
 
 def toml_string(value: str) -> str:

@@ -21,6 +21,7 @@ __all__ = [
     "EXCEL_ERRORS",
     "MAX_CELL_CHARS",
     "csv_safe",
+    "excel_serial",
     "is_formula_like",
     "needs_text_cell",
     "text_of",
@@ -39,6 +40,27 @@ MAX_CELL_CHARS = 32_767
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 # Control characters the XLSX format cannot hold (tab, LF and CR are allowed).
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+#: Day 0 of Excel's date serials (the 1900 system: 1 is 1900-01-01, counting Excel's
+#: phantom 1900-02-29, so serials from 61 on, 1900-03-01, land on the right day).
+EXCEL_EPOCH = datetime(1899, 12, 30)
+#: The last serial Excel shows as a date (9999-12-31).
+EXCEL_LAST_SERIAL = 2_958_465
+_SERIAL = re.compile(r"\d{1,7}(?:\.\d+)?")
+
+
+def excel_serial(text: str) -> datetime | None:
+    """The moment an Excel date serial names ("46000" → 2025-12-09, "46000.5" → noon of
+    it), to the second; None when `text` is not one. A date cell formatted as General,
+    or pasted as a number, reads as its serial: only a date column should ask this."""
+    text = text.strip()
+    if not _SERIAL.fullmatch(text):
+        return None
+    days = float(text)
+    if not 1 <= days < EXCEL_LAST_SERIAL + 1:
+        return None
+    return EXCEL_EPOCH + timedelta(seconds=round(days * 86_400))
 
 
 def is_formula_like(text: str) -> bool:

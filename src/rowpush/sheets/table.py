@@ -64,6 +64,7 @@ class Sheet:
         layout: HeaderLayout,
         target: str | None,
         source: RowSource,
+        rows_hint: int | None = None,
     ) -> None:
         self.path = path
         self.name = name
@@ -76,6 +77,8 @@ class Sheet:
         """Header → column letter ("C"), for messages that point at a column."""
         self.header_row = layout.row
         """Row number of the header row (1 unless blank rows precede it)."""
+        self.rows_hint = rows_hint
+        """About how many data rows follow the header (for progress), if the reader knows."""
         self._source = source
 
     def rows(self) -> Iterator[RawRow]:

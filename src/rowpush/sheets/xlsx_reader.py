@@ -52,6 +52,8 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
 _XLS_STREAMS = ("Workbook".encode("utf-16-le"), "Book".encode("utf-16-le"))
+#: How many rows below a lone first cell (a title) the header row is looked for.
+_TITLE_ROWS = 5
 _CELL_REF = re.compile(r"([A-Za-z]+)(\d+)", re.ASCII)
 
 
@@ -60,13 +62,16 @@ def open_xlsx(path: Path, sheet: str | None) -> Sheet:
     check_workbook_file(path)
     with _load_workbook(path) as book:
         meta = _meta_from(book, path)
-        name = _choose_sheet(book, path, sheet)
+        name = _choose_sheet(book, path, sheet, meta.get("target"))
         data, scan = _load_sheet(book, path, name)
     where = f"{path} (sheet {name!r})"
     layout = _read_layout(data, where)
     _refuse_merged(data, layout, where)
     source = XlsxRows(path, name, layout, data, scan)
-    return Sheet(path, name=name, layout=layout, target=meta.get("target") or None, source=source)
+    # `end` is the last used cell (0-based), counted from row 1 as the user sees rows
+    hint = max(0, data.end[0] + 1 - layout.row) if data.end is not None else 0
+    target = meta.get("target") or None
+    return Sheet(path, name=name, layout=layout, target=target, source=source, rows_hint=hint)
 
 
 def read_meta_xlsx(path: Path) -> dict[str, str]:
@@ -173,9 +178,17 @@ def _calamine_rows(data: CalamineSheet, where: str) -> Iterator[Sequence[object]
         index += 1
 
 
-def _choose_sheet(book: CalamineWorkbook, path: Path, wanted: str | None) -> str:
+def _choose_sheet(
+    book: CalamineWorkbook, path: Path, wanted: str | None, target: str | None = None
+) -> str:
     names = [m.name for m in book.sheets_metadata if m.name != META_SHEET]
     listed = ", ".join(repr(n) for n in names)
+    if wanted is None and target:
+        # a template names its data sheet for its target: a "Notes" sheet added in front
+        # of it must not be read instead (Excel caps sheet titles at 31 characters)
+        for name in names:
+            if name.casefold() == target[:31].casefold():
+                return name
     if wanted is None:
         for m in book.sheets_metadata:
             if (
@@ -230,10 +243,23 @@ def _read_layout(data: CalamineSheet, where: str) -> HeaderLayout:
             f"{where}: no header row (the sheet is empty).",
             hint="Put the column headers in row 1 and one record per row below them.",
         )
+    first: tuple[int, list[str]] | None = None
     for index, cells in enumerate(_calamine_rows(data, where)):
         texts = [text_of(c) for c in cells]
-        if any(t.strip() for t in texts):
-            return build_layout(texts, row=index + 1, where=where, col_offset=start[1])
+        filled = sum(1 for t in texts if t.strip())
+        if not filled:
+            continue
+        if first is None:
+            first = (index, texts)
+            if filled > 1:
+                break
+        elif filled > 1:  # one cell above a wider row: a title, and this is the header row
+            first = (index, texts)
+            break
+        if index - first[0] >= _TITLE_ROWS:
+            break
+    if first is not None:
+        return build_layout(first[1], row=first[0] + 1, where=where, col_offset=start[1])
     raise SheetError(  # only error cells in the sheet
         f"{where}: no header row (every cell is blank or an error).",
         hint="Put the column headers in row 1 and one record per row below them.",

@@ -18,7 +18,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from rowpush.config import Connection, ConnectionSettings
-from rowpush.errors import ConnectionFailed
+from rowpush.errors import ConnectionFailed, RowpushError
 from rowpush.http.auth import ClientCredentials
 from rowpush.http.retry import NOT_IDEMPOTENT
 from rowpush.model import Action, Change, Outcome
@@ -210,6 +210,45 @@ class HaloTarget(Target):
         return self._project(ANSWERS.json_object(response, f"get {self.envelope} {key}"))
 
     async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
+        """Post the batch; a create whose record appeared since the plan (another run of
+        another sheet made it) is refused here rather than made a second time."""
+        taken = await self._created_since_plan(client, batch)
+        if not taken:
+            return await self._post(client, batch)
+        fresh = [c for c in batch if c.row not in taken]
+        sent = {o.row: o for o in await self._post(client, fresh)} if fresh else {}
+        return [sent[c.row] if c.row in sent else taken[c.row] for c in batch]
+
+    async def _created_since_plan(
+        self, client: httpx.AsyncClient, batch: Sequence[Change]
+    ) -> dict[int, Outcome]:
+        """The creates of `batch` whose natural key a live record has now, as failures."""
+        creates = [c for c in batch if c.action is Action.CREATE and self.natural_key(c.payload)]
+        found = await gather_all(self._lookup(client, c) for c in creates)
+        taken: dict[int, Outcome] = {}
+        for change, lookup in zip(creates, found, strict=True):
+            if lookup is not None and lookup.remote_id is not None:
+                label = change.payload.get(self.label or "")
+                # 409 as the answer HTTP gives a conflict: final, never resent or settled
+                taken[change.row] = outcome_for(
+                    change,
+                    ok=False,
+                    http_status=409,
+                    message=f"{self.label} {label!r} already exists (id {lookup.remote_id}): "
+                    f"it was created after the plan, perhaps by another apply; not created "
+                    f"twice. Put {lookup.remote_id} in the id column to update it instead.",
+                )
+        return taken
+
+    async def _lookup(self, client: httpx.AsyncClient, change: Change) -> Lookup | None:
+        """`find_created`, or None when the lookup itself fails: the plan checked already,
+        and a failed read must not turn a row that was never sent into a lost answer."""
+        try:
+            return await self.find_created(client, change)
+        except (httpx.HTTPError, RowpushError):
+            return None
+
+    async def _post(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
         creates = any(c.action is Action.CREATE for c in batch)
         response = await client.post(
             self.endpoint,
