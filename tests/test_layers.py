@@ -51,8 +51,7 @@ ALLOWED: dict[str, set[str]] = {
         "rowpush.cli_sandbox",
     },
     # `rowpush sandbox`: serves the emulated APIs
-    "cli_sandbox": ENGINE_AND_BELOW
-    | {"rowpush.cli_options", "rowpush.console", "rowpush.sandbox"},
+    "cli_sandbox": ENGINE_AND_BELOW | {"rowpush.cli_options", "rowpush.console", "rowpush.sandbox"},
     # the command line's shared options: typer only
     "cli_options": set(),
     # verify and revert: commands of the CLI's app, kept apart so cli.py stays small

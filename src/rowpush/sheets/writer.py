@@ -2,7 +2,7 @@
 
 The format follows the file's suffix:
 - `.xlsx`: a plain table (no column has a note or choices: a results workbook) by
-  the streaming writer `xlsx_stream`, the others by openpyxl in write-only mode, so a
+  the streaming writer `plain_xlsx_writer`, the others by openpyxl in write-only mode, so a
   large export streams too. Bold, frozen header row; a note on each header (description, "Required",
   example); a dropdown on each column with choices; column widths fitted to the
   header and the first rows; `meta` in the hidden `_rowpush` sheet; then
@@ -28,8 +28,8 @@ from pathlib import Path
 
 from rowpush.errors import SheetError
 from rowpush.sheets.csv_writer import write_csv
+from rowpush.sheets.plain_xlsx_writer import write_plain_xlsx
 from rowpush.sheets.table import ColumnSpec
-from rowpush.sheets.xlsx_stream import write_plain_xlsx
 
 __all__ = [
     "MAX_COLUMN_WIDTH",

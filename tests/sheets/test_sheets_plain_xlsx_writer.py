@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
-from rowpush.sheets import ColumnSpec, open_sheet, read_meta, write_table, xlsx_stream
+from rowpush.sheets import ColumnSpec, open_sheet, plain_xlsx_writer, read_meta, write_table
 from rowpush.sheets.formats import ColumnKind
-from rowpush.sheets.xlsx_stream import write_plain_xlsx
+from rowpush.sheets.plain_xlsx_writer import write_plain_xlsx
 
 
 def sheet_of(path: Path, title: str) -> Worksheet:
@@ -135,7 +135,7 @@ def test_strings_of_repeating_columns_are_shared_and_distinct_ones_inline(tmp_pa
 def test_past_the_bound_new_strings_go_inline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(xlsx_stream, "SHARED_LIMIT", 3)
+    monkeypatch.setattr(plain_xlsx_writer, "SHARED_LIMIT", 3)
     path = tmp_path / "r.xlsx"
     rows: list[list[object]] = [[f"status {n % 4}"] for n in range(40)]
     plain(path, ["status"], rows, meta={})
