@@ -19,7 +19,7 @@ Light on purpose (stdlib only).
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from enum import IntEnum
 
 from rowpush.model import CellValue
@@ -47,6 +47,8 @@ _EPOCH = datetime(1899, 12, 30)
 _MS_PER_DAY = 86_400_000
 # Days between the 1900 and the 1904 date systems (a Mac workbook may use the latter).
 _DAYS_1904 = 1462.0
+# Days either side of 1900 that calamine's dates reach (years -262,144 to 262,143).
+_FAR_DAYS = 95_000_000
 
 
 def builtin_kind(fmt_id: str) -> NumberKind:
@@ -104,12 +106,17 @@ def serial_value(value: float, kind: NumberKind, date1904: bool) -> CellValue:
     days = value + _DAYS_1904 if date1904 else value
     if days < 60:
         days += 1  # Excel counts a 29 February 1900 that never was
+    if value < 1:
+        # The time of day alone, whatever the (maybe absurd) date: as calamine does.
+        if not abs(days) < _FAR_DAYS:
+            return text_of(value)
+        ms = _round(days * _MS_PER_DAY) % _MS_PER_DAY
+        seconds, milli = divmod(ms, 1000)
+        return text_of(time(seconds // 3600, seconds // 60 % 60, seconds % 60, milli * 1000))
     try:
         moment = _EPOCH + timedelta(milliseconds=_round(days * _MS_PER_DAY))
     except OverflowError:
         return text_of(value)
-    if value < 1:
-        return text_of(moment.time())
     if value == math.floor(value):
         return moment.date()
     return moment

@@ -236,8 +236,8 @@ class XlsxRows:
         with (
             open_package(self.book.path) as z,
             _open_part(z, self.book.path, self.entry, self.ctx.where) as f,
+            SheetReader(f, self.ctx, inflate_ahead=True) as reader,
         ):
-            reader = SheetReader(f, self.ctx)
             try:
                 for block in _guarded(reader.rows(), self.ctx.where):
                     if block.numbers[-1] > layout.row:

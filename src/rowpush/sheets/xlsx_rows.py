@@ -20,7 +20,9 @@ cached value: written by a program, never saved by Excel) is refused, naming its
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -112,16 +114,69 @@ class Rows:
 
 class SheetReader:
     """Reads one worksheet part: `rows()` streams its rows in blocks, then `merges()`
-    lists its merged ranges. A damaged part raises `SheetError`."""
+    lists its merged ranges. A damaged part raises `SheetError`.
 
-    def __init__(self, f: IO[bytes], ctx: ReadContext) -> None:
-        self._scanner = _Scanner(f, ctx)
+    With `inflate_ahead`, a thread inflates the next blocks while this one is parsed
+    (zlib lets go of the GIL): use it as a context manager, which stops the thread.
+    """
+
+    def __init__(self, f: IO[bytes], ctx: ReadContext, *, inflate_ahead: bool = False) -> None:
+        self._ahead = _Ahead(f) if inflate_ahead else None
+        self._scanner = _Scanner(self._ahead or f, ctx)
+
+    def __enter__(self) -> SheetReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._ahead is not None:
+            self._ahead.close()
 
     def rows(self) -> Iterator[Rows]:
         return self._scanner.rows()
 
     def merges(self) -> list[Merge]:
         return self._scanner.merges()
+
+
+class _Ahead:
+    """Reads a file's blocks in a thread, a few ahead of the reader."""
+
+    def __init__(self, f: IO[bytes]) -> None:
+        self.f = f
+        self.blocks: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=4)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="xlsx-inflate", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                block = self.f.read(_BLOCK)
+                self._put(block)
+                if not block:
+                    return
+        except BaseException as exc:  # handed to the reader, which raises it
+            self._put(exc)
+
+    def _put(self, item: bytes | BaseException) -> None:
+        while not self.stop.is_set():
+            try:
+                self.blocks.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def read(self, size: int = -1) -> bytes:
+        item = self.blocks.get()
+        if isinstance(item, BaseException):
+            raise item
+        if not item:
+            self.blocks.put(item)  # the end stays the end for later reads
+        return item
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
 
 
 def string_item(el: ElementTree.Element) -> str:
@@ -310,7 +365,7 @@ class _Shape:
 class _Scanner:
     """Reads one worksheet part: the XML path keeps the state that implicit cells need."""
 
-    def __init__(self, f: IO[bytes], ctx: ReadContext) -> None:
+    def __init__(self, f: IO[bytes] | _Ahead, ctx: ReadContext) -> None:
         self.f = f
         self.ctx = ctx
         self.where = ctx.where
@@ -398,15 +453,15 @@ class _Scanner:
                 except (ValueError, IndexError, OverflowError):
                     pass  # a value the fast path cannot convert: the row by row path says why
                 else:
-                    if rows is not None:
-                        self.matched += len(found)
-                        yield rows
-                        return
+                    self.matched += len(found)
+                    yield rows
+                    return
         yield from self._row_by_row(seg)
 
     def _row_by_row(self, seg: bytes) -> Iterator[Rows]:
         pos, end = 0, len(seg)
         pending: list[tuple[bytes, ...]] = []
+        spans: list[tuple[int, int]] = []  # where each pending row is, for the XML path
         pending_shape: _Shape | None = None
         while True:
             pos = _SPACE.match(seg, pos).end()  # type: ignore[union-attr]
@@ -419,16 +474,17 @@ class _Scanner:
                     break
             if m is not None:
                 if shape is not pending_shape and pending:
-                    yield from self._flush(pending_shape, pending)
-                    pending = []
+                    yield from self._flush(pending_shape, pending, seg, spans)
+                    pending, spans = [], []
                 pending_shape = shape
                 self.matched += 1
                 pending.append(m.groups())
+                spans.append((pos, m.end()))
                 pos = m.end()
                 continue
             if pending:
-                yield from self._flush(pending_shape, pending)
-                pending = []
+                yield from self._flush(pending_shape, pending, seg, spans)
+                pending, spans = [], []
             if empty := _EMPTY_ROW.match(seg, pos):
                 if empty.group(1):
                     self._advance(int(empty.group(1)))
@@ -450,24 +506,25 @@ class _Scanner:
                 self._learn(text)
             pos = row.end()
         if pending:
-            yield from self._flush(pending_shape, pending)
+            yield from self._flush(pending_shape, pending, seg, spans)
 
-    def _flush(self, shape: _Shape | None, found: list[tuple[bytes, ...]]) -> Iterator[Rows]:
+    def _flush(
+        self,
+        shape: _Shape | None,
+        found: list[tuple[bytes, ...]],
+        seg: bytes,
+        spans: list[tuple[int, int]],
+    ) -> Iterator[Rows]:
         assert shape is not None
         try:
-            rows = self._shaped(shape, found)
-        except (ValueError, IndexError, OverflowError):
-            rows = None
-        if rows is not None:
-            yield rows
+            yield self._shaped(shape, found)
             return
-        for groups in found:  # one of these rows holds a value that needs the XML path's word
-            yield from self._row_by_row_groups(shape, groups)
-
-    def _row_by_row_groups(self, shape: _Shape, groups: tuple[bytes, ...]) -> Iterator[Rows]:
-        rows = self._shaped(shape, [groups], strict=False)
-        if rows is not None:
-            yield rows
+        except (ValueError, IndexError, OverflowError):
+            pass
+        for start, end in spans:  # a row here needs the XML path: it reads it, or says why
+            parsed = self._parse_row(seg[start:end].strip())
+            if parsed is not None:
+                yield parsed
 
     def _learn(self, row: bytes) -> None:
         """Put the shape of this row first among the shapes tried."""
@@ -495,21 +552,17 @@ class _Scanner:
 
     # -- rows of one shape -------------------------------------------------------------
 
-    def _shaped(
-        self, shape: _Shape, found: list[tuple[bytes, ...]], *, strict: bool = True
-    ) -> Rows | None:
+    def _shaped(self, shape: _Shape, found: list[tuple[bytes, ...]]) -> Rows:
         """Convert rows matched by `shape`, column by column.
 
-        Raises ValueError (or IndexError, OverflowError) on a value the XML path should
-        convert, to say why: then nothing of this block was yielded yet. With `strict`
-        off (one row), a conversion error is raised as the `SheetError` it is.
+        Raises ValueError (or IndexError, OverflowError) on rows out of order or a value
+        the XML path should read (an empty shared string index, a number too far out for a
+        date): nothing of the block was yielded yet, and the XML path reads it or says why.
         """
         cols = list(zip(*found, strict=True))
         numbers = list(map(int, cols[0]))
         if numbers[0] <= self.last_row or not all(map(lt, numbers, numbers[1:])):
-            if strict:
-                raise ValueError("rows out of order")
-            raise self._out_of_order(numbers[0])
+            raise ValueError("rows out of order")
         if numbers[-1] > MAX_ROWS:
             raise self._beyond(f"row {numbers[-1]:,}")
         columns: list[int] = []
@@ -526,12 +579,7 @@ class _Scanner:
             else:
                 raw = cols[group]
                 group += 1
-                try:
-                    converted = self._column(cell, raw, numbers)
-                except (ValueError, IndexError, OverflowError) as exc:
-                    if strict:
-                        raise
-                    raise self._cell_error(cell, numbers[0], exc) from exc
+                converted = self._column(cell, raw, numbers)
                 if cell.type == "e":
                     errors.add(cell.column)
             columns.append(cell.column)
@@ -550,8 +598,10 @@ class _Scanner:
             memo = self.convert.memo(style_kind(self.ctx, cell.style), strict=t == "n")
             return list(map(memo.__getitem__, raw))
         if t == "s":
-            shared = self.ctx.shared
-            return [shared[_index(v)] if v else "" for v in raw]
+            indexes = list(map(int, raw))  # an empty or unreadable index: the XML path says so
+            if min(indexes) < 0:
+                raise IndexError(min(indexes))
+            return list(map(self.ctx.shared.__getitem__, indexes))
         if t == "str":
             return [_xml_text(v) for v in raw]
         if t == "b":
@@ -649,9 +699,6 @@ class _Scanner:
         raise self._damaged(f"cell {ref} has an unknown type t={t!r}")
 
     # -- errors ------------------------------------------------------------------------
-
-    def _cell_error(self, cell: _CellShape, row: int, exc: BaseException) -> SheetError:
-        return self._cell_error_at(f"{cell.letters}{row}", row, cell.type, None, exc)
 
     def _cell_error_at(
         self, ref: str, row: int, t: str | None, raw: str | None, exc: BaseException
