@@ -54,7 +54,7 @@ _MAX_HEAD = 16 << 20
 # Shapes kept at once, tried in turn on a row the current one does not fit.
 _SHAPES = 8
 # Converted values remembered per column kind before the table is cleared.
-_MEMO = 1 << 17
+_MEMO = 1 << 14
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 _SHEET_DATA = re.compile(rb"<(?:[\w.-]+:)?sheetData\b[^>]*?(/?)>")
@@ -143,7 +143,7 @@ class _Ahead:
 
     def __init__(self, f: IO[bytes]) -> None:
         self.f = f
-        self.blocks: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=4)
+        self.blocks: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=2)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="xlsx-inflate", daemon=True)
         self.thread.start()
