@@ -261,3 +261,22 @@ def test_memory_stays_flat_as_the_sheet_grows(
     # Five times the rows, not five times the memory (holding them all: about 9 MB).
     assert large_peak < 1.2 * small_peak
     assert large_peak < 2 << 20
+
+
+def test_a_bad_checksum_found_at_the_end_of_a_long_sheet_is_a_sheet_error(tmp_path: Path) -> None:
+    rows = HEADER + "".join(
+        f'<row r="{n}"><c r="A{n}"><v>{n}</v></c><c r="B{n}" t="s"><v>1</v></c></row>'
+        for n in range(2, 40_000)
+    )
+    path = build_book(tmp_path / "crc.xlsx", rows, shared=SHARED)
+    data = bytearray(path.read_bytes())
+    # Flip a byte of the sheet part's CRC in the central directory (zipfile checks it
+    # when the part's last byte is read, long after the first rows were read).
+    at = data.find(b"xl/worksheets/sheet1.xml", data.find(b"PK\x01\x02")) - 46
+    data[at + 16] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(SheetError) as err:
+        list(open_sheet(path).rows())
+    assert "crc.xlsx (sheet 'Data'): the sheet cannot be read; the workbook may be damaged" in (
+        str(err.value)
+    )

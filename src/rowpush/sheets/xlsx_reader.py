@@ -180,10 +180,14 @@ def _guarded(blocks: Iterable[Rows], where: str) -> Iterator[Rows]:
     try:
         yield from blocks
     except ZIP_ERRORS as exc:  # a bad CRC, a cut deflate stream
-        raise SheetError(
-            f"{where}: the sheet cannot be read; the workbook may be damaged ({exc}).",
-            hint="Open it in Excel, check it, and save it again as 'Excel Workbook (.xlsx)'.",
-        ) from exc
+        raise _damaged(where, exc) from exc
+
+
+def _damaged(where: str, exc: BaseException) -> SheetError:
+    return SheetError(
+        f"{where}: the sheet cannot be read; the workbook may be damaged ({exc}).",
+        hint="Open it in Excel, check it, and save it again as 'Excel Workbook (.xlsx)'.",
+    )
 
 
 def _dense(block: Rows) -> Iterator[tuple[int, list[CellValue], frozenset[int]]]:
@@ -238,15 +242,24 @@ class XlsxRows:
             _open_part(z, self.book.path, self.entry, self.ctx.where) as f,
             SheetReader(f, self.ctx, inflate_ahead=True) as reader,
         ):
+            where = self.ctx.where
             try:
-                for block in _guarded(reader.rows(), self.ctx.where):
+                for block in _guarded(reader.rows(), where):
                     if block.numbers[-1] > layout.row:
                         yield from self._block_rows(layout, block)
             except SheetError:
                 # A value under no header may be a merged cell's doing: say so first.
-                _refuse_merged(reader.merges(), layout, self.ctx.where)
+                try:
+                    merges = reader.merges()
+                except (SheetError, *ZIP_ERRORS):
+                    merges = []  # the error already raised says enough
+                _refuse_merged(merges, layout, where)
                 raise
-            _refuse_merged(reader.merges(), layout, self.ctx.where)
+            try:
+                merges = reader.merges()
+            except ZIP_ERRORS as exc:  # the part's checksum is checked at its very end
+                raise _damaged(where, exc) from exc
+            _refuse_merged(merges, layout, where)
 
     def _block_rows(self, layout: HeaderLayout, block: Rows) -> Iterator[RawRow]:
         where = self.ctx.where

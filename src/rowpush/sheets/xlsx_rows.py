@@ -168,10 +168,10 @@ class _Ahead:
 
     def read(self, size: int = -1) -> bytes:
         item = self.blocks.get()
+        if isinstance(item, BaseException) or not item:
+            self.blocks.put(item)  # the thread is done: the end (or error) stays for later reads
         if isinstance(item, BaseException):
             raise item
-        if not item:
-            self.blocks.put(item)  # the end stays the end for later reads
         return item
 
     def close(self) -> None:
