@@ -12,6 +12,9 @@ read two ways, with the same result:
   without an `r` reference, reads rich text, namespace prefixes, entities; its shape is
   then learnt for the rows that follow.
 
+While one block is parsed, a thread inflates the next (`SheetReader(inflate_ahead=True)`):
+zlib lets go of the GIL, so on two cores that costs the parse no time.
+
 Values are read as calamine read them (see `xlsx_formats`): text as written (shared or
 inline), numbers as text, dates by their style, booleans "TRUE"/"FALSE", an error cell
 as its text ("#N/A"), a formula as its cached value. A formula never calculated (no
