@@ -276,7 +276,7 @@ class _Converters:
                 memo.clear()
 
 
-def style_kind(ctx: ReadContext, style: str | bytes | None) -> NumberKind:
+def _style_kind(ctx: ReadContext, style: str | bytes | None) -> NumberKind:
     """How the numbers of a cell with this `s` attribute read."""
     if style is None:
         return NumberKind.PLAIN
@@ -598,7 +598,7 @@ class _Scanner:
             row = numbers[list(map(bool, raw)).index(False)]
             raise _uncalculated(self.where, f"{cell.letters}{row}")
         if t is None or t == "n":
-            memo = self.convert.memo(style_kind(self.ctx, cell.style), strict=t == "n")
+            memo = self.convert.memo(_style_kind(self.ctx, cell.style), strict=t == "n")
             return list(map(memo.__getitem__, raw))
         if t == "s":
             indexes = list(map(int, raw))  # an empty or unreadable index: the XML path says so
@@ -685,7 +685,7 @@ class _Scanner:
             return "", False
         try:
             if t is None or t == "n":
-                kind = style_kind(self.ctx, c.get("s"))
+                kind = _style_kind(self.ctx, c.get("s"))
                 return self.convert.memo(kind, strict=t == "n")[raw.encode()], False
             if t == "s":
                 return self.ctx.shared[_index(raw)], False
