@@ -20,8 +20,8 @@ The zip is checked before anything is inflated (`xlsx_package`: no zip bomb).
 
 Measured (`bench/xlsx_read.py`): Excel's largest sheet, 1,048,576 rows by 4 columns,
 reads in about 3.3 s of CPU (0.8 s of it inflating the zip in a second thread), and
-`rowpush validate` on it peaks at 70 MiB; python-calamine held the whole sheet (343 MiB)
-and took about 10 s more of CPU.
+`rowpush validate` on it peaks at 70 MiB; python-calamine held the whole sheet (337 MiB)
+and took about 7 s more of CPU.
 """
 
 from __future__ import annotations
