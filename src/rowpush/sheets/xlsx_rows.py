@@ -442,9 +442,10 @@ class _Scanner:
         if root is not None:
             decls = b"".join(_XMLNS.findall(root.group(2)))
             self.wrap_open = b"<sheetData" + decls + b">"
+        self.rest = data[start.end() :]
         if start.group(1):
             return None
-        return data[start.end() :]
+        return self.rest
 
     def _segment(self, seg: bytes) -> Iterator[Rows]:
         shape = self.shapes[0] if self.shapes else None
