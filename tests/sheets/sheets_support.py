@@ -68,3 +68,48 @@ def build_xlsx(path: Path, sheets: Sequence[tuple[str, str, str]]) -> Path:
 
 Rows = Sequence[Sequence[object]]
 MakeXlsx = Callable[..., Path]
+
+
+_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_STYLES_DEFAULT = (
+    f'<styleSheet xmlns="{_NS}"><cellXfs count="1"><xf numFmtId="0"/></cellXfs></styleSheet>'
+)
+
+
+def build_book(
+    path: Path,
+    rows: str,
+    *,
+    shared: Sequence[str] = (),
+    styles: str = _STYLES_DEFAULT,
+    date1904: bool = False,
+    root_attrs: str = "",
+) -> Path:
+    """Write an XLSX package as Excel lays one out: a sheet, shared strings (`<si>` XML
+    per item) and styles. `rows` is the <sheetData> XML."""
+    pr = '<workbookPr date1904="1"/>' if date1904 else ""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", _CONTENT_TYPES.format(overrides=""))
+        z.writestr("_rels/.rels", _ROOT_RELS)
+        z.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{_NS}" xmlns:r="{_R}">{pr}<sheets>'
+            f'<sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        z.writestr(
+            "xl/_rels/workbook.xml.rels",
+            _WORKBOOK_RELS.format(
+                rels=f'<Relationship Id="rId1" Type="{_WS_REL}" Target="worksheets/sheet1.xml"/>'
+                f'<Relationship Id="rId2" Type="{_R}/sharedStrings" Target="sharedStrings.xml"/>'
+                f'<Relationship Id="rId3" Type="{_R}/styles" Target="styles.xml"/>'
+            ),
+        )
+        z.writestr(
+            "xl/worksheets/sheet1.xml",
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            f'<worksheet xmlns="{_NS}"{root_attrs}><sheetData>{rows}</sheetData></worksheet>',
+        )
+        z.writestr("xl/sharedStrings.xml", f'<sst xmlns="{_NS}">{"".join(shared)}</sst>')
+        z.writestr("xl/styles.xml", styles)
+    return path

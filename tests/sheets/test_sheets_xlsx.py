@@ -242,3 +242,14 @@ def test_rows_is_lazy_a_generator_not_a_list(make_xlsx: MakeXlsx) -> None:
 def test_xlsm_is_read_like_xlsx(make_xlsx: MakeXlsx) -> None:
     path = make_xlsx([["a"], ["1"]], name="macro.xlsm")
     assert values(path) == [{"a": "1"}]
+
+
+def test_the_rows_below_the_header_are_told_by_the_sheets_used_range(
+    make_xlsx: MakeXlsx,
+) -> None:
+    """For a progress counter's time left: openpyxl (as Excel) writes `<dimension>`."""
+    path = make_xlsx([["Title only"], ["Name", "Code"], *[[f"n{i}", str(i)] for i in range(7)]])
+    sheet = open_sheet(path)
+    assert sheet.header_row == 2  # the lone title above is skipped
+    assert sheet.rows_hint == 7
+    assert len(list(sheet.rows())) == 7

@@ -1,7 +1,7 @@
 """Read CSV/XLSX sheets into raw rows; write tables (templates, exports, results).
 
-Importing this package is cheap: pandas, python-calamine and openpyxl load only
-when a file of their format is read or written.
+Importing this package is cheap: pandas and openpyxl load only when a file of
+their format is read or written (XLSX is read with the standard library).
 
     sheet = open_sheet(Path("clients.xlsx"))       # headers, target, rows()
     for raw in sheet.rows(): ...                   # RawRow(row=2, values={...})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rowpush.sheets import xlsx_reader
 from rowpush.sheets.reader import check_readable
 from rowpush.sheets.table import XLSX_SUFFIXES
 
@@ -25,7 +26,4 @@ def read_meta(path: Path) -> dict[str, str]:
     if path.suffix.lower() not in XLSX_SUFFIXES:
         return {}
     check_readable(path)
-    # Deferred: xlsx_reader loads python_calamine, which `import rowpush.sheets` must not.
-    from rowpush.sheets import xlsx_reader
-
     return xlsx_reader.read_meta_xlsx(path)

@@ -1,7 +1,7 @@
 """Open a CSV or XLSX file as a `Sheet`: its headers, then its data rows as a stream.
 
-Light on purpose: pandas and python-calamine are imported by `csv_reader` and
-`xlsx_reader`, which `open_sheet` loads only for the format it meets.
+Light on purpose: pandas is imported by `csv_reader`, which `open_sheet` loads only
+for a CSV file; `xlsx_reader` needs the standard library only.
 
 Rules shared by both formats:
 - the header row is the first non-blank row (normally row 1); rows are numbered
@@ -23,6 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rowpush.errors import SheetError
+from rowpush.sheets import xlsx_reader
 from rowpush.sheets.table import CSV_SUFFIXES, XLSX_SUFFIXES, Sheet
 
 __all__ = ["check_readable", "open_sheet"]
@@ -59,9 +60,6 @@ def open_sheet(path: Path, sheet: str | None = None) -> Sheet:
         from rowpush.sheets import csv_reader
 
         return csv_reader.open_csv(path)
-    # Deferred: xlsx_reader loads python_calamine, which `import rowpush.sheets` must not.
-    from rowpush.sheets import xlsx_reader
-
     return xlsx_reader.open_xlsx(path, sheet)
 
 
