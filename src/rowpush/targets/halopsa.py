@@ -10,6 +10,7 @@ without is a create; the answer is one object for one record, an array for more.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Literal
@@ -154,10 +155,17 @@ class HaloTarget(Target):
         wanted = set(fields) - self.list_fields
         return all(wanted <= record.keys() for record in records)
 
-    async def _pages(self, client: httpx.AsyncClient) -> AsyncIterator[list[dict[str, Any]]]:
+    async def _pages(
+        self, client: httpx.AsyncClient, *, most: int | None = None
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Each page of the list; with `most`, a list of more pages than that raises
+        `_LongList` after its first page (the caller has a cheaper way)."""
+
         def following(body: Any, number: int, seen: int) -> dict[str, str] | None:
-            total = body.get("record_count") if isinstance(body, dict) else None
-            more = seen < int(total or 0)
+            total = int((body.get("record_count") if isinstance(body, dict) else None) or 0)
+            if most is not None and math.ceil(total / PAGE_SIZE) > most:
+                raise _LongList
+            more = seen < total
             return {"page_no": str(number + 1)} if more else None
 
         params = {"pageinate": "true", "page_size": str(PAGE_SIZE), "page_no": "1"}
@@ -303,6 +311,41 @@ class HaloTarget(Target):
         ]
         return Lookup(known=True, remote_id=str(max(same)) if same else None)
 
+    async def find_created_many(
+        self, client: httpx.AsyncClient, changes: Sequence[Change]
+    ) -> list[Lookup]:
+        """Read the list once when that takes fewer requests than a search per change
+        (and its pages carry the natural key), else search for each (`find_created`)."""
+        wanted = [self.natural_key(c.payload) for c in changes]
+        searches = sum(key is not None for key in wanted)
+        index = await self._natural_ids(client, most=searches - 1) if searches > 1 else None
+        if index is None:
+            return await super().find_created_many(client, changes)
+        return [
+            Lookup(known=False) if key is None else Lookup(known=True, remote_id=index.get(key))
+            for key in wanted
+        ]
+
+    async def _natural_ids(
+        self, client: httpx.AsyncClient, most: int
+    ) -> dict[tuple[str, str], str] | None:
+        """Every live record's natural key → the newest id with it, from at most `most`
+        list pages; None when the list is longer, or its pages lack the natural key (a
+        GET per record would cost more than the searches it saves)."""
+        needed = {self.label or "", *([self.scope] if self.scope else [])}
+        newest: dict[tuple[str, str], Any] = {}
+        try:
+            async for page in self._pages(client, most=most):
+                if not all(needed <= r.keys() for r in page):
+                    return None
+                for record in page:
+                    key, rid = self.natural_key(record), same_id(record["id"])
+                    if key and (key not in newest or rid > newest[key]):
+                        newest[key] = rid
+        except _LongList:
+            return None
+        return {key: str(rid) for key, rid in newest.items()}
+
     def _outcome(self, change: Change, record: dict[str, Any], status: int) -> Outcome:
         remote_id = same_id(record.get("id"))
         if change.action is Action.UPDATE and remote_id != change.key:
@@ -321,6 +364,10 @@ class HaloTarget(Target):
         return outcome_for(
             change, ok=True, http_status=status, message=message, remote_id=remote_id
         )
+
+
+class _LongList(Exception):
+    """A list has more pages than the caller would read (see `HaloTarget._pages`)."""
 
 
 def _label_key(value: Any) -> str:
