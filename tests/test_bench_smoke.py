@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # each bench runs in processes of its own
+
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
