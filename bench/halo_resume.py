@@ -11,8 +11,11 @@ answers. Then runs the same command with `--resume` and times it. Prints the tim
 resume, the rows settled (their answer was lost; the live records showed them landed),
 the requests the resume spent by kind, and the rows lost or created twice (both must
 be 0). The sandbox answers each request after `--latency-ms`, so that the kill lands
-mid-run and a request costs something, as a real Halo's does. Figures, not assertions;
-the test suite runs it on a tiny N only to prove it still works.
+mid-run and a request costs something, as a real Halo's does. `--throttle-rate` makes
+the sandbox answer that share of the resume's requests 429 (Retry-After: 1, as its
+throttle does): with a rate the user set, rowpush's limiter does not adapt, so each costs
+its pause and no more. Figures, not assertions; the test suite runs it on a tiny N only
+to prove it still works.
 """
 
 from __future__ import annotations
@@ -61,6 +64,9 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=10, help="rows per request (10)")
     parser.add_argument("--concurrency", type=int, default=4, help="requests in flight (4)")
     parser.add_argument("--latency-ms", type=int, default=50, help="sandbox latency (50)")
+    parser.add_argument(
+        "--throttle-rate", type=float, default=0.0, help="share of the resume's requests 429"
+    )
     args = parser.parse_args()
     kill_at = args.rows // 2 if args.kill_at is None else args.kill_at
     options = SandboxOptions(latency_ms=args.latency_ms)  # no rate limit in the sandbox
@@ -89,26 +95,29 @@ def main() -> int:
         if first.returncode != -signal.SIGKILL:
             print(f"the first run exited ({first.returncode}) before the kill; lower --kill-at")
             return 1
+        sandbox.options.throttle_rate = args.throttle_rate  # read on every request
         seen = len(sandbox.state.requests)
         started = time.perf_counter()
         resumed = subprocess.run(
             [*command, "--resume"], text=True, timeout=DEADLINE, check=False, **run
         )
         took = time.perf_counter() - started
-        spent = Counter(kind_of(r) for r in list(sandbox.state.requests)[seen:])
+        log = list(sandbox.state.requests)[seen:]
+        spent = Counter(kind_of(r) for r in log)
+        throttled = sum(r.status == 429 for r in log)
         rows = results_rows(folder / "results.xlsx") if resumed.returncode == 0 else {}
         settled = sum(str(r["_message"] or "").startswith(LANDED) for r in rows.values())
         lost, (twice, _) = workload.lost(), workload.duplicated()
     print(
         f"python {sys.version.split()[0]}; {args.rows} new HaloPSA clients, batch "
         f"{args.batch_size}, concurrency {args.concurrency}, sandbox latency "
-        f"{args.latency_ms} ms; rates lifted"
+        f"{args.latency_ms} ms; rates lifted; 429 on {args.throttle_rate:.0%} of the resume's"
     )
     print(f"killed with {landed_at_kill} of {args.rows} rows landed")
     print(f"resume    {took:6.2f} s  exit code {resumed.returncode}")
     print(f"settled   {settled} rows (answer lost, found landed)")
     shown = ", ".join(f"{n} {kind}" for kind, n in sorted(spent.items()))
-    print(f"requests  {sum(spent.values())} ({shown})")
+    print(f"requests  {sum(spent.values())} ({shown}); answered 429: {throttled}")
     print(f"lost {len(lost)}, duplicated {len(twice)}")
     print(resumed.stdout.strip().splitlines()[-2] if resumed.stdout.strip() else "")
     if resumed.returncode != 0:
