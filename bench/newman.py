@@ -167,6 +167,7 @@ def main() -> int:
         sandbox.state.reset()  # the same seeded clients again
         config = folder / "rowpush.toml"
         config.write_text(render_config(sandbox.url, options), encoding="utf-8")
+        config.chmod(0o600)  # it holds (the sandbox's) secrets: rowpush warns otherwise
         command = [
             sys.executable, "-m", "rowpush", "apply", sheet.name, "-t", "halopsa.clients",
             "-c", "halopsa", "--yes", "--rate", "100000/s", "--results", "results.xlsx",
