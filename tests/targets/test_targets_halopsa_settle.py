@@ -11,6 +11,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Sequence
 
+import httpx
 import pytest
 
 from rowpush.config import Connection
@@ -113,3 +114,33 @@ def test_sites_are_found_within_their_client_by_list_or_search(
     assert bulk == single
     assert [b.remote_id for b in bulk[:-1]] == [str(s["id"]) for s in some]
     assert bulk[-1] == Lookup(known=True, remote_id=None)
+
+
+def test_a_list_that_does_not_tell_its_length_is_not_trusted_to_be_whole() -> None:
+    """Without `record_count` the first page may be all there is or not: a create missing
+    from it may have landed on page two, so each is searched for instead."""
+    records = [{"id": n, "name": f"Client {n}"} for n in range(1, 6)]
+    asked: list[str] = []
+
+    def halo(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/token"):
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
+        search = request.url.params.get("search")
+        asked.append("search" if search is not None else "list page")
+        found = [r for r in records if search is None or search.casefold() in r["name"].casefold()]
+        return httpx.Response(200, json={"clients": found[:3]})  # never a record_count
+
+    conn = Connection(
+        "halo", "halopsa", {"base_url": "https://halo.test", "client_id": "c", "client_secret": "s"}
+    )
+    target = HaloClients(conn)
+
+    async def go() -> list[Lookup]:
+        async with connect(target, conn, transport=httpx.MockTransport(halo)) as client:
+            return await target.find_created_many(client, _creates(["Client 5", "Client 9"]))
+
+    assert asyncio.run(go()) == [
+        Lookup(known=True, remote_id="5"),  # not on the first page, yet found
+        Lookup(known=True, remote_id=None),
+    ]
+    assert asked == ["list page", "search", "search"]

@@ -10,7 +10,6 @@ without is a create; the answer is one object for one record, an array for more.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Literal
@@ -158,13 +157,17 @@ class HaloTarget(Target):
     async def _pages(
         self, client: httpx.AsyncClient, *, most: int | None = None
     ) -> AsyncIterator[list[dict[str, Any]]]:
-        """Each page of the list; with `most`, a list of more pages than that raises
-        `_LongList` after its first page (the caller has a cheaper way)."""
+        """Each page of the list; with `most`, a list of more pages than that, or one
+        whose first page does not tell its length, raises `_LongList` after that page
+        (the caller has a cheaper or surer way)."""
 
         def following(body: Any, number: int, seen: int) -> dict[str, str] | None:
-            total = int((body.get("record_count") if isinstance(body, dict) else None) or 0)
-            if most is not None and math.ceil(total / PAGE_SIZE) > most:
-                raise _LongList
+            counted = body.get("record_count") if isinstance(body, dict) else None
+            total = int(counted or 0)
+            if most is not None and (
+                not isinstance(counted, int) or counted < seen or -(-total // PAGE_SIZE) > most
+            ):
+                raise _LongList  # a page missed would make a landed create look absent
             more = seen < total
             return {"page_no": str(number + 1)} if more else None
 
