@@ -2,7 +2,8 @@
 """Developer tasks that work on a fresh machine with only python3.
 
     python3 tasks.py demo     # make .venv if needed, then run `rowpush demo`
-    python3 tasks.py test     # the full test suite
+    python3 tasks.py test     # the full test suite (what CI runs), on every core
+    python3 tasks.py test-fast  # the suite without the tests marked slow
     python3 tasks.py check    # every check: format, lint, types, layer test, tests
     python3 tasks.py env      # just create/refresh .venv
     python3 tasks.py templates  # regenerate templates/ from the targets' Row models
@@ -51,6 +52,12 @@ def ensure_env() -> None:
     STAMP.write_text(wanted)
 
 
+# Tests run on every core (pytest-xdist): most of the suite's time is waits on the
+# sandbox, subprocesses and real clocks, which overlap. `loadgroup` keeps the tests of
+# an `xdist_group` on one worker (the chaos trials run all at once in one fixture).
+PARALLEL = ("-n", "auto", "--dist", "loadgroup")
+
+
 def main(argv: list[str]) -> int:
     task, rest = (argv[0], argv[1:]) if argv else ("help", [])
     if task in ("help", "-h", "--help"):
@@ -63,7 +70,9 @@ def main(argv: list[str]) -> int:
     if task == "demo":
         return _run(BIN / "rowpush", "demo", *rest)
     if task == "test":
-        return _run(py, "-m", "pytest", *rest)
+        return _run(py, "-m", "pytest", *PARALLEL, *rest)
+    if task == "test-fast":
+        return _run(py, "-m", "pytest", *PARALLEL, "-m", "not slow", *rest)
     if task == "lint":
         return (
             _run(py, "-m", "ruff", "format", "--check", "src", "tests", "bench", "tasks.py")
@@ -71,7 +80,7 @@ def main(argv: list[str]) -> int:
             or _run(py, "-m", "mypy", "--strict", "src")
         )
     if task == "check":
-        return main(["lint"]) or _run(py, "-m", "pytest", *rest)
+        return main(["lint"]) or _run(py, "-m", "pytest", *PARALLEL, *rest)
     if task in ("templates", "readme"):
         return _run(py, "-m", "rowpush.generated", task)
     if task == "fmt":

@@ -17,6 +17,7 @@ from rowpush.cli import main
 from rowpush.sandbox.options import SandboxOptions
 
 
+@pytest.mark.slow
 def test_sandbox_serves_until_interrupted_and_writes_its_config(tmp_path: Path) -> None:
     config = tmp_path / "rowpush.toml"
     proc = subprocess.Popen(

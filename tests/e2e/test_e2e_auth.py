@@ -15,6 +15,7 @@ def _token_requests(sandbox: SandboxServer) -> list[Any]:
     return [r for r in sandbox.state.requests if r.path.lower().endswith("/auth/token")]
 
 
+@pytest.mark.slow
 @pytest.mark.sandbox_options(token_ttl=1, latency_ms=60)
 def test_expiring_tokens_are_refreshed_without_losing_a_row(
     workdir: Path, sandbox: SandboxServer, rowpush: Any

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from rowpush.http.retry import RetryPolicy
 from rowpush.sandbox.server import SandboxServer
 
 
@@ -154,8 +155,11 @@ def test_rejected_credentials_exit_3_naming_connection_and_url(
 
 
 def test_unreachable_host_exit_3_naming_connection_and_url(
-    workdir: Path, sandbox: SandboxServer, rowpush: Any
+    workdir: Path, sandbox: SandboxServer, rowpush: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # every attempt is refused at once: the backoffs between them (about 12 s in all)
+    # would be the whole test, and tests/http checks them on a fake clock
+    monkeypatch.setattr(RetryPolicy, "backoff", lambda self, attempt: 0.0)
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

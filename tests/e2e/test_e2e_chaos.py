@@ -32,6 +32,10 @@ TRIALS = [Trial.draw(kind, seed) for kind in KINDS for seed in SEEDS[kind]]
 JOBS = 4
 """Trials at a time: most of a trial is a subprocess starting up or waiting on latency."""
 
+# The `chaos` fixture runs every selected trial at once: under xdist (`--dist loadgroup`)
+# they must all go to one worker, or each worker would run them all.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("chaos")]
+
 
 @pytest.fixture(scope="module")
 def chaos(

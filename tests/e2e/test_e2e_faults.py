@@ -127,6 +127,7 @@ def assert_every_row_landed_once(work: Workload, folder: Path, rows: int) -> Non
     assert {status for status, _ in outcomes.values()} <= {"created", "updated"}, outcomes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("sheet", "rows"),
     [
@@ -170,6 +171,7 @@ def record_key(record: dict[str, Any]) -> str | None:
     return None if key is None else str(key)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("sheet", "rows"),
     [("halopsa", 24), ("m3ter", 24)],
@@ -211,6 +213,7 @@ def test_tokens_expiring_mid_run_are_refreshed_without_losing_or_repeating_a_bat
     assert len(tokens) > 2  # the plan's, the send's, and at least one refresh
 
 
+@pytest.mark.slow
 @pytest.mark.sandbox_options(seed=3, fail_rate=0.3, halo_clients=100)
 def test_callbacks_hear_each_row_once_with_its_final_outcome(
     sandbox: SandboxServer, folder: Path

@@ -123,6 +123,7 @@ def test_export_edit_plan_apply_round_trip(
     assert again["summary"] == {"create": 0, "update": 0, "unchanged": 151, "invalid": 0}
 
 
+@pytest.mark.slow
 @pytest.mark.sandbox_options(rate_limit=10.0, fail_rate=0.2)
 def test_apply_lands_every_row_once_through_429s_and_5xx(
     workdir: Path, sandbox: SandboxServer, rowpush: Any

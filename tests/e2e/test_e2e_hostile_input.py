@@ -110,6 +110,7 @@ def test_a_stray_value_in_the_last_cell_is_refused_not_a_crash(
     assert "Add a header in XFD1, or clear the column" in err
 
 
+@pytest.mark.slow
 def test_a_million_empty_formatted_rows_cost_seconds_not_minutes(
     rowpush: Any, tmp_path: Path
 ) -> None:
@@ -273,6 +274,7 @@ def check_never_crashes(rowpush: Any, path: Path) -> None:
         assert path.name in result.err, text
 
 
+@pytest.mark.slow
 @settings(
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -361,6 +363,7 @@ def mutated_xlsx(draw: st.DrawFn) -> bytes:
     return _rezip(xml[:at] + "".join(tokens) + xml[at + cut :])
 
 
+@pytest.mark.slow
 @settings(
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

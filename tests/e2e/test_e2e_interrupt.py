@@ -14,6 +14,10 @@ from openpyxl import load_workbook
 
 from rowpush.sandbox.server import SandboxServer
 
+pytestmark = (
+    pytest.mark.slow
+)  # a real `rowpush apply` process, interrupted mid-run against a slow sandbox
+
 
 @pytest.mark.sandbox_options(latency_ms=150)
 def test_interrupted_apply_records_every_row_it_sent(workdir: Path, sandbox: SandboxServer) -> None:

@@ -12,6 +12,8 @@ from e2e_sheets import APPLY_CSV, shifted_tax_codes
 
 from rowpush.sandbox.server import SandboxServer
 
+pytestmark = pytest.mark.slow  # a fresh `rowpush` process for each verb
+
 # Runs the console script's main() and reports, even when it exits, whether textual loaded.
 PROBE = """
 import json, sys

@@ -23,6 +23,8 @@ from rowpush.sandbox.options import RateWindow
 from rowpush.sandbox.server import SandboxServer, render_config
 from rowpush.targets.halopsa import HaloClients, HaloPSA
 
+pytestmark = pytest.mark.slow  # each test waits for a real rolling window to free up
+
 WINDOW = RateWindow(5, 2.0)
 """The sandbox's window: 5 requests in any 2 seconds, like Halo's 300 in 5 minutes."""
 ROWS = 12

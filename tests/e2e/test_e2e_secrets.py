@@ -15,6 +15,7 @@ To cover a new verb, add one `Verb` to `VERBS`; to cover a new way of failing, a
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import shutil
 import zipfile
@@ -438,18 +439,36 @@ def scan_tree(root: Path, wanted: dict[str, bytes], skip: frozenset[Path]) -> tu
 # -- fixtures ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def spy() -> Spy:
-    return Spy()
-
-
-@pytest.fixture
-def sandbox(spy: Spy) -> Iterator[SandboxServer]:
-    """The sandbox with the distinctive credentials, behind the spy (overrides conftest's)."""
+@pytest.fixture(scope="module")
+def spied() -> Iterator[tuple[SandboxServer, Spy]]:
+    """One sandbox with the distinctive credentials, behind a spy, for the whole module
+    (a server costs ~0.25 s to start and stop; `sandbox` resets it for each test)."""
+    spy = Spy()
     server = SandboxServer(sandbox_options())
     server.app.add_middleware(SpyMiddleware, spy=spy)
     with server:
-        yield server
+        yield server, spy
+
+
+@pytest.fixture
+def spy(spied: tuple[SandboxServer, Spy]) -> Spy:
+    """The module's spy, as new: letting everything through, no token seen."""
+    found = spied[1]
+    fresh = Spy()
+    found.mode, found.revoked, found.tokens = fresh.mode, fresh.revoked, fresh.tokens
+    return found
+
+
+@pytest.fixture
+def sandbox(spied: tuple[SandboxServer, Spy], spy: Spy) -> SandboxServer:
+    """The module's sandbox, reset: its options as `sandbox_options()` makes them, every
+    API reseeded, tokens and the request log cleared (overrides conftest's)."""
+    server = spied[0]
+    fresh = sandbox_options()
+    for option in dataclasses.fields(SandboxOptions):
+        setattr(server.options, option.name, getattr(fresh, option.name))
+    server.state.reset()
+    return server
 
 
 def write_config(workdir: Path, server: SandboxServer) -> None:

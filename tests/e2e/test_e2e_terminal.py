@@ -14,6 +14,8 @@ import pytest
 
 from rowpush.sandbox.server import SandboxServer
 
+pytestmark = pytest.mark.slow  # real `rowpush` processes on a pseudo-terminal
+
 
 def _run_in_pty(args: list[str], cwd: Path, answer: str, timeout: float = 30.0) -> tuple[int, str]:
     """Run a command on a pseudo-terminal; answer its question; return exit code and screen."""

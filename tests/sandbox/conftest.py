@@ -1,15 +1,15 @@
 """Fixtures: a real sandbox server on a free port, and clients that talk to it over HTTP.
 
-Tests with default options share one server, reset (records reseeded, tokens, rate
-window, dice and request log cleared, options restored) before each test; stopping
-uvicorn costs ~0.2 s. A test that parametrizes ``options`` gets a server of its own.
+Tests with default options share the session's server (tests/conftest.py), reset
+(records reseeded, tokens, rate window, dice and request log cleared, options restored)
+before each test; stopping uvicorn costs ~0.2 s. A test that parametrizes ``options``
+gets a server of its own.
 Clients use ``verify=False`` only because building a certificate store costs ~50 ms per
 client and every URL here is plain http on 127.0.0.1.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -41,23 +41,13 @@ def options() -> SandboxOptions:
     return SandboxOptions()
 
 
-@pytest.fixture(scope="session")
-def shared_server() -> Iterator[SandboxServer]:
-    with SandboxServer(SandboxOptions()) as running:
-        yield running
-
-
 @pytest.fixture
-def server(options: SandboxOptions, shared_server: SandboxServer) -> Iterator[SandboxServer]:
+def server(options: SandboxOptions, request: pytest.FixtureRequest) -> Iterator[SandboxServer]:
     if options != SandboxOptions():
         with SandboxServer(options) as running:
             yield running
         return
-    defaults = SandboxOptions()
-    for field in dataclasses.fields(SandboxOptions):
-        setattr(shared_server.options, field.name, getattr(defaults, field.name))
-    shared_server.state.reset()
-    yield shared_server
+    yield request.getfixturevalue("shared_sandbox")
 
 
 @pytest.fixture

@@ -244,6 +244,7 @@ def test_a_formatted_empty_cell_far_away_is_harmless(tmp_path: Path) -> None:
     assert list(open_sheet(path).rows()) == [RawRow(2, {"id": "12", "name": "Acme"})]
 
 
+@pytest.mark.slow
 def test_a_million_empty_formatted_rows_read_quickly(tmp_path: Path) -> None:
     rows = b"".join(
         b'<row r="%d" s="1" customFormat="1"><c r="A%d" s="1"/><c r="B%d" s="1"/></row>' % (n, n, n)

@@ -16,7 +16,6 @@ import base64
 import collections.abc
 import types
 import typing
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,6 @@ from rowpush.config import Connection
 from rowpush.engine.connect import connect
 from rowpush.sandbox.m3ter.api import m3ter_connection
 from rowpush.sandbox.m3ter.options import m3ter_options
-from rowpush.sandbox.options import SandboxOptions
 from rowpush.sandbox.server import SandboxServer, render_config
 from rowpush.targets.m3ter import M3ter, M3terAccounts, is_version_conflict, list_all
 
@@ -153,9 +151,8 @@ def test_the_oracle_catches_what_the_sdk_would_not_send() -> None:
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer(SandboxOptions(rate_limit=None)) as server:
-        yield server
+def sandbox(shared_sandbox: SandboxServer) -> SandboxServer:
+    return shared_sandbox  # the session's, reset (tests/conftest.py); no rate limit
 
 
 def _apply(workdir: Path, sheet: Path, target: str, capsys: pytest.CaptureFixture[str]) -> str:

@@ -22,7 +22,6 @@ from rowpush.http.client import build_client
 from rowpush.model import Action, Change, Outcome, RawRow, Status
 from rowpush.sandbox.m3ter.api import m3ter_connection
 from rowpush.sandbox.m3ter.options import m3ter_options
-from rowpush.sandbox.options import SandboxOptions
 from rowpush.sandbox.server import SandboxServer
 from rowpush.targets.m3ter import (
     INGEST_ENVELOPE,
@@ -230,10 +229,9 @@ class Recording(httpx.AsyncHTTPTransport):
         return await super().handle_async_request(request)
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer(SandboxOptions(rate_limit=None)) as server:
-        yield server
+@pytest.fixture
+def sandbox(shared_sandbox: SandboxServer) -> SandboxServer:
+    return shared_sandbox  # the session's, reset (tests/conftest.py); no rate limit
 
 
 @pytest.fixture

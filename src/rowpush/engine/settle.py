@@ -8,8 +8,9 @@ a row is planned again against the live state:
 - a create whose key no live record has, an update not (fully) there yet → sent
   again, as planned anew (an m3ter update then carries the new version);
 - a create without a key (an id the API assigns): the target looks it up by a
-  natural key (`Target.find_created`); found → `created`, absent → sent again;
-  a target that cannot tell → `unknown`, never a possible duplicate;
+  natural key (`Target.find_created_many`: all such rows at once, so a target may
+  read its list once rather than search once per row); found → `created`, absent →
+  sent again; a target that cannot tell → `unknown`, never a possible duplicate;
 - an append-only create with a content uid (`Target.idempotent_creates`) → sent
   again: the API ignores a uid it has seen.
 """
@@ -60,19 +61,31 @@ async def settle(
     wanted = set(unclear) | members
     rows = (r for r in prep.rows() if r.raw.row in wanted)
     seen: set[int] = set()
+    lookups: list[Change] = []
     async for fresh in plan_rows(target, client, rows, prep.hmap, prep.file, guard_creates=False):
         sent = unclear.get(fresh.row)
         if sent is None:
             continue  # a member row: its lead decides
         seen.add(fresh.row)
-        await _decide(target, client, sent, fresh, result)
+        if not _decide(target, sent, fresh, result):
+            lookups.append(fresh)
+    # every create that must be looked up, in one go: one list read beats a search a row
+    found = await target.find_created_many(client, lookups) if lookups else []
+    for change, lookup in zip(lookups, found, strict=True):
+        if not lookup.known:
+            result.unknown.append(change.row)
+        elif lookup.remote_id is None:
+            result.resend.append(change)
+        else:
+            result.landed.append(
+                Outcome(change.row, Status.CREATED, None, LANDED, lookup.remote_id, now())
+            )
     result.unknown.extend(r for r in unclear if r not in seen)
     return result
 
 
-async def _decide(
-    target: Target, client: httpx.AsyncClient, sent: Action, fresh: Change, result: Settlement
-) -> None:
+def _decide(target: Target, sent: Action, fresh: Change, result: Settlement) -> bool:
+    """Decide a row from its fresh plan; False for a create only a lookup can decide."""
     done = Status.CREATED if sent is Action.CREATE else Status.UPDATED
     if fresh.action is Action.INVALID:
         problems = "; ".join(e.message for e in fresh.errors if not e.warning)
@@ -85,12 +98,5 @@ async def _decide(
     elif fresh.action is Action.UPDATE or fresh.key is not None or target.idempotent_creates:
         result.resend.append(fresh)
     else:
-        found = await target.find_created(client, fresh)
-        if not found.known:
-            result.unknown.append(fresh.row)
-        elif found.remote_id is None:
-            result.resend.append(fresh)
-        else:
-            result.landed.append(
-                Outcome(fresh.row, Status.CREATED, None, LANDED, found.remote_id, now())
-            )
+        return False
+    return True

@@ -236,8 +236,12 @@ def _type_row(
         column = hmap.columns.get(header)
         if column is None or value == "":
             continue  # a blank cell leaves the field as it is
-        if column.alias in dates:  # an Excel serial there is a date (engine/dates.py)
-            value = dated(target, column.alias, value)
+        kind = dates.get(column.alias)
+        if kind is not None:
+            if type(value) is kind:  # a date cell read into a date field: as it is
+                data[column.alias] = value
+                continue
+            value = dated(target, column.alias, value)  # an Excel serial there is a date
         data[column.alias] = _as_input(value)
     try:
         return target.Row.model_validate(data), []

@@ -410,6 +410,16 @@ class Target(ABC):
         """
         return CANNOT_TELL
 
+    async def find_created_many(
+        self, client: httpx.AsyncClient, changes: Sequence[Change]
+    ) -> list[Lookup]:
+        """`find_created` for each change, in order: what settling asks when many creates
+        lost their answers. The default looks each one up (concurrently, within the
+        connection's rate); a target that can read many records at once (a paged list,
+        one search for the batch) overrides it, so settling costs a few requests, not
+        one per row."""
+        return await gather_all(self.find_created(client, c) for c in changes)
+
 
 async def gather_all(coros: Iterable[Awaitable[T]]) -> list[T]:
     """Await all, in order; on the first failure the others are cancelled (not left

@@ -154,10 +154,21 @@ class HaloTarget(Target):
         wanted = set(fields) - self.list_fields
         return all(wanted <= record.keys() for record in records)
 
-    async def _pages(self, client: httpx.AsyncClient) -> AsyncIterator[list[dict[str, Any]]]:
+    async def _pages(
+        self, client: httpx.AsyncClient, *, most: int | None = None
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Each page of the list; with `most`, a list of more pages than that, or one
+        whose first page does not tell its length, raises `_LongList` after that page
+        (the caller has a cheaper or surer way)."""
+
         def following(body: Any, number: int, seen: int) -> dict[str, str] | None:
-            total = body.get("record_count") if isinstance(body, dict) else None
-            more = seen < int(total or 0)
+            counted = body.get("record_count") if isinstance(body, dict) else None
+            total = int(counted or 0)
+            if most is not None and (
+                not isinstance(counted, int) or counted < seen or -(-total // PAGE_SIZE) > most
+            ):
+                raise _LongList  # a page missed would make a landed create look absent
+            more = seen < total
             return {"page_no": str(number + 1)} if more else None
 
         params = {"pageinate": "true", "page_size": str(PAGE_SIZE), "page_no": "1"}
@@ -224,7 +235,14 @@ class HaloTarget(Target):
     ) -> dict[int, Outcome]:
         """The creates of `batch` whose natural key a live record has now, as failures."""
         creates = [c for c in batch if c.action is Action.CREATE and self.natural_key(c.payload)]
-        found = await gather_all(self._lookup(client, c) for c in creates)
+        if not creates:
+            return {}
+        try:  # one read of the list for the batch when that is cheaper than a search a row
+            found: list[Lookup | None] = list(await self.find_created_many(client, creates))
+        except (httpx.HTTPError, RowpushError):
+            # the plan checked already, and a failed read must not turn a row that was
+            # never sent into a lost answer
+            return {}
         taken: dict[int, Outcome] = {}
         for change, lookup in zip(creates, found, strict=True):
             if lookup is not None and lookup.remote_id is not None:
@@ -239,14 +257,6 @@ class HaloTarget(Target):
                     f"twice. Put {lookup.remote_id} in the id column to update it instead.",
                 )
         return taken
-
-    async def _lookup(self, client: httpx.AsyncClient, change: Change) -> Lookup | None:
-        """`find_created`, or None when the lookup itself fails: the plan checked already,
-        and a failed read must not turn a row that was never sent into a lost answer."""
-        try:
-            return await self.find_created(client, change)
-        except (httpx.HTTPError, RowpushError):
-            return None
 
     async def _post(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
         creates = any(c.action is Action.CREATE for c in batch)
@@ -342,6 +352,41 @@ class HaloTarget(Target):
         ]
         return Lookup(known=True, remote_id=str(max(same)) if same else None)
 
+    async def find_created_many(
+        self, client: httpx.AsyncClient, changes: Sequence[Change]
+    ) -> list[Lookup]:
+        """Read the list once when that takes fewer requests than a search per change
+        (and its pages carry the natural key), else search for each (`find_created`)."""
+        wanted = [self.natural_key(c.payload) for c in changes]
+        searches = sum(key is not None for key in wanted)
+        index = await self._natural_ids(client, most=searches - 1) if searches > 1 else None
+        if index is None:
+            return await super().find_created_many(client, changes)
+        return [
+            Lookup(known=False) if key is None else Lookup(known=True, remote_id=index.get(key))
+            for key in wanted
+        ]
+
+    async def _natural_ids(
+        self, client: httpx.AsyncClient, most: int
+    ) -> dict[tuple[str, str], str] | None:
+        """Every live record's natural key → the newest id with it, from at most `most`
+        list pages; None when the list is longer, or its pages lack the natural key (a
+        GET per record would cost more than the searches it saves)."""
+        needed = {self.label or "", *([self.scope] if self.scope else [])}
+        newest: dict[tuple[str, str], Any] = {}
+        try:
+            async for page in self._pages(client, most=most):
+                if not all(needed <= r.keys() for r in page):
+                    return None
+                for record in page:
+                    key, rid = self.natural_key(record), same_id(record["id"])
+                    if key and (key not in newest or rid > newest[key]):
+                        newest[key] = rid
+        except _LongList:
+            return None
+        return {key: str(rid) for key, rid in newest.items()}
+
     def _outcome(self, change: Change, record: dict[str, Any], status: int) -> Outcome:
         remote_id = same_id(record.get("id"))
         if change.action is Action.UPDATE and remote_id != change.key:
@@ -360,6 +405,10 @@ class HaloTarget(Target):
         return outcome_for(
             change, ok=True, http_status=status, message=message, remote_id=remote_id
         )
+
+
+class _LongList(Exception):
+    """A list has more pages than the caller would read (see `HaloTarget._pages`)."""
 
 
 def _label_key(value: Any) -> str:
