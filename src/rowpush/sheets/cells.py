@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -162,3 +163,26 @@ def _duration_text(value: timedelta) -> str:
     hours, rest = divmod(abs(total), 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{sign}{hours}:{minutes:02}:{seconds:02}"
+
+
+def fit_widths(
+    headers: Sequence[str],
+    sample: Sequence[Sequence[object]],
+    bounds: tuple[int, int],
+    *,
+    header: bool,
+) -> list[float]:
+    """Column widths (in characters) fitting the headers and a sample of rows, within
+    `bounds`; a header gets room for bold text and the filter's or dropdown's arrow."""
+    low, high = bounds
+    longest = [_display_len(h) + (4 if header else 0) for h in headers]
+    for row in sample:
+        for index, value in enumerate(row[: len(longest)]):
+            longest[index] = max(longest[index], _display_len(value))
+    return [float(min(high, max(low, n + 2))) for n in longest]
+
+
+def _display_len(value: object) -> int:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return 19  # a date cell shows yyyy-mm-dd hh:mm:ss
+    return max((len(line) for line in text_of(value).splitlines()), default=0)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO
 
 from rowpush.model import column_letter
-from rowpush.sheets.cells import text_of, xlsx_safe_text
+from rowpush.sheets.cells import fit_widths, text_of, xlsx_safe_text
 from rowpush.sheets.formats import ColumnKind
 from rowpush.sheets.table import META_SHEET
 
@@ -289,7 +289,7 @@ def write_plain_xlsx(
 
         it = iter(rows)
         sample = list(islice(it, sample_rows))
-        fitted = _fit_widths(headers, sample, widths)
+        fitted = fit_widths(headers, sample, widths, header=True)
         shared = _repeating(len(headers), sample)
         written = 0
         page = 1
@@ -308,7 +308,7 @@ def write_plain_xlsx(
 
         for title, extra in extra_sheets:
             width = max((len(r) for r in extra), default=0)
-            fitted_extra = _fit_widths([""] * width, extra[:sample_rows], widths, header=False)
+            fitted_extra = fit_widths([""] * width, extra[:sample_rows], widths, header=False)
             part = book.open(f"xl/worksheets/sheet{len(sheets) + 1}.xml", "w")
             sheets.append((title[:_TITLE_LIMIT], False, None))
             plain = _SheetWriter(part, (), fitted_extra, strings, frozen=False, bold_header=False)
@@ -407,24 +407,3 @@ def _repeating(width: int, sample: Sequence[Sequence[object]]) -> list[bool]:
 def _absolute(ref: str) -> str:
     letters = ref.rstrip("0123456789")
     return f"${letters}${ref[len(letters) :]}"
-
-
-def _fit_widths(
-    headers: Sequence[str],
-    sample: Sequence[Sequence[object]],
-    bounds: tuple[int, int],
-    *,
-    header: bool = True,
-) -> list[float]:
-    low, high = bounds
-    longest = [_display_len(h) + (4 if header else 0) for h in headers]
-    for row in sample:
-        for index, value in enumerate(row[: len(longest)]):
-            longest[index] = max(longest[index], _display_len(value))
-    return [float(min(high, max(low, n + 2))) for n in longest]
-
-
-def _display_len(value: object) -> int:
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return 19  # shown as yyyy-mm-dd hh:mm:ss
-    return max((len(line) for line in text_of(value).splitlines()), default=0)

@@ -25,6 +25,7 @@ import contextlib
 import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TypedDict
 
 from rowpush.errors import SheetError
 from rowpush.sheets.csv_writer import write_csv
@@ -76,34 +77,34 @@ def write_table(
     with _replacing(path) as tmp:
         if suffix == ".csv":
             return write_csv(tmp, specs, checked)
+        layout: _Layout = {
+            "sheet_title": sheet_title,
+            "meta": meta or {},
+            "extra_sheets": extra_sheets,
+            "max_rows": MAX_ROWS,
+            "sample_rows": WIDTH_SAMPLE_ROWS,
+            "widths": (MIN_COLUMN_WIDTH, MAX_COLUMN_WIDTH),
+        }
         if all(not spec.note() and not spec.choices for spec in specs):
             # A plain table (a results workbook): the streaming writer, µs a row
-            return write_plain_xlsx(
-                tmp,
-                [spec.header for spec in specs],
-                checked,
-                kinds=[spec.kind for spec in specs],
-                sheet_title=sheet_title,
-                meta=meta or {},
-                extra_sheets=extra_sheets,
-                max_rows=MAX_ROWS,
-                sample_rows=WIDTH_SAMPLE_ROWS,
-                widths=(MIN_COLUMN_WIDTH, MAX_COLUMN_WIDTH),
-            )
+            kinds = [spec.kind for spec in specs]
+            headers = [spec.header for spec in specs]
+            return write_plain_xlsx(tmp, headers, checked, kinds=kinds, **layout)
         # Deferred: xlsx_writer loads openpyxl, which `import rowpush.sheets` must not.
         from rowpush.sheets import xlsx_writer
 
-        return xlsx_writer.write_xlsx(
-            tmp,
-            specs,
-            checked,
-            sheet_title=sheet_title,
-            meta=meta or {},
-            extra_sheets=extra_sheets,
-            max_rows=MAX_ROWS,
-            sample_rows=WIDTH_SAMPLE_ROWS,
-            widths=(MIN_COLUMN_WIDTH, MAX_COLUMN_WIDTH),
-        )
+        return xlsx_writer.write_xlsx(tmp, specs, checked, **layout)
+
+
+class _Layout(TypedDict):
+    """What both XLSX writers are told besides the columns and rows."""
+
+    sheet_title: str
+    meta: Mapping[str, str]
+    extra_sheets: Sequence[tuple[str, Sequence[Sequence[object]]]]
+    max_rows: int
+    sample_rows: int
+    widths: tuple[int, int]
 
 
 def _checked_rows(rows: Iterable[Sequence[object]], width: int) -> Iterator[Sequence[object]]:

@@ -27,7 +27,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from rowpush.model import column_letter
-from rowpush.sheets.cells import needs_text_cell, text_of, xlsx_safe_text
+from rowpush.sheets.cells import fit_widths, needs_text_cell, text_of, xlsx_safe_text
 from rowpush.sheets.formats import ColumnKind, autofilter_ref, cell_value, number_format
 from rowpush.sheets.table import META_SHEET, ColumnSpec
 
@@ -87,7 +87,7 @@ def _fill(
 ) -> int:
     it = iter(rows)
     sample = list(islice(it, sample_rows))
-    fitted = _fit_widths([s.header for s in specs], sample, widths, header=True)
+    fitted = fit_widths([s.header for s in specs], sample, widths, header=True)
     lists = [list(s.choices) for s in specs if s.choices]
     formulas = _list_formulas(specs)
 
@@ -212,7 +212,7 @@ def _plain_sheet(
 ) -> None:
     sheet = book.create_sheet(title)
     width = max((len(r) for r in rows), default=0)
-    fitted = _fit_widths(["" for _ in range(width)], rows[:200], widths, header=False)
+    fitted = fit_widths(["" for _ in range(width)], rows[:200], widths, header=False)
     _set_widths(sheet, fitted, ())
     for row in rows:
         sheet.append([_cell(sheet, v) for v in row])
@@ -277,27 +277,6 @@ def _typed_cell(
     # A shared StyleArray: write-only cells are serialised at once, never changed after.
     cell._style = style  # type: ignore[attr-defined]  # missing from the stubs
     return cell
-
-
-def _fit_widths(
-    headers: Sequence[str],
-    sample: Sequence[Sequence[object]],
-    bounds: tuple[int, int],
-    *,
-    header: bool,
-) -> list[float]:
-    low, high = bounds
-    # Bold header text and the dropdown arrow need a little more room.
-    longest = [_display_len(h) + (4 if header else 0) for h in headers]
-    for row in sample:
-        for index, value in enumerate(row[: len(longest)]):
-            longest[index] = max(longest[index], _display_len(value))
-    return [float(min(high, max(low, n + 2))) for n in longest]
-
-
-def _display_len(value: object) -> int:
-    text = text_of(value)
-    return max((len(line) for line in text.splitlines()), default=0)
 
 
 def _text_cell(sheet: WriteOnlyWorksheet, text: str) -> Cell:
