@@ -1,3 +1,3 @@
-from rowpush.cli import main
+from rowpush.cli import run
 
-main()
+run()
