@@ -1,7 +1,7 @@
 """The command line: parse arguments, call the engine's verbs, print. No business rules here.
 
 Each command is a few lines over `rowpush.engine.verbs`, which the TUI calls too. The
-engine (httpx, pandas), the TUI (Textual) and the sandbox (starlette, uvicorn) load
+engine (httpx, pydantic), the TUI (Textual) and the sandbox (starlette, uvicorn) load
 on first use, so that `rowpush --help` starts fast.
 
 Exit codes: 0 all rows done, 1 some rows failed, 2 bad input or usage,

@@ -561,7 +561,7 @@ WORKLOADS: dict[str, type[Workload]] = {
 
 
 def write_sheet(path: Path, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """An input sheet as XLSX (reading one starts faster than a CSV: no pandas)."""
+    """An input sheet as XLSX."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None

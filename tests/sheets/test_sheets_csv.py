@@ -174,10 +174,7 @@ def test_a_row_with_more_cells_than_the_header_is_an_error_naming_the_row(
     assert "stray comma" in message
 
 
-def test_rows_stream_before_a_late_error_is_met(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(csv_reader, "CHUNK_ROWS", 3)
+def test_rows_stream_before_a_late_error_is_met(tmp_path: Path) -> None:
     path = write(tmp_path, "a,b\n" + "1,2\n" * 20 + "1,2,3\n")
     rows = open_sheet(path).rows()
     first = [next(rows) for _ in range(5)]

@@ -1,7 +1,7 @@
 """Read CSV/XLSX sheets into raw rows; write tables (templates, exports, results).
 
-Importing this package is cheap: pandas and openpyxl load only when a file of
-their format is read or written (XLSX is read with the standard library).
+Importing this package is cheap: sheets are read with the standard library (csv,
+zipfile); openpyxl loads only when a template or an export is written.
 
     sheet = open_sheet(Path("clients.xlsx"))       # headers, target, rows()
     for raw in sheet.rows(): ...                   # RawRow(row=2, values={...})

@@ -1,7 +1,6 @@
 """Open a CSV or XLSX file as a `Sheet`: its headers, then its data rows as a stream.
 
-Light on purpose: pandas is imported by `csv_reader`, which `open_sheet` loads only
-for a CSV file; `xlsx_reader` needs the standard library only.
+Light on purpose: both readers need the standard library only (csv and zipfile).
 
 Rules shared by both formats:
 - the header row is the first non-blank row (normally row 1); rows are numbered
@@ -23,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rowpush.errors import SheetError
-from rowpush.sheets import xlsx_reader
+from rowpush.sheets import csv_reader, xlsx_reader
 from rowpush.sheets.table import CSV_SUFFIXES, XLSX_SUFFIXES, Sheet
 
 __all__ = ["check_readable", "open_sheet"]
@@ -56,9 +55,6 @@ def open_sheet(path: Path, sheet: str | None = None) -> Sheet:
                 f"{path}: a CSV file has no sheets, so sheet {sheet!r} cannot be chosen.",
                 hint="Leave out the sheet name, or save the workbook as .xlsx.",
             )
-        # Deferred: csv_reader loads pandas, which `import rowpush.sheets` must not.
-        from rowpush.sheets import csv_reader
-
         return csv_reader.open_csv(path)
     return xlsx_reader.open_xlsx(path, sheet)
 
