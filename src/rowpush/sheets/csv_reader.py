@@ -306,7 +306,26 @@ class CsvRows:
                     if row is not None:
                         yield row
             except csv.Error as exc:
+                if "field limit" in str(exc):
+                    self._raise_too_long(number + 1)
                 raise self._unreadable(number + 1, exc) from exc
+
+    def _raise_too_long(self, row: int) -> None:
+        """A cell past the csv module's limit (131,072 characters) on `row`: read that row
+        again with the limit lifted, so the error names its column (`make_row`'s)."""
+        limit = csv.field_size_limit()
+        csv.field_size_limit(1 << 30)  # this one read only: the limit is process-wide
+        try:
+            with self.path.open(encoding=self.encoding, newline="") as f:
+                reader = csv.reader(f, delimiter=self.delimiter, quotechar='"', strict=True)
+                for number, cells in enumerate(reader, start=1):
+                    if number == row:
+                        self.layout.make_row(row, cells[: self.layout.width], str(self.path))
+                        return
+        except csv.Error:
+            return
+        finally:
+            csv.field_size_limit(limit)
 
     def _unreadable(self, row: int, exc: csv.Error) -> SheetError:
         if "field limit" in str(exc):  # the csv module stops at 131,072 characters a cell
