@@ -69,7 +69,7 @@ class ApplyReport:
     def ok(self) -> bool:
         if self.verified is not None and not self.verified.ok:
             return False
-        return not any(self.counts.get(s) for s in ("failed", "skipped", "unknown"))
+        return not any(self.counts.get(s) for s in ("failed", "skipped", "unknown", "stale"))
 
 
 class ApplyRun:

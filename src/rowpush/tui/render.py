@@ -42,6 +42,7 @@ OUTCOME_STYLE: dict[Status, str] = {
     Status.INVALID: "red",
     Status.SKIPPED: "magenta",
     Status.UNKNOWN: "bold magenta",
+    Status.STALE: "dark_orange",
 }
 
 
@@ -138,6 +139,7 @@ _SHORT = {
     "invalid": "inv",
     "skipped": "skip",
     "unknown": "unk",
+    "stale": "stl",
 }
 
 
