@@ -218,7 +218,9 @@ def plan_cmd(
     prep = _prepare(file, target, sheet)
     conn = _connection(connection)
     if out is not None:
-        raise typer.Exit(cli_plans.save_plan(prep, conn, out, as_json=as_json, tui=tui, force=force))
+        raise typer.Exit(
+            cli_plans.save_plan(prep, conn, out, as_json=as_json, tui=tui, force=force)
+        )
     if tui:
         app_ = tui_app.build_app(tui_sources.live_plan(prep, conn))
         app_.run()

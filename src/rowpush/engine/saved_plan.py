@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +94,8 @@ class PlanHeader:
             raise BadInput(
                 f"{plan.name}: {sheet.name} changed since the plan was saved "
                 f"({self.planned_at}); this plan no longer says what the sheet asks.",
-                hint=f"Plan again: rowpush plan {sheet.name} -c {self.connection} --out {plan.name}",
+                hint=f"Plan again: rowpush plan {sheet.name} -c {self.connection} "
+                f"--out {plan.name}",
             )
 
     def check_connection(self, plan: Path, name: str, base_url: str) -> None:
@@ -182,7 +182,7 @@ class PlanWriter:
 
     def finish(self) -> None:
         self._handle.close()
-        os.replace(self._part, self.out)
+        self._part.replace(self.out)
 
     def abandon(self) -> None:
         self._handle.close()
@@ -237,7 +237,8 @@ class SavedPlan:
     async def check(self, fresh: AsyncIterator[Change]) -> AsyncIterator[Change]:
         """Pair each freshly planned row with its saved one (both stream in row order)."""
         saved = _saved_changes(self.path)
-        stale_leads: dict[int, str] = {}
+        moved_leads: dict[int, str] = {}
+        """Rows whose record moved, by row: a record's other rows share its verdict."""
         async for now_ in fresh:
             change, print_ = next(saved, (None, ""))
             if change is None or change.row != now_.row:
@@ -247,18 +248,18 @@ class SavedPlan:
                     hint="Plan again with  rowpush plan FILE -c CONNECTION --out PLAN.rowplan",
                 )
             if change.lead is not None:  # a record's other rows follow its first row
-                moved = stale_leads.get(change.lead)
+                moved = moved_leads.get(change.lead)
             elif fingerprint(now_) == print_:
                 moved = None
+            elif change.action is Action.INVALID:  # stays invalid: apply refuses it first
+                moved = "re-plan" if self.refresh else None
             else:
-                moved = _what_moved(change, now_)
+                moved = moved_leads[change.row] = _what_moved(change, now_)
             if moved is None:
                 yield change
             elif self.refresh:
                 yield now_
             else:
-                if change.lead is None:
-                    stale_leads[change.row] = moved
                 change.stale = moved
                 yield change
 
@@ -268,7 +269,8 @@ def _what_moved(saved: Change, fresh: Change) -> str:
     parts: list[str] = []
     if fresh.action is Action.INVALID:
         problem = fresh.errors[0].problem or fresh.errors[0].message if fresh.errors else ""
-        parts.append(f"it can no longer be {saved.action.value}d as planned: {problem}")
+        done = _DONE.get(saved.action, "left as is")
+        parts.append(f"it can no longer be {done} as planned: {problem}")
     elif saved.action is Action.CREATE and fresh.action is not Action.CREATE:
         parts.append(f"a record with {show_value(fresh.key)} now exists")
     else:
@@ -288,19 +290,29 @@ def _what_moved(saved: Change, fresh: Change) -> str:
                     f"{header}: planned {show_value(was[0])} → {show_value(was[1])}, "
                     f"live now {show_value(current)}"
                 )
-        if not parts:  # same fields, another payload: e.g. the record's version moved
-            before, after = _plain(saved.payload), _plain(fresh.payload)
-            for name in dict.fromkeys([*before, *after]):
-                if before.get(name) != after.get(name):
-                    parts.append(
-                        f"{name}: planned against {show_value(before.get(name))}, "
-                        f"live now {show_value(after.get(name))}"
-                    )
+        if not parts:  # same fields, another payload: e.g. m3ter's version moved
+            for name, was_, now_ in _differences(_plain(saved.payload), _plain(fresh.payload)):
+                parts.append(
+                    f"{name}: planned against {show_value(was_)}, live now {show_value(now_)}"
+                )
     reason = "; ".join(parts) or "the record changed"
     return (
         f"changed since the plan was saved: {reason}. Not sent: apply the plan with "
         "--refresh to plan this row anew, or plan again."
     )
+
+
+_DONE = {Action.CREATE: "created", Action.UPDATE: "updated"}
+
+
+def _differences(before: Any, after: Any, path: str = "") -> list[tuple[str, Any, Any]]:
+    """The leaves where two payloads differ, named by their path (`body.version`)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found: list[tuple[str, Any, Any]] = []
+        for name in dict.fromkeys([*before, *after]):
+            found += _differences(before.get(name), after.get(name), f"{path}{name}.")
+        return found
+    return [] if before == after else [(path.rstrip(".") or "payload", before, after)]
 
 
 def _plain(value: Any) -> Any:
