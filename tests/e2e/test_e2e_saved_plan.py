@@ -8,10 +8,18 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from e2e_sheets import results_rows, shifted_tax_codes
 from openpyxl import load_workbook
 
+from rowpush.config import load_config
+from rowpush.engine import verbs
+from rowpush.engine.prepare import prepare
 from rowpush.sandbox.server import SandboxServer
+from rowpush.tui.app import build_app
+from rowpush.tui.apply_screen import ApplyScreen
+from rowpush.tui.render import summary
+from rowpush.tui.sources import RunApplier, apply_plan
 
 
 def _export_with_two_edits(rowpush: Any, sandbox: SandboxServer, path: Path) -> list[int]:
@@ -130,3 +138,43 @@ def test_a_plan_of_a_sheet_changed_since_is_refused(
     not_a_plan = workdir / "x.rowplan"
     not_a_plan.write_text("id,name\n", encoding="utf-8")
     assert "not a plan saved by rowpush" in rowpush("apply", str(not_a_plan), "--yes").err
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_the_tui_applies_a_saved_plan_and_shows_the_stale_row(
+    workdir: Path, sandbox: SandboxServer
+) -> None:
+    """The same path as `apply PLAN.rowplan --tui`: the moved row reads `stale` in the plan
+    table, and the run ends with it not sent."""
+    clients = sandbox.state.halopsa.clients
+    sheet = workdir / "c.csv"
+    ids = shifted_tax_codes(sandbox, sheet, 2)
+    conn = load_config().connection("halopsa")
+    saving = verbs.plan_file(
+        prepare(sheet, target="halopsa.clients"), conn, out=workdir / "p.rowplan"
+    )
+    assert len([c async for c in saving.changes()]) == 2
+    clients[ids[0]]["item_tax_code"] = 9
+    prep, conn = verbs.open_plan(workdir / "p.rowplan")
+    source = apply_plan(prep, conn, workdir / "r.xlsx")
+    assert isinstance(source.applier, RunApplier)
+    try:
+        async with build_app(source).run_test(size=(80, 24)) as pilot:
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            assert "stale: item_tax_code: planned" in summary(pilot.app.screen.changes[0])
+            await pilot.press("A", "y")
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            assert isinstance(pilot.app.screen, ApplyScreen)
+            done = str(pilot.app.screen.query_one("#done").render())
+            assert "Done: 1 updated, 1 stale" in done
+    finally:
+        source.applier.run.close()
+    assert clients[ids[0]]["item_tax_code"] == 9
+    assert [r["_status"] for r in results_rows(workdir / "r.xlsx")] == ["stale", "updated"]
