@@ -178,3 +178,27 @@ async def test_the_tui_applies_a_saved_plan_and_shows_the_stale_row(
         source.applier.run.close()
     assert clients[ids[0]]["item_tax_code"] == 9
     assert [r["_status"] for r in results_rows(workdir / "r.xlsx")] == ["stale", "updated"]
+
+
+def test_plan_json_with_out_keeps_stdout_json_and_apply_of_a_sheet_still_needs_c(
+    sandbox: SandboxServer, workdir: Path, rowpush: Any
+) -> None:
+    sheet = workdir / "shift.csv"
+    shifted_tax_codes(sandbox, sheet, 2)
+    args = ("plan", str(sheet), "-t", "halopsa.clients", "-c", "halopsa", "--out", "p.rowplan")
+    planned = rowpush(*args, "--json")
+    assert planned.code == 0, planned.err
+    assert json.loads(planned.out)["summary"]["update"] == 2
+    assert (workdir / "p.rowplan").is_file()
+    assert not (workdir / "p.rowplan.part").exists()
+    with_tui = rowpush(*args, "--tui", "--force")
+    assert with_tui.code == 2
+    assert "--out does not go with --tui" in with_tui.err
+    no_conn = rowpush("apply", str(sheet), "-t", "halopsa.clients", "--yes")
+    assert no_conn.code == 2
+    assert "needs a connection" in no_conn.err
+    refresh = rowpush(
+        "apply", str(sheet), "-t", "halopsa.clients", "-c", "halopsa", "--yes", "--refresh"
+    )
+    assert refresh.code == 2
+    assert "--refresh applies to a saved plan" in refresh.err
