@@ -202,3 +202,20 @@ def test_plan_json_with_out_keeps_stdout_json_and_apply_of_a_sheet_still_needs_c
     )
     assert refresh.code == 2
     assert "--refresh applies to a saved plan" in refresh.err
+
+
+def test_retry_plans_the_stale_rows_anew(
+    sandbox: SandboxServer, workdir: Path, rowpush: Any
+) -> None:
+    clients = sandbox.state.halopsa.clients
+    sheet = workdir / "shift.csv"
+    ids = shifted_tax_codes(sandbox, sheet, 2)
+    wanted = [(clients[i]["item_tax_code"] or 0) % 4 + 1 for i in ids]
+    args = ("plan", str(sheet), "-t", "halopsa.clients", "-c", "halopsa", "--out", "p.rowplan")
+    assert rowpush(*args).code == 0
+    clients[ids[1]]["item_tax_code"] = 9 if wanted[1] != 9 else 8
+    assert rowpush("apply", "p.rowplan", "--yes", "--results", "out.xlsx").code == 1
+    retried = rowpush("retry", "out.xlsx", "--yes", "--results", "again.xlsx")
+    assert retried.code == 0, retried.err
+    assert "1 updated" in retried.out
+    assert [clients[i]["item_tax_code"] for i in ids] == wanted
