@@ -71,6 +71,9 @@ def test_a_saved_plan_applies_exactly_and_a_record_moved_since_ends_stale(
     )
     shown = rowpush("show", "out.xlsx", "--text")
     assert "1 stale" in shown.out
+    summary = dict(load_workbook(workdir / "out.xlsx")["Summary"].iter_rows(values_only=True))
+    assert str(summary["Saved plan"]).startswith("shift.rowplan (planned ")
+    assert summary["stale"] == 1
 
     refreshed = rowpush("apply", "shift.rowplan", "--yes", "--refresh", "--results", "r.xlsx")
     assert refreshed.code == 0, refreshed.err

@@ -170,6 +170,8 @@ class ApplyRun:
             planned="0",
             sent="0",
         )
+        if prep.saved is not None:  # the Summary says which reviewed plan was applied
+            journal.set_meta(plan=prep.saved.describe())
         return cls(prep, conn, journal, results, **options)  # type: ignore[arg-type]
 
     @classmethod

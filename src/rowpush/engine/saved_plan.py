@@ -234,6 +234,11 @@ class SavedPlan:
         self.header = header
         self.refresh = refresh
 
+    def describe(self) -> str:
+        """The plan as the results' Summary names it."""
+        refreshed = "; moved rows re-planned (--refresh)" if self.refresh else ""
+        return f"{self.path.name} (planned {self.header.planned_at}{refreshed})"
+
     async def check(self, fresh: AsyncIterator[Change]) -> AsyncIterator[Change]:
         """Pair each freshly planned row with its saved one (both stream in row order)."""
         saved = _saved_changes(self.path)
