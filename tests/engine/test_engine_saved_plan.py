@@ -141,3 +141,11 @@ def test_an_invalid_row_stays_invalid_unless_refreshed(tmp_path: Path) -> None:
     assert kept.stale is None
     (fresh,) = _check(_saved(tmp_path, [bad], refresh=True), [_update(2, 1, 2)])
     assert fresh.action is Action.UPDATE
+
+
+def test_a_change_edited_in_the_plan_file_is_refused(tmp_path: Path) -> None:
+    plan = _saved(tmp_path, [_update(2, 1, 2)])
+    text = plan.path.read_text(encoding="utf-8")
+    plan.path.write_text(text.replace('"item_tax_code": 2}', '"item_tax_code": 7}'), "utf-8")
+    with pytest.raises(BadInput, match=r"line 2 \(row 2\): the change was edited"):
+        _check(plan, [_update(2, 1, 2)])

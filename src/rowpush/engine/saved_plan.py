@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -199,7 +199,7 @@ def fingerprint(change: Change) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _saved_changes(path: Path) -> Iterator[tuple[Change, str]]:
+def _saved_changes(path: Path) -> Generator[tuple[Change, str]]:
     """The plan's changes in row order, each with its saved fingerprint."""
     with path.open(encoding="utf-8") as handle:
         handle.readline()  # the header
@@ -216,13 +216,20 @@ def _saved_changes(path: Path) -> Iterator[tuple[Change, str]]:
                     data["label"],
                     data["lead"],
                 )
-                yield change, str(data["fingerprint"])
+                print_ = str(data["fingerprint"])
             except (ValueError, KeyError, TypeError):
                 raise BadInput(
                     f"{path.name}, line {number}: not a planned change (the file was edited "
                     "or cut short).",
                     hint="Plan again with  rowpush plan FILE -c CONNECTION --out PLAN.rowplan",
                 ) from None
+            if fingerprint(change) != print_:  # what is sent must be what was reviewed
+                raise BadInput(
+                    f"{path.name}, line {number} (row {change.row}): the change was edited "
+                    "after the plan was saved; rowpush applies only plans as it wrote them.",
+                    hint="Plan again with  rowpush plan FILE -c CONNECTION --out PLAN.rowplan",
+                )
+            yield change, print_
 
 
 class SavedPlan:
@@ -241,7 +248,13 @@ class SavedPlan:
 
     async def check(self, fresh: AsyncIterator[Change]) -> AsyncIterator[Change]:
         """Pair each freshly planned row with its saved one (both stream in row order)."""
-        saved = _saved_changes(self.path)
+        with contextlib.closing(_saved_changes(self.path)) as saved:
+            async for change in self._paired(saved, fresh):
+                yield change
+
+    async def _paired(
+        self, saved: Iterator[tuple[Change, str]], fresh: AsyncIterator[Change]
+    ) -> AsyncIterator[Change]:
         moved_leads: dict[int, str] = {}
         """Rows whose record moved, by row: a record's other rows share its verdict."""
         async for now_ in fresh:
