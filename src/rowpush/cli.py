@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from rowpush import __version__, cli_sandbox, import_cli
+from rowpush import __version__, cli_plans, cli_sandbox, import_cli
 from rowpush.cli_options import (
     DATE_FORMATS,
     QUIET_HELP,
@@ -212,10 +212,16 @@ def plan_cmd(
     sheet: SheetOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     tui: Annotated[bool, typer.Option("--tui", help="Browse the plan in the terminal UI.")] = False,
+    out: cli_plans.OutOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Show what apply would do, row by row: create, update (old → new), unchanged, invalid."""
     prep = _prepare(file, target, sheet)
     conn = _connection(connection)
+    if out is not None:
+        raise typer.Exit(
+            cli_plans.save_plan(prep, conn, out, as_json=as_json, tui=tui, force=force)
+        )
     if tui:
         app_ = tui_app.build_app(tui_sources.live_plan(prep, conn))
         app_.run()
@@ -231,7 +237,12 @@ def plan_cmd(
 @app.command("apply")
 def apply_cmd(
     file: FileArg,
-    connection: ConnOpt,
+    connection: Annotated[
+        str | None,
+        typer.Option(
+            "--connection", "-c", metavar="NAME", help="Connection (a saved plan names its own)."
+        ),
+    ] = None,
     target: TargetOpt = None,
     sheet: SheetOpt = None,
     yes: YesOpt = False,
@@ -250,12 +261,14 @@ def apply_cmd(
         bool, typer.Option("--tui", help="Review the plan and apply it in the terminal UI.")
     ] = False,
     verify: Annotated[bool, typer.Option("--verify", help="Verify the changes at once.")] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Saved plan: re-plan the rows whose record moved.")
+    ] = False,
     force: ForceOpt = False,
 ) -> None:
-    """Apply a sheet: plan, confirm, send in batches, write the results; re-run to continue."""
+    """Apply a sheet or a saved plan (.rowplan): plan, confirm, send, write the results."""
     _confirmable("apply", yes)
-    prep = _prepare(file, target, sheet)
-    conn = _connection(connection)
+    prep, conn = cli_plans.open_input(file, connection, target, sheet, refresh=refresh)
     choice = verbs.choose_results(prep, conn, results, resume=resume, force=force)
     if choice.continued is not None:
         say_continuing(prep.file, choice.continued)
@@ -285,7 +298,8 @@ def _apply_tui(prep: Prepared, conn: Connection, out: Path, resume: bool, **opti
         return 0
     print(f"Results: {out}")
     # as the README says: 0 only when every row is done (skipped, invalid: 1)
-    return 1 if any(final.get(s) for s in ("failed", "unknown", "skipped", "invalid")) else 0
+    bad = ("failed", "unknown", "skipped", "invalid", "stale")
+    return 1 if any(final.get(s) for s in bad) else 0
 
 
 def _run_apply(prep: Prepared, conn: Connection, out: Path, *, yes: bool, **options: Any) -> None:

@@ -200,23 +200,30 @@ def report_apply(report: ApplyReport, *, resent_ignored: str = "") -> int:
         return 0
     c = report.counts
     unknown = f", {c['unknown']} unknown" if c.get("unknown") else ""
+    stale = f", {c['stale']} stale" if c.get("stale") else ""
     if resent_ignored:
         print(
             f"Applied: {c.get('created', 0)} sent to {resent_ignored} (any already ingested, "
             f"e.g. resent, is ignored there by its uid, not counted twice), "
             f"{c.get('failed', 0)} failed, {c.get('invalid', 0)} invalid, "
-            f"{c.get('skipped', 0)} skipped{unknown}."
+            f"{c.get('skipped', 0)} skipped{unknown}{stale}."
         )
     else:
         print(
             f"Applied: {c.get('created', 0)} created, {c.get('updated', 0)} updated, "
             f"{c.get('unchanged', 0)} unchanged, {c.get('failed', 0)} failed, "
-            f"{c.get('invalid', 0)} invalid, {c.get('skipped', 0)} skipped{unknown}."
+            f"{c.get('invalid', 0)} invalid, {c.get('skipped', 0)} skipped{unknown}{stale}."
         )
     if unknown:
         err(
             "Rows marked 'unknown' were sent but no answer came and no lookup could tell "
             "whether they landed: check them before sending them again."
+        )
+    if c.get("stale"):
+        err(
+            "Rows marked 'stale' were not sent: their record changed since the plan was "
+            "saved (the results name the field). Apply the plan with --refresh to re-plan "
+            "them, or plan again."
         )
     if report.verified is not None:
         print(f"Verified: {report.verified.line()} (see _verify in the results).")
@@ -245,7 +252,7 @@ def print_results(book: ResultsBook, key: str | None = None, label: str | None =
         print_table(rows)
 
 
-NEEDS_A_LOOK = ("failed", "invalid", "skipped", "unknown")
+NEEDS_A_LOOK = ("failed", "invalid", "skipped", "unknown", "stale")
 """The statuses `show --text` lists row by row (the others are counted)."""
 
 

@@ -55,6 +55,8 @@ class Status(StrEnum):
     SKIPPED = "skipped"
     UNKNOWN = "unknown"
     """Sent, but whether it landed could not be told (no answer, no live lookup)."""
+    STALE = "stale"
+    """Not sent: the record changed since the saved plan was made (engine/saved_plan.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +138,9 @@ class Change:
     wire: bytes | None = None
     """`payload` as it goes on the wire (compact JSON, targets/wire.py), once encoded:
     plan measures it, the journal stores it and a batch body joins it, one encoding."""
+    stale: str | None = None
+    """Set when a saved plan is applied and this row's record moved since: why it is not
+    sent (the field, as planned and as live now). The row ends `stale`."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,8 @@ class ConsoleCallbacks(Callbacks):
             f"Apply {counts['update']} update(s) and {counts['create']} create(s) "
             f"to {target.name} on '{self.conn.name}' ({url})?"
         )
+        if counts.get("stale"):
+            question += f" ({counts['stale']} stale row(s), changed since the plan: not sent.)"
         self._end_planning()
         if not self.ask:
             return True

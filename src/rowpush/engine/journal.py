@@ -124,8 +124,8 @@ class Journal:
         """Record planned changes (call with a chunk at a time)."""
         records = []
         for c in changes:
-            final = _FINAL_OF_ACTION.get(c.action)
-            message = "; ".join(e.message for e in c.errors if not e.warning)
+            final = Status.STALE if c.stale else _FINAL_OF_ACTION.get(c.action)
+            message = c.stale or "; ".join(e.message for e in c.errors if not e.warning)
             records.append(
                 (
                     c.row,
@@ -150,9 +150,13 @@ class Journal:
             )
 
     def counts(self) -> dict[str, int]:
-        """Planned actions: create / update / unchanged / invalid → count."""
+        """Planned actions: create / update / unchanged / invalid → count; rows of a saved
+        plan whose record moved since count as `stale` (present only when some are)."""
         counts = {a.value: 0 for a in Action}
-        for action, n in self._db.execute("SELECT action, COUNT(*) FROM rows GROUP BY action"):
+        for action, n in self._db.execute(
+            "SELECT CASE WHEN status = 'stale' THEN 'stale' ELSE action END, COUNT(*)"
+            " FROM rows GROUP BY 1"
+        ):
             counts[action] = n
         return counts
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from rowpush.engine.plan import plan_rows
 from rowpush.engine.results_reader import open_results
+from rowpush.engine.saved_plan import SavedPlan
 from rowpush.engine.validate import HeaderMap, ValidRow, map_headers, validate_rows
 from rowpush.errors import BadInput, SheetError
 from rowpush.model import Change
@@ -35,6 +36,9 @@ class Prepared:
     sheet: Sheet
     target: type[Target]
     hmap: HeaderMap
+    saved: SavedPlan | None = None
+    """A saved plan of this sheet being applied: planning checks the live records
+    against it (engine/saved_plan.py)."""
 
     @property
     def file(self) -> str:
@@ -47,7 +51,10 @@ class Prepared:
         """Plan every row against the live records `client` reaches, row by row."""
         ensure_writable(type(target))
         await target.load_reference(client)
-        async for change in plan_rows(target, client, self.rows(), self.hmap, self.file):
+        changes = plan_rows(target, client, self.rows(), self.hmap, self.file)
+        if self.saved is not None:
+            changes = self.saved.check(changes)
+        async for change in changes:
             yield change
 
 

@@ -29,9 +29,10 @@ __all__ = ["RETRIED_STATUSES", "ResultRow", "ResultsBook", "open_results"]
 
 RESULT_SHEET = "Results"
 SUMMARY_SHEET = "Summary"
-#: What `retry` sends again: rows that failed or were never sent. An `unknown` row may have
+#: What `retry` sends again: rows that failed or were never sent (stale: a saved plan's row
+#: whose record moved, planned anew by the retry). An `unknown` row may have
 #: landed: the user checks it first (a blind resend could create it twice).
-RETRIED_STATUSES = frozenset({Status.FAILED, Status.SKIPPED})
+RETRIED_STATUSES = frozenset({Status.FAILED, Status.SKIPPED, Status.STALE})
 _OUR_COLUMNS = frozenset({*RESULT_COLUMNS, BEFORE_COLUMN, VERIFY_COLUMN})
 
 

@@ -78,6 +78,8 @@ class RunInfo:
     """The run's counters (`STAT_LABELS`), summed over every session of it."""
     verify: str | None = None
     """One line of what `apply --verify` found (None: not verified)."""
+    plan: str | None = None
+    """The saved plan this run applied (`apply PLAN.rowplan`), with when it was made."""
 
 
 class Verdicts:
@@ -162,7 +164,8 @@ def write_results(
 
     summary: list[list[object]] = [["Field", "Value"], *_summary_head(info), ["", ""]]
     summary.append(["Status", "Rows"])
-    summary.extend([status, n] for status, n in counts.items())
+    # `stale` belongs to saved plans only: listed when some row is
+    summary.extend([s, n] for s, n in counts.items() if n or s != Status.STALE.value)
     summary.append(["total", sum(counts.values())])
     extra = [BEFORE_COLUMN] if verdicts is None else [BEFORE_COLUMN, VERIFY_COLUMN]
     meta = {
@@ -254,6 +257,8 @@ def _summary_head(info: RunInfo) -> Iterator[list[object]]:
     yield ["rowpush version", __version__]
     if info.retry_of:
         yield ["Retry of", info.retry_of]
+    if info.plan:
+        yield ["Saved plan", info.plan]
 
 
 def _duration(span: timedelta) -> str:

@@ -69,7 +69,7 @@ class ApplyReport:
     def ok(self) -> bool:
         if self.verified is not None and not self.verified.ok:
             return False
-        return not any(self.counts.get(s) for s in ("failed", "skipped", "unknown"))
+        return not any(self.counts.get(s) for s in ("failed", "skipped", "unknown", "stale"))
 
 
 class ApplyRun:
@@ -170,6 +170,8 @@ class ApplyRun:
             planned="0",
             sent="0",
         )
+        if prep.saved is not None:  # the Summary says which reviewed plan was applied
+            journal.set_meta(plan=prep.saved.describe())
         return cls(prep, conn, journal, results, **options)  # type: ignore[arg-type]
 
     @classmethod

@@ -165,6 +165,7 @@ def run_info(
         started=datetime.fromisoformat(meta["started"]) if "started" in meta else now(),
         finished=now(),
         retry_of=meta.get("retry_of") or None,
+        plan=meta.get("plan") or None,
         stats=stats_of(meta),
     )
 

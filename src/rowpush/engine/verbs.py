@@ -38,6 +38,14 @@ from rowpush.engine.run_files import (
     rebuild_results,
 )
 from rowpush.engine.run_lock import RunLock, check_free
+from rowpush.engine.saved_plan import (
+    SUFFIX,
+    PlanWriter,
+    SavedPlan,
+    is_plan,
+    plan_header,
+    read_header,
+)
 from rowpush.errors import BadInput, RowpushError
 from rowpush.model import Change, RowError, Status
 from rowpush.targets.base import ExportOptions
@@ -70,7 +78,9 @@ __all__ = [
     "choose_results",
     "connection_names",
     "export_file",
+    "is_plan",
     "load_connection",
+    "open_plan",
     "open_results",
     "plan_file",
     "prepare",
@@ -142,9 +152,12 @@ class LivePlan:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         on_event: Callable[[RetryEvent], None] | None = None,
+        out: Path | None = None,
     ) -> None:
         ensure_writable(prep.target)
         self.prep = prep
+        self.out = out
+        """Where the plan is saved once it streamed to the end (`plan --out`)."""
         self.conn = conn
         self.target: Target = prep.target(conn)
         self.target.api.settings(conn)  # a misspelt setting is said before any plan output
@@ -160,9 +173,28 @@ class LivePlan:
         async with connect(
             self.target, self.conn, transport=self.transport, on_event=self.on_event
         ) as client:
-            async for change in self.prep.changes(self.target, client):
-                self.summary.add(change)
-                yield change
+            saving = self._writer()
+            try:
+                async for change in self.prep.changes(self.target, client):
+                    self.summary.add(change)
+                    if saving is not None:
+                        saving.add(change)
+                    yield change
+            except BaseException:
+                if saving is not None:
+                    saving.abandon()
+                raise
+            if saving is not None:
+                saving.finish()
+
+    def _writer(self) -> PlanWriter | None:
+        if self.out is None:
+            return None
+        prep = self.prep
+        header = plan_header(
+            prep.path, prep.sheet.name, prep.target.name, self.conn.name, self.base_url
+        )
+        return PlanWriter(self.out, header)
 
 
 def plan_file(
@@ -171,10 +203,37 @@ def plan_file(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     on_event: Callable[[RetryEvent], None] | None = None,
+    out: Path | None = None,
+    force: bool = False,
 ) -> LivePlan:
     """What applying the sheet would do, row by row (nothing is sent); `on_event` hears
-    the connection's waits (a full rate window, a throttle)."""
-    return LivePlan(prep, conn, transport=transport, on_event=on_event)
+    the connection's waits (a full rate window, a throttle). With `out`, the plan is also
+    saved there (a .rowplan file, for `apply` to apply exactly), once planned to the end."""
+    if out is not None:
+        check_output(out, force=force, flag="--out", suffixes=(SUFFIX,))
+    return LivePlan(prep, conn, transport=transport, on_event=on_event, out=out)
+
+
+def open_plan(
+    path: Path,
+    connection: str | None = None,
+    *,
+    refresh: bool = False,
+    on_warning: Callable[[str], None] | None = None,
+) -> tuple[Prepared, Connection]:
+    """A saved plan ready to apply: its sheet opened as it was planned, on its connection.
+
+    Refused when the sheet changed since, or the connection is another one (or points at
+    another base URL). Applying it re-reads the records and ends the rows whose record
+    moved `stale`; with `refresh` it sends those as planned anew."""
+    header = read_header(path)
+    sheet = header.find_sheet(path)
+    header.check_sheet(path, sheet)
+    conn = load_connection(connection or header.connection, on_warning)
+    prep = prepare(sheet, target=header.target, sheet=header.sheet_name)
+    header.check_connection(path, conn.name, prep.target.api.base_url(conn))
+    prep.saved = SavedPlan(path, header, refresh=refresh)
+    return prep, conn
 
 
 # -- apply, retry ------------------------------------------------------------------------
@@ -434,8 +493,13 @@ def _make_folder(download: Path) -> None:
     check_folder(download, flag="--download")
 
 
-def check_output(path: Path, *, force: bool = False, flag: str = "-o") -> None:
+def check_output(
+    path: Path, *, force: bool = False, flag: str = "-o", suffixes: tuple[str, ...] | None = None
+) -> None:
     """Refuse an output rowpush cannot or must not write, before any work starts: another
     suffix, a missing or read-only folder, a file that cannot be replaced, or an existing
     file without `force` (engine/outputs.py says why)."""
-    _check_output(path, force=force, flag=flag)
+    if suffixes is None:
+        _check_output(path, force=force, flag=flag)
+    else:
+        _check_output(path, force=force, flag=flag, suffixes=suffixes)

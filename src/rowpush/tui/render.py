@@ -42,6 +42,7 @@ OUTCOME_STYLE: dict[Status, str] = {
     Status.INVALID: "red",
     Status.SKIPPED: "magenta",
     Status.UNKNOWN: "bold magenta",
+    Status.STALE: "dark_orange",
 }
 
 
@@ -62,6 +63,8 @@ def _clock(seconds: int) -> str:
 
 def summary(change: Change) -> str:
     """One line for the table: `item_tax_code: 1 → 2; name: "a" → "b"`."""
+    if change.stale:  # a saved plan's row whose record moved: why it is not sent
+        return "stale: " + change.stale.removeprefix("changed since the plan was saved: ")
     if change.action is Action.INVALID:
         problems = [e.problem or e.message for e in change.errors if not e.warning]
         first = problems[0] if problems else "invalid"
@@ -96,6 +99,8 @@ def detail_lines(change: Change) -> list[str]:
         ]
     elif change.action is Action.UNCHANGED:
         lines.append("Nothing to change: the record already matches the sheet.")
+    if change.stale:
+        lines += ["", f"Stale, not sent: the record {change.stale}"]
     for e in change.errors:
         place = f"column {e.column or '?'}"
         if e.header:
@@ -138,6 +143,7 @@ _SHORT = {
     "invalid": "inv",
     "skipped": "skip",
     "unknown": "unk",
+    "stale": "stl",
 }
 
 

@@ -13,6 +13,7 @@ from rowpush.model import CellValue, Status
 
 __all__ = [
     "FILTER_KEYS",
+    "RARE_FILTER_KEYS",
     "STATUS_STYLE",
     "cell_text",
     "detail_lines",
@@ -33,6 +34,7 @@ STATUS_STYLE: dict[Status, str] = {
     Status.INVALID: "red",
     Status.SKIPPED: "orchid",
     Status.UNKNOWN: "orchid",
+    Status.STALE: "dark_orange",
 }
 
 #: The key that filters the table to a status ("all" shows every row).
@@ -46,6 +48,8 @@ FILTER_KEYS: dict[str, str] = {
     Status.SKIPPED.value: "s",
     Status.UNKNOWN.value: "k",
 }
+#: Keys of statuses that only some runs have (shown and bound only when present).
+RARE_FILTER_KEYS: dict[str, str] = {Status.STALE.value: "t"}
 
 
 def one_line(text: str) -> str:

@@ -31,6 +31,7 @@ from rowpush.tui.plan_screen import PlanScreen
 from rowpush.tui.render import Counter
 from rowpush.tui.results_render import (
     FILTER_KEYS,
+    RARE_FILTER_KEYS,
     STATUS_STYLE,
     detail_lines,
     nothing_to_retry,
@@ -90,6 +91,7 @@ class ResultsScreen(Screen[None]):
             Binding(key, f"filter('{name}')", name.capitalize(), group=FILTER_GROUP)
             for name, key in FILTER_KEYS.items()
         ),
+        *(Binding(k, f"filter('{name}')", show=False) for name, k in RARE_FILTER_KEYS.items()),
         Binding("m", "toggle_summary", "Summary"),
         Binding("r", "retry", "Retry failed"),
         Binding("question_mark", "help", "Help", show=False),
@@ -101,6 +103,7 @@ class ResultsScreen(Screen[None]):
         ("c u n", "only created / updated / unchanged rows"),
         ("f i s", "only failed / invalid / skipped (never sent) rows"),
         ("k", "only unknown rows: the answer was lost and no lookup settled it"),
+        ("t", "only stale rows: a saved plan's record moved since (when any)"),
         ("", "(each counter underlines its key letter)"),
         ("m", "show or hide the Summary sheet"),
         ("r", "retry the failed, skipped and unknown rows"),
@@ -182,8 +185,11 @@ class ResultsScreen(Screen[None]):
     def _show_counts(self) -> None:
         active = "all" if self.shown is None else self.shown.value
         counters = [Counter("a", "all", len(self.results))]
+        keys = {**FILTER_KEYS, **RARE_FILTER_KEYS}
         counters += [
-            Counter(FILTER_KEYS[s.value], s.value, self.counts[s], STATUS_STYLE[s]) for s in Status
+            Counter(keys[s.value], s.value, self.counts[s], STATUS_STYLE[s])
+            for s in Status
+            if s.value in FILTER_KEYS or self.counts[s]  # a rare status only when present
         ]
         self.query_one("#counters", CounterBar).show(counters, active)
 
