@@ -20,7 +20,7 @@ from rowpush.model import Action, Change
 from rowpush.sandbox.requestlog import LoggedRequest
 from rowpush.sandbox.server import SandboxServer
 from rowpush.targets.base import Lookup
-from rowpush.targets.halopsa import HaloClients, HaloSites
+from rowpush.targets.halopsa import PAGE_SIZE, PAGES_IN_FLIGHT, HaloClients, HaloSites
 
 
 def _conn(sandbox: SandboxServer) -> Connection:
@@ -144,3 +144,42 @@ def test_a_list_that_does_not_tell_its_length_is_not_trusted_to_be_whole() -> No
         Lookup(known=True, remote_id=None),
     ]
     assert asked == ["list page", "search", "search"]
+
+
+def test_the_list_is_read_a_few_pages_at_a_time_and_comes_back_in_order() -> None:
+    """The first page tells the length; the others go `PAGES_IN_FLIGHT` at a time (a list
+    is latency-bound), and the records still come in the list's order."""
+    total = PAGE_SIZE * 9 + 7  # ten pages
+    in_flight = 0
+    most_in_flight = 0
+    asked: list[int] = []
+
+    async def halo(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most_in_flight
+        if request.url.path.endswith("/token"):
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
+        number = int(request.url.params["page_no"])
+        asked.append(number)
+        in_flight += 1
+        most_in_flight = max(most_in_flight, in_flight)
+        await asyncio.sleep(0.01 * (11 - number))  # later pages answer first
+        in_flight -= 1
+        first = (number - 1) * PAGE_SIZE
+        page = [
+            {"id": n, "name": f"Client {n}"} for n in range(first, min(first + PAGE_SIZE, total))
+        ]
+        return httpx.Response(200, json={"record_count": total, "clients": page})
+
+    conn = Connection(
+        "halo", "halopsa", {"base_url": "https://halo.test", "client_id": "c", "client_secret": "s"}
+    )
+    target = HaloClients(conn)
+
+    async def go() -> list[int]:
+        transport = httpx.MockTransport(halo)
+        async with connect(target, conn, transport=transport, concurrency=8) as client:
+            return [r["id"] for page in [p async for p in target._pages(client)] for r in page]
+
+    assert asyncio.run(go()) == list(range(total))
+    assert sorted(asked) == list(range(1, 11))
+    assert most_in_flight == PAGES_IN_FLIGHT
