@@ -3,6 +3,7 @@ PLAN.rowplan` (stale rows named, the rest applied), `--refresh`, and the refusal
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ from openpyxl import load_workbook
 
 from rowpush.config import load_config
 from rowpush.engine import verbs
+from rowpush.engine.callbacks import Callbacks
 from rowpush.engine.prepare import prepare
 from rowpush.sandbox.server import SandboxServer
 from rowpush.tui.app import build_app
@@ -222,3 +224,36 @@ def test_retry_plans_the_stale_rows_anew(
     assert retried.code == 0, retried.err
     assert "1 updated" in retried.out
     assert [clients[i]["item_tax_code"] for i in ids] == wanted
+
+
+def test_a_record_moved_while_the_apply_runs_is_held_back_by_the_batch_check(
+    sandbox: SandboxServer, workdir: Path, rowpush: Any
+) -> None:
+    """The apply's start checks every row; a record that moves after that (here while
+    the confirmation is asked) is caught by the re-read just before its batch goes."""
+    clients = sandbox.state.halopsa.clients
+    sheet = workdir / "clients.xlsx"
+    ids = _export_with_two_edits(rowpush, sandbox, sheet)
+    old = {i: clients[i]["item_tax_code"] for i in ids}
+    new = {i: old[i] % 4 + 1 if old[i] else 1 for i in ids}
+    assert rowpush("plan", str(sheet), "-c", "halopsa", "--out", "p.rowplan").code == 0
+    moved = 9 if new[ids[1]] != 9 else 8
+
+    class MovesOnConfirm(Callbacks):
+        def confirm(self, counts: dict[str, int]) -> bool:
+            assert counts["update"] == 2  # the start's check saw nothing move
+            clients[ids[1]]["item_tax_code"] = moved  # behind rowpush's back, mid-apply
+            return True
+
+    prep, conn = verbs.open_plan(workdir / "p.rowplan")
+    report = asyncio.run(
+        verbs.apply_file(prep, conn, results=workdir / "out.xlsx", callbacks=MovesOnConfirm())
+    )
+    assert report.counts["updated"] == 1
+    assert report.counts["stale"] == 1
+    assert clients[ids[0]]["item_tax_code"] == new[ids[0]]
+    assert clients[ids[1]]["item_tax_code"] == moved  # not overwritten
+    rows = {r["id"]: r for r in results_rows(workdir / "out.xlsx") if r["_status"] == "stale"}
+    message = rows[ids[1]]["_message"]
+    assert message.startswith("changed since the apply began: item_tax_code: planned")
+    assert f"live now {moved}" in message

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from rowpush.engine import saved_plan
 from rowpush.engine.journal import Journal
 from rowpush.engine.saved_plan import PlanHeader, PlanWriter, SavedPlan, read_header
 from rowpush.errors import BadInput
@@ -149,3 +150,31 @@ def test_a_change_edited_in_the_plan_file_is_refused(tmp_path: Path) -> None:
     plan.path.write_text(text.replace('"item_tax_code": 2}', '"item_tax_code": 7}'), "utf-8")
     with pytest.raises(BadInput, match=r"line 2 \(row 2\): the change was edited"):
         _check(plan, [_update(2, 1, 2)])
+
+
+def test_the_batch_check_reads_the_live_records_anew_at_most_once_a_minute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One fresh target (a fresh read) for the first batch, shared by the batches that
+    follow within RECHECK_SECONDS, then a new one."""
+    made: list[object] = []
+
+    class Fake:
+        async def load_reference(self, client: object) -> None:
+            made.append(self)
+
+    clock = [1000.0]
+    monkeypatch.setattr(saved_plan.time, "monotonic", lambda: clock[0])
+    fresh = saved_plan.Refreshed(Fake, client=None)  # type: ignore[arg-type]
+
+    async def go() -> list[object]:
+        first = await fresh.target()
+        again = await fresh.target()
+        clock[0] += saved_plan.RECHECK_SECONDS + 1
+        later = await fresh.target()
+        return [first, again, later]
+
+    first, again, later = asyncio.run(go())
+    assert first is again
+    assert later is not first
+    assert made == [first, later]

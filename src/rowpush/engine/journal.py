@@ -170,16 +170,18 @@ class Journal:
             yield from page
             last = page[-1][0]
 
-    def pending(self) -> Iterator[Change]:
-        """Changes still to send, in row order (without their field diffs: sending needs
-        the payload, kept as its wire encoding)."""
-        for row, action, key, label, payload in self._scan(
-            "action, key, label, payload", "state = 'pending' AND lead IS NULL"
+    def pending(self, *, with_fields: bool = False) -> Iterator[Change]:
+        """Changes still to send, in row order: their payload, kept as its wire encoding,
+        and (only `with_fields`: a saved plan re-checked per batch) their field diffs."""
+        for row, action, key, label, payload, fields in self._scan(
+            "action, key, label, payload, " + ("fields" if with_fields else "NULL"),
+            "state = 'pending' AND lead IS NULL",
         ):
             yield Change(
                 row,
                 Action(action),
                 json.loads(key),
+                {k: (o, n) for k, (o, n) in json.loads(fields).items()} if fields else {},
                 payload=json.loads(payload),
                 label=label,
                 wire=payload.encode(),

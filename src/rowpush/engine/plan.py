@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from rowpush.engine.validate import HeaderMap, ValidRow
     from rowpush.targets.base import Target
 
-__all__ = ["chunks", "plan_row", "plan_rows"]
+__all__ = ["chunks", "headers_of", "plan_row", "plan_rows"]
 
 T = TypeVar("T")
 
@@ -113,7 +113,7 @@ def plan_row(
         return Change(row.raw.row, Action.INVALID, row.key, errors=list(row.errors), label=label)
     values = row.values
     label = _label(target, values)
-    headers = _headers_of(type(target).Row)
+    headers = headers_of(type(target).Row)
     current = live.get(row.key) if row.key is not None else None
     if row.key is not None and current is None and not target.create_missing:
         column = hmap.column_of_alias(headers.get(target.key or "", ""))
@@ -191,7 +191,7 @@ async def plan_groups(
             planned[row.raw.row] = plan_row(target, row, {}, hmap, file)
         else:
             groups.setdefault(row.key, []).append(row)
-    headers = _headers_of(type(target).Row)
+    headers = headers_of(type(target).Row)
     for keys in chunks(list(groups), target.live_chunk):
         valid = [k for k in keys if all(r.model is not None for r in groups[k])]
         fields = {n for k in valid for r in groups[k] for n in r.values}
@@ -225,7 +225,7 @@ async def plan_groups(
 
 
 @functools.cache
-def _headers_of(row_model: type[BaseModel]) -> dict[str, str]:
+def headers_of(row_model: type[BaseModel]) -> dict[str, str]:
     """Row field name → the header that fills it (its alias), once per Row model."""
     return {name: info.alias or name for name, info in row_model.model_fields.items()}
 

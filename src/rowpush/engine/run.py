@@ -27,6 +27,7 @@ from rowpush.engine.results_reader import open_results
 from rowpush.engine.results_writer import file_sha256, input_kinds, write_results
 from rowpush.engine.run_files import journal_path, read_unfinished, remove_journal, run_info
 from rowpush.engine.run_stats import RunStats
+from rowpush.engine.saved_plan import Refreshed, recheck
 from rowpush.engine.send import apply_changes
 from rowpush.engine.settle import settle
 from rowpush.engine.verify import Verification, verify_with
@@ -296,9 +297,20 @@ class ApplyRun:
             # an unknown outcome is not final: the row is settled and reported again later
             cb.outcomes([o for o in outcomes if o.status is not Status.UNKNOWN])
 
+        # a saved plan (not --refresh) is checked again a batch at a time, just before it
+        # goes: the records read at the start may have moved during the run
+        saved = self.prep.saved
+        rechecked = saved is not None and not saved.refresh
+
         try:
             async with self._connect(cb, concurrency=self.concurrency) as client:
                 scrub = redactor_of(client)
+
+                fresh = Refreshed(lambda: self.prep.target(self.conn), client)
+
+                async def screen(batch: list[Change]) -> tuple[list[Change], list[Outcome]]:
+                    return await recheck(await fresh.target(), client, batch)
+
                 # the first send, then up to SETTLE_ROUNDS more of the rows whose answer
                 # was lost; only after the last may a row be failed without being resent
                 for _ in range(SETTLE_ROUNDS + 1):
@@ -310,12 +322,13 @@ class ApplyRun:
                     await apply_changes(
                         self.target,
                         client,
-                        self.journal.pending(),
+                        self.journal.pending(with_fields=rechecked),
                         on_sending=lambda batch: self.journal.mark_sending(c.row for c in batch),
                         on_outcomes=record,
                         batch_size=self.batch_size,
                         concurrency=self.concurrency,
                         stop=stop,
+                        screen=screen if rechecked else None,
                     )
                     if not self.journal.unsettled():
                         break

@@ -16,18 +16,27 @@ sent as planned anew instead.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
-from collections.abc import AsyncIterator, Generator, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from rowpush import __version__
+from rowpush.engine.plan import headers_of
 from rowpush.engine.results_writer import file_sha256
 from rowpush.errors import BadInput
-from rowpush.model import Action, Change, RowError, now, show_value
+from rowpush.model import Action, Change, Outcome, RowError, Status, now, show_value
+from rowpush.targets.compare import typed_like
+
+if TYPE_CHECKING:
+    import httpx
+
+    from rowpush.targets.base import Target
 
 __all__ = [
     "SUFFIX",
@@ -280,6 +289,82 @@ class SavedPlan:
             else:
                 change.stale = moved
                 yield change
+
+
+RECHECK_SECONDS = 60.0
+"""How long one read of the live records serves the batches that follow it."""
+
+
+class Refreshed:
+    """A target whose live reads are at most `RECHECK_SECONDS` old: a new one for the
+    first batch (the confirmation may have taken minutes), then one a minute. A target
+    keeps what it read (HaloPSA pages its whole list once), so one a batch would read a
+    long list again for every 100 rows."""
+
+    def __init__(self, make: Callable[[], Target], client: httpx.AsyncClient) -> None:
+        self._make = make
+        self._client = client
+        self._current: Target | None = None
+        self._read_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def target(self) -> Target:
+        async with self._lock:  # concurrent batches share one fresh read
+            if self._current is None or time.monotonic() - self._read_at > RECHECK_SECONDS:
+                current = self._make()
+                await current.load_reference(self._client)
+                self._current, self._read_at = current, time.monotonic()
+            return self._current
+
+
+async def recheck(
+    target: Target, client: httpx.AsyncClient, batch: list[Change]
+) -> tuple[list[Change], list[Outcome]]:
+    """A saved plan's batch just before it goes: the live records of its keys read again
+    (in bulk, through a `Refreshed` target), and a change whose planned-against value
+    moved since the apply began is held back as `stale`, naming the field. The apply's
+    start checked every row; this covers the time the confirmation and the earlier
+    batches took."""
+    keyed = [c for c in batch if c.key is not None and c.action in _DONE]
+    if not keyed:
+        return batch, []
+    names = {header: name for name, header in headers_of(target.Row).items()}
+    fields = {names.get(h, h) for c in keyed for h in c.fields}
+    live = await target.fetch_live(client, [c.key for c in keyed], fields)
+    held: dict[int, str] = {}
+    for change in keyed:
+        record = live.get(change.key)
+        if change.action is Action.CREATE:
+            if record is not None:
+                held[change.row] = f"a record with {show_value(change.key)} now exists"
+            continue
+        if record is None:
+            held[change.row] = f"no record has {show_value(change.key)} any more"
+            continue
+        moved = []
+        for header, (was, new) in change.fields.items():
+            name = names.get(header, header)
+            planned = typed_like(target.Row, name, was)
+            if not target.same(name, planned, record.get(name)):
+                moved.append(
+                    f"{header}: planned {show_value(was)} → {show_value(new)}, "
+                    f"live now {show_value(record.get(name))}"
+                )
+        if moved:
+            held[change.row] = "; ".join(moved)
+    stale = [
+        Outcome(
+            row,
+            Status.STALE,
+            None,
+            f"changed since the apply began: {reason}. Not sent: apply the plan with "
+            "--refresh to plan this row anew, or plan again.",
+            None,
+            now(),
+        )
+        for row, reason in held.items()
+    ]
+    return [c for c in batch if c.row not in held], stale
 
 
 def _what_moved(saved: Change, fresh: Change) -> str:

@@ -17,7 +17,7 @@ looking at the live records (engine/settle.py) before sending any again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -35,6 +35,9 @@ SPLIT_STATUSES = frozenset({400, 422})
 """A batch refused whole with these is split in halves and resent (one bad row)."""
 
 OutcomeSink = Callable[[Sequence[Outcome]], None]
+Screen = Callable[[list[Change]], Awaitable[tuple[list[Change], list[Outcome]]]]
+"""Looks at a batch just before it goes: the changes still to send, and the outcomes of
+those it holds back (a saved plan's rows whose record moved since: `stale`)."""
 
 
 async def apply_changes(
@@ -47,8 +50,10 @@ async def apply_changes(
     batch_size: int | None = None,
     concurrency: int = 4,
     stop: asyncio.Event | None = None,
+    screen: Screen | None = None,
 ) -> None:
-    """Send every change; report each batch before it goes and each outcome as it lands."""
+    """Send every change; report each batch before it goes and each outcome as it lands.
+    With `screen`, each batch is looked at first and only what it lets through goes."""
     size = max(1, min(batch_size or target.batch_size, target.batch_size))
     cap = target.batch_bytes
     queue: asyncio.Queue[list[Change] | None] = asyncio.Queue(maxsize=concurrency)
@@ -59,6 +64,12 @@ async def apply_changes(
             if failure or (stop is not None and stop.is_set()):
                 continue  # drain: rows stay pending and are reported as skipped
             try:
+                if screen is not None:
+                    batch, held = await screen(batch)
+                    if held:
+                        on_outcomes(held)
+                    if not batch:
+                        continue
                 on_sending(batch)
                 on_outcomes([_settled_or_not(o) for o in await send_batch(target, client, batch)])
             except Exception as exc:  # e.g. the token could not be refreshed: stop the run
