@@ -37,7 +37,8 @@ ALLOWED: dict[str, set[str]] = {
     "demo": ENGINE_AND_BELOW | {"rowpush.sandbox"},
     # makes declarative target files from a Postman collection or an OpenAPI document
     "importers": BOTTOM | {"rowpush.targets"},
-    "import_cli": ENGINE_AND_BELOW | {"rowpush.importers", "rowpush.console"},
+    "import_cli": ENGINE_AND_BELOW
+    | {"rowpush.importers", "rowpush.console", "rowpush.cli_options"},
     "cli": ENGINE_AND_BELOW
     | {
         "rowpush.import_cli",

@@ -8,14 +8,20 @@ file ends in exit 2 with the file and the place named, and nothing written.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from rowpush.cli_options import OnFirstUse
 from rowpush.console import print_table, warn
-from rowpush.importers.openapi import import_openapi
-from rowpush.importers.output import Imported, write_imported
-from rowpush.importers.postman import import_postman
+
+if TYPE_CHECKING:
+    from rowpush.importers import openapi, output, postman
+    from rowpush.importers.output import Imported
+else:  # loaded by the command that needs them: every other command starts without them
+    openapi = OnFirstUse("rowpush.importers.openapi")
+    output = OnFirstUse("rowpush.importers.output")
+    postman = OnFirstUse("rowpush.importers.postman")
 
 __all__ = ["app"]
 
@@ -43,7 +49,7 @@ def postman_cmd(
     config: ConfigOpt = Path("rowpush.toml"),
 ) -> None:
     """One target per request that writes and takes variables."""
-    _finish(import_postman(collection, environment), out, config)
+    _finish(postman.import_postman(collection, environment), out, config)
 
 
 @app.command("openapi")
@@ -60,12 +66,14 @@ def openapi_cmd(
 ) -> None:
     """One target from one operation's request body, path and query parameters."""
     _finish(
-        import_openapi(spec, operation=operation, path=path, method=method, name=name), out, config
+        openapi.import_openapi(spec, operation=operation, path=path, method=method, name=name),
+        out,
+        config,
     )
 
 
 def _finish(imported: Imported, out: Path, config: Path) -> None:
-    written = write_imported(imported, out, config)
+    written = output.write_imported(imported, out, config)
     rows = [("TARGET", "COLUMNS", "KEY", "FILE")]
     for spec, file in zip(imported.targets, written, strict=False):
         rows.append((spec.name, str(len(spec.columns)), spec.key or "-", str(file)))
