@@ -326,7 +326,7 @@ async def recheck(
     start checked every row; this covers the time the confirmation and the earlier
     batches took."""
     keyed = [c for c in batch if c.key is not None and c.action in _DONE]
-    if not keyed:
+    if not keyed or target.group_rows:  # a record over rows: its diffs are not columns
         return batch, []
     names = {header: name for name, header in headers_of(target.Row).items()}
     fields = {names.get(h, h) for c in keyed for h in c.fields}
@@ -343,7 +343,9 @@ async def recheck(
             continue
         moved = []
         for header, (was, new) in change.fields.items():
-            name = names.get(header, header)
+            name = names.get(header) or target.extra_field(header)
+            if name is None:  # not a column of the record (a target's own summary line)
+                continue
             planned = typed_like(target.Row, name, was)
             if not target.same(name, planned, record.get(name)):
                 moved.append(
