@@ -235,7 +235,7 @@ class _SheetWriter:
 
     def flush(self) -> None:
         if self.buffer:
-            self.out.write("".join(self.buffer).encode("utf-8", "surrogatepass"))
+            self.out.write("".join(self.buffer).encode("utf-8", "replace"))  # a lone surrogate: "?"
             self.buffer = []
 
     def close(self, *, autofilter: bool) -> str | None:
