@@ -19,12 +19,16 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 __all__ = [
+    "EXACT_INT_LIMIT",
     "EXCEL_ERRORS",
     "MAX_CELL_CHARS",
+    "TITLE_LIMIT",
     "csv_safe",
     "excel_serial",
+    "fit_widths",
     "is_formula_like",
     "needs_text_cell",
+    "page_title",
     "text_of",
     "xlsx_safe_text",
 ]
@@ -37,6 +41,10 @@ EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N
 
 #: Excel refuses (asks to "repair") a cell holding more characters than this.
 MAX_CELL_CHARS = 32_767
+#: Excel's longest sheet title.
+TITLE_LIMIT = 31
+#: Excel shows 15 significant digits; a longer integer (an id) is written as text.
+EXACT_INT_LIMIT = 10**15
 
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 # Control characters the XLSX format cannot hold (tab, LF and CR are allowed).
@@ -186,3 +194,12 @@ def _display_len(value: object) -> int:
     if isinstance(value, datetime) and value.tzinfo is None:
         return 19  # a date cell shows yyyy-mm-dd hh:mm:ss
     return max((len(line) for line in text_of(value).splitlines()), default=0)
+
+
+def page_title(title: str, page: int) -> str:
+    """The title of a table's `page`-th sheet: "Results", then "Results (2)", … cut so
+    that the number fits Excel's 31 characters."""
+    if page == 1:
+        return title
+    suffix = f" ({page})"
+    return title[: TITLE_LIMIT - len(suffix)] + suffix

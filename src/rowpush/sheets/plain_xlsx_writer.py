@@ -26,14 +26,19 @@ from pathlib import Path
 from typing import IO
 
 from rowpush.model import column_letter
-from rowpush.sheets.cells import fit_widths, text_of, xlsx_safe_text
+from rowpush.sheets.cells import (
+    EXACT_INT_LIMIT,
+    TITLE_LIMIT,
+    fit_widths,
+    page_title,
+    text_of,
+    xlsx_safe_text,
+)
 from rowpush.sheets.formats import ColumnKind
 from rowpush.sheets.table import META_SHEET
 
 __all__ = ["write_plain_xlsx"]
 
-_TITLE_LIMIT = 31
-_EXACT_INT_LIMIT = 10**15
 #: Distinct strings kept in the shared-string table; later new strings go inline.
 SHARED_LIMIT = 50_000
 _SHARED_MAX_LEN = 255
@@ -138,7 +143,7 @@ def _cell(ref: str, value: object, strings: _Strings, share: bool = True, style:
     if kind is bool:
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'  # type: ignore[call-overload]
     if kind is int:
-        if abs(value) < _EXACT_INT_LIMIT:  # type: ignore[arg-type]
+        if abs(value) < EXACT_INT_LIMIT:  # type: ignore[arg-type]
             return f'<c r="{ref}"{style}><v>{value}</v></c>'
         return strings.cell(ref, str(value))  # Excel keeps 15 digits: a long id stays text
     if kind is float:
@@ -267,8 +272,6 @@ def write_plain_xlsx(
     """Write a plain table (see the module's docstring); return the data rows written.
     `kinds` gives each column's style: a text column is in the Text format, an integer
     one shows whole numbers (values are written as they come: type them beforehand)."""
-    if max_rows < 2:
-        raise ValueError("max_rows must leave room for a header and a data row")
     strings = _Strings()
     sheets: list[tuple[str, bool, str | None]] = []  # title, hidden, autofilter range
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
@@ -293,15 +296,12 @@ def write_plain_xlsx(
         shared = _repeating(len(headers), sample)
         written = 0
         page = 1
-        sheet = new_sheet(sheet_title[:_TITLE_LIMIT], headers, fitted)
+        sheet = new_sheet(page_title(sheet_title, page)[:TITLE_LIMIT], headers, fitted)
         for row in chain(sample, it):
             if sheet.rows >= max_rows:
                 sheets[-1] = (sheets[-1][0], False, sheet.close(autofilter=True))
                 page += 1
-                suffix = f" ({page})"
-                sheet = new_sheet(
-                    sheet_title[: _TITLE_LIMIT - len(suffix)] + suffix, headers, fitted
-                )
+                sheet = new_sheet(page_title(sheet_title, page), headers, fitted)
             sheet.append(row)
             written += 1
         sheets[-1] = (sheets[-1][0], False, sheet.close(autofilter=True))
@@ -310,7 +310,7 @@ def write_plain_xlsx(
             width = max((len(r) for r in extra), default=0)
             fitted_extra = fit_widths([""] * width, extra[:sample_rows], widths, header=False)
             part = book.open(f"xl/worksheets/sheet{len(sheets) + 1}.xml", "w")
-            sheets.append((title[:_TITLE_LIMIT], False, None))
+            sheets.append((title[:TITLE_LIMIT], False, None))
             plain = _SheetWriter(part, (), fitted_extra, strings, frozen=False, bold_header=False)
             for extra_row in extra:
                 plain.append(extra_row)

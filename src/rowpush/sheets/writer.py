@@ -73,6 +73,8 @@ def write_table(
             f"{path}: rowpush cannot write {suffix or 'files without an extension'}.",
             hint="Name the output file .xlsx (Excel workbook) or .csv.",
         )
+    if MAX_ROWS < 2:  # tests make it small: a page must hold the header and a row
+        raise ValueError("max_rows must leave room for a header and a data row")
     checked = _checked_rows(rows, len(specs))
     with _replacing(path) as tmp:
         if suffix == ".csv":

@@ -27,7 +27,14 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from rowpush.model import column_letter
-from rowpush.sheets.cells import fit_widths, needs_text_cell, text_of, xlsx_safe_text
+from rowpush.sheets.cells import (
+    EXACT_INT_LIMIT,
+    fit_widths,
+    needs_text_cell,
+    page_title,
+    text_of,
+    xlsx_safe_text,
+)
 from rowpush.sheets.formats import ColumnKind, autofilter_ref, cell_value, number_format
 from rowpush.sheets.table import META_SHEET, ColumnSpec
 
@@ -37,9 +44,6 @@ __all__ = ["LISTS_SHEET", "write_xlsx"]
 LISTS_SHEET = "_rowpush_lists"
 # Excel limits an inline list ("a,b,c") to 255 characters.
 _INLINE_LIST_LIMIT = 255
-_TITLE_LIMIT = 31
-# Excel shows 15 significant digits; a longer integer (an id) is written as text.
-_EXACT_INT_LIMIT = 10**15
 _BOLD = Font(bold=True)
 
 CellInput = Cell | str | int | float | Decimal | bool | date | time | timedelta | None
@@ -58,8 +62,6 @@ def write_xlsx(
     widths: tuple[int, int],
 ) -> int:
     """Write the workbook described in `rowpush.sheets.writer`; return data rows written."""
-    if max_rows < 2:
-        raise ValueError("max_rows must leave room for a header and a data row")
     book = Workbook(write_only=True)
     try:
         written = _fill(
@@ -130,10 +132,7 @@ def _data_sheet(
     max_rows: int,
 ) -> WriteOnlyWorksheet:
     """A new data sheet with its header row, frozen, fitted, with notes and dropdowns."""
-    if page > 1:
-        suffix = f" ({page})"
-        title = title[: _TITLE_LIMIT - len(suffix)] + suffix
-    sheet: WriteOnlyWorksheet = book.create_sheet(title)
+    sheet: WriteOnlyWorksheet = book.create_sheet(page_title(title, page))
     sheet.freeze_panes = "A2"
     _set_widths(sheet, fitted, [s.kind for s in specs])
     header: list[Cell] = []
@@ -295,7 +294,7 @@ def _cell(sheet: WriteOnlyWorksheet, value: object) -> CellInput:
         text = xlsx_safe_text(str(value))
         return _text_cell(sheet, text) if needs_text_cell(text) else text
     if isinstance(value, int):
-        return value if abs(value) < _EXACT_INT_LIMIT else str(value)
+        return value if abs(value) < EXACT_INT_LIMIT else str(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else text_of(value)
     if isinstance(value, Decimal):
