@@ -222,13 +222,7 @@ class DeclaredTarget(Target):
             body = self._body(write, change.payload)
         except _Unfilled as missing:
             return outcome_for(change, ok=False, http_status=None, message=str(missing))
-        response = await client.request(
-            write.method,
-            path,
-            params=query or None,
-            json=body,
-            extensions=NOT_IDEMPOTENT if write.method == "POST" else {},
-        )
+        response = await _call(client, write, path, query, body)
         if not response.is_success:
             return self._failed(change, response)
         record = _json(response)
@@ -247,13 +241,7 @@ class DeclaredTarget(Target):
             ]
         if isinstance(write.body, list):  # the template is itself an array of one record
             body = [b[0] if isinstance(b, list) and b else b for b in body]
-        response = await client.request(
-            write.method,
-            path,
-            params=query or None,
-            json=body,
-            extensions=NOT_IDEMPOTENT if write.method == "POST" else {},
-        )
+        response = await _call(client, write, path, query, body)
         if not response.is_success:
             return [self._failed(c, response) for c in changes]
         answer = _json(response)
@@ -459,6 +447,19 @@ def _dig(record: Any, dotted: str) -> Any:
             return None
         node = node.get(part)
     return node
+
+
+async def _call(
+    client: httpx.AsyncClient, write: WriteSpec, path: str, query: dict[str, str], body: Any
+) -> httpx.Response:
+    """One write request; a POST is not retried on an unclear answer (it may create)."""
+    return await client.request(
+        write.method,
+        path,
+        params=query or None,
+        json=body,
+        extensions=NOT_IDEMPOTENT if write.method == "POST" else {},
+    )
 
 
 def _json(response: httpx.Response) -> Any:
