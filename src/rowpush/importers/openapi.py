@@ -11,12 +11,12 @@ updates, or else the write itself upserts when its records carry the id.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 from rowpush.errors import BadInput
+from rowpush.importers.documents import parse_json, read_text
 from rowpush.importers.output import Imported, env_ref, slug
 from rowpush.targets.declared_spec import ColumnDecl, ReadSpec, TargetSpec, WriteSpec
 
@@ -38,12 +38,7 @@ _FORMATS = {"date": "date", "date-time": "datetime", "email": "email"}
 
 
 def _load(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"Cannot read the OpenAPI document {path}: {exc.strerror}.") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"The OpenAPI document {path} is not UTF-8 text.") from None
+    text = read_text(path, "OpenAPI document")
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
             import yaml  # type: ignore[import-untyped,unused-ignore]  # optional: YAML specs only
@@ -56,13 +51,7 @@ def _load(path: Path) -> Any:
             return yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise BadInput(f"The OpenAPI document {path} is not YAML: {exc}.") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(
-            f"The OpenAPI document {path} is not JSON: {exc.msg} at line {exc.lineno}, "
-            f"column {exc.colno}."
-        ) from None
+    return parse_json(text, path, "OpenAPI document")
 
 
 class _Resolver:

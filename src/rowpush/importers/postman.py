@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rowpush.errors import BadInput
+from rowpush.importers.documents import parse_json, read_text
 from rowpush.importers.output import Imported, env_ref, slug
 from rowpush.targets.declared_spec import ColumnDecl, TargetSpec, WriteSpec, placeholders
 
@@ -33,19 +34,12 @@ _TOKEN_SET = re.compile(
 
 
 def _load(path: Path, what: str) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"Cannot read the {what} {path}: {exc.strerror}.") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"The {what} {path} is not UTF-8 text.") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(
-            f"The {what} {path} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
-            hint="Export it from Postman as Collection v2.1 (a .json file).",
-        ) from None
+    return parse_json(
+        read_text(path, what),
+        path,
+        what,
+        hint="Export it from Postman as Collection v2.1 (a .json file).",
+    )
 
 
 def _environment(path: Path | None) -> dict[str, str]:
