@@ -11,6 +11,14 @@ Row states: pending → sending → done | failed. Rows that need no request
 connection dropped before the answer came. Such rows are settled by looking at the
 live record (see `engine/settle.py`) before anything is sent again.
 
+A target whose creates are appended and deduplicated by their content (m3ter's
+measurements: `Target.batched_journal`) keeps its creates a *batch* to a journal row
+instead (table `batches`): the rows as runs of numbers, each payload's wire encoding,
+each row's planned remote id, and one state and outcome for the whole batch. A batch
+costs one statement whatever its size. Anything that is not one plain outcome for the
+whole batch (an unclear answer, a split batch's mixed outcomes, a subset to skip)
+first turns the batch back into rows (`_unbatch`), and the rows' machinery takes over.
+
 The `meta` table says which run this is (input file and its SHA-256, target,
 connection, results path) so that a later `apply --resume` can continue it.
 Every state change is committed (WAL, synchronous=FULL) before the request it
@@ -20,9 +28,11 @@ announces goes out, so a crash loses no row's state: one transaction per batch.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -51,6 +61,18 @@ CREATE TABLE IF NOT EXISTS rows (
     lead INTEGER
 );
 CREATE INDEX IF NOT EXISTS rows_lead ON rows (lead) WHERE lead IS NOT NULL;
+CREATE TABLE IF NOT EXISTS batches (
+    first INTEGER PRIMARY KEY,
+    runs TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    wires BLOB NOT NULL,
+    ids TEXT NOT NULL,
+    state TEXT NOT NULL,
+    status TEXT,
+    http_status INTEGER,
+    message TEXT NOT NULL DEFAULT '',
+    at TEXT
+);
 """
 
 _FINAL_OF_ACTION = {Action.UNCHANGED: Status.UNCHANGED, Action.INVALID: Status.INVALID}
@@ -119,6 +141,7 @@ class Journal:
         """Forget the plan (a run killed while planning plans again from the start)."""
         with self._write():
             self._db.execute("DELETE FROM rows")
+            self._db.execute("DELETE FROM batches")
 
     def add_changes(self, changes: Iterable[Change]) -> None:
         """Record planned changes (call with a chunk at a time)."""
@@ -158,6 +181,8 @@ class Journal:
             " FROM rows GROUP BY 1"
         ):
             counts[action] = n
+        (batched,) = self._db.execute("SELECT COALESCE(SUM(size), 0) FROM batches").fetchone()
+        counts[Action.CREATE.value] += batched
         return counts
 
     def _scan(self, columns: str, where: str = "1") -> Iterator[tuple[Any, ...]]:
@@ -194,7 +219,19 @@ class Journal:
 
     def changes(self) -> Iterator[Change]:
         """Every planned change with its errors, in row order."""
-        for row, *rest in self._scan("action, key, label, fields, payload, errors"):
+        rows = (_change(*r) for r in self._scan("action, key, label, fields, payload, errors"))
+        batched = (
+            replace(c, payload=json.loads(c.wire or b"{}"))
+            for batch in self._batches()
+            for c in _batch_changes(batch[1], batch[3])
+        )
+        yield from heapq.merge(rows, batched, key=_row_of)
+
+    def invalid(self) -> Iterator[Change]:
+        """The invalid rows with their errors, in row order (batches hold creates only)."""
+        for row, *rest in self._scan(
+            "action, key, label, fields, payload, errors", "action = 'invalid'"
+        ):
             yield _change(row, *rest)
 
     # -- outcomes -----------------------------------------------------------------
@@ -247,12 +284,30 @@ class Journal:
 
     def outcomes(self) -> Iterator[Outcome]:
         """Every row's outcome so far, in row order; rows never sent are `skipped`."""
+        yield from heapq.merge(self._row_outcomes(), self._batch_outcomes(), key=_row_of)
+
+    def _batch_outcomes(self) -> Iterator[Outcome]:
+        for _, runs, _, _, ids, state, status, http_status, message, at in self._batches():
+            remote: list[str | None] = json.loads(ids)
+            if state == "sending":
+                status, message = Status.UNKNOWN.value, message or _INTERRUPTED
+                remote = [None] * len(remote)
+            elif state == "pending" or status is None:
+                status, message = Status.SKIPPED.value, message or "not sent"
+                remote = [None] * len(remote)
+            final = Status(status)
+            moment = datetime.fromisoformat(at) if at else None
+            rows = (r for a, b in json.loads(runs) for r in range(a, b + 1))
+            for row, rid in zip(rows, remote, strict=True):
+                yield Outcome(row, final, http_status, message or "", rid, moment)
+
+    def _row_outcomes(self) -> Iterator[Outcome]:
         for row, state, status, http_status, message, remote_id, at, key in self._scan(
             "state, status, http_status, message, remote_id, at, key"
         ):
             if state == "sending":  # stopped mid-request: it may or may not have landed
                 status = Status.UNKNOWN.value
-                message = message or "interrupted while sending: the outcome is unknown"
+                message = message or _INTERRUPTED
             elif state == "pending" or status is None:
                 status, message = Status.SKIPPED.value, message or "not sent"
             if remote_id is None and status in ("updated", "unchanged"):
@@ -332,13 +387,196 @@ class Journal:
         (count,) = self._db.execute(
             "SELECT COUNT(*) FROM rows WHERE state IN ('pending', 'sending')"
         ).fetchone()
-        return int(count)
+        (batched,) = self._db.execute(
+            "SELECT COALESCE(SUM(size), 0) FROM batches WHERE state IN ('pending', 'sending')"
+        ).fetchone()
+        return int(count) + int(batched)
 
     def status_counts(self) -> dict[str, int]:
+        """Rows by final status, as `outcomes` reports them (counted in SQL)."""
         counts = {s.value: 0 for s in Status}
-        for outcome in self.outcomes():
-            counts[outcome.status.value] += 1
+        final = (
+            "CASE WHEN state = 'sending' THEN 'unknown'"
+            " WHEN state = 'pending' OR status IS NULL THEN 'skipped' ELSE status END"
+        )
+        for table, many in (("rows", "COUNT(*)"), ("batches", "SUM(size)")):
+            for status, n in self._db.execute(
+                f"SELECT {final}, {many} FROM {table} GROUP BY 1"  # constants only
+            ):
+                counts[status] += n
         return counts
+
+    # -- batches (a target with `batched_journal`) ----------------------------------
+
+    def add_batch(self, batch: Sequence[Change], ids: Sequence[str | None]) -> None:
+        """Record a planned batch of creates as one journal row: its rows as runs of
+        numbers, each payload's wire encoding, each row's planned remote id."""
+        runs = _runs(c.row for c in batch)
+        with self._write(sync=False):  # the plan: see `_write`
+            self._db.execute(
+                "INSERT OR REPLACE INTO batches (first, runs, size, wires, ids, state)"
+                " VALUES (?, ?, ?, ?, ?, 'pending')",
+                (
+                    runs[0][0],
+                    _JSON.encode(runs),
+                    len(batch),
+                    b"\n".join(wire_of(c) for c in batch),  # compact JSON has no raw newline
+                    _JSON.encode(ids),
+                ),
+            )
+
+    def _batches(self, where: str = "1") -> Iterator[tuple[Any, ...]]:
+        """`(first, runs, size, wires, ids, state, status, http_status, message, at)` of
+        each batch, in row order, a few at a time (a batch's wires are ~0.5 MB)."""
+        last = 0
+        while page := self._db.execute(
+            "SELECT first, runs, size, wires, ids, state, status, http_status, message, at"
+            f" FROM batches WHERE ({where}) AND first > ? ORDER BY first LIMIT 8",
+            (last,),
+        ).fetchall():
+            yield from page
+            last = page[-1][0]
+
+    def pending_batches(self) -> Iterator[list[Change]]:
+        """The batches still to send, each as its changes (payload left undecoded: the
+        wire encoding is what goes), in row order."""
+        for _, runs, _, wires, *_ in self._batches("state = 'pending'"):
+            yield _batch_changes(runs, wires)
+
+    def mark_batch_sending(self, batch: Sequence[Change]) -> None:
+        """Like `mark_sending`, for a batch that `pending_batches` gave whole: one update;
+        any other set of rows is marked row by row."""
+        with self._write():
+            found = self._db.execute(
+                "UPDATE batches SET state = 'sending' WHERE first = ? AND size = ?"
+                " AND state = 'pending'",
+                (batch[0].row, len(batch)),
+            )
+            whole = found.rowcount == 1
+        if not whole:
+            self._unbatch_rows(c.row for c in batch)
+            self.mark_sending(c.row for c in batch)
+
+    def record_batch(self, outcomes: Sequence[Outcome]) -> None:
+        """Like `record`; a batch's outcomes that all say one thing (status, HTTP status,
+        message, and the remote ids planned) are stored once for the batch. Anything else
+        (an unclear answer, mixed outcomes) turns the batch back into rows first."""
+        if not outcomes:
+            return
+        found = self._db.execute(
+            "SELECT first, runs, size, ids FROM batches WHERE first = ? AND state = 'sending'",
+            (outcomes[0].row,),
+        ).fetchone()
+        if found is not None and _uniform(found, outcomes):
+            last = outcomes[-1]
+            state = _STATE_OF.get(last.status, "done")
+            with self._write(sync=False):  # see `record`
+                self._db.execute(
+                    "UPDATE batches SET state = ?, status = ?, http_status = ?, message = ?,"
+                    " at = ? WHERE first = ?",
+                    (
+                        state,
+                        last.status.value,
+                        last.http_status,
+                        last.message,
+                        last.at.isoformat() if last.at else None,
+                        found[0],
+                    ),
+                )
+            return
+        self._unbatch_rows(o.row for o in outcomes)
+        self.record(outcomes)
+
+    def unbatch_unclear(self) -> int:
+        """Batches left `sending` (a run killed mid-request) become rows `sending`, to be
+        settled like any unclear row. Returns how many rows that made."""
+        firsts = [
+            f for (f,) in self._db.execute("SELECT first FROM batches WHERE state = 'sending'")
+        ]
+        return self._unbatch(firsts)
+
+    def unbatch_pending(self) -> int:
+        """Every batch still to send becomes rows (a subset is to be skipped)."""
+        firsts = [
+            f for (f,) in self._db.execute("SELECT first FROM batches WHERE state = 'pending'")
+        ]
+        return self._unbatch(firsts)
+
+    def _unbatch_rows(self, rows: Iterable[int]) -> None:
+        """Turn the not yet settled batches that hold any of `rows` back into rows."""
+        wanted = sorted(set(rows))
+        if not wanted:
+            return
+        firsts = {
+            first
+            for first, runs, *_ in self._batches(
+                f"state IN ('pending', 'sending') AND first <= {int(wanted[-1])}"  # an int
+            )
+            if any(a <= r <= b for a, b in json.loads(runs) for r in wanted)
+        }
+        self._unbatch(sorted(firsts))
+
+    def _unbatch(self, firsts: Sequence[int]) -> int:
+        """Batches → one journal row each of their rows, in the batch's state."""
+        made = 0
+        with self._write():
+            for first in firsts:
+                (runs, wires, ids, state) = self._db.execute(
+                    "SELECT runs, wires, ids, state FROM batches WHERE first = ?", (first,)
+                ).fetchone()
+                changes = _batch_changes(runs, wires)
+                records = [
+                    (c.row, (c.wire or b"").decode(), state, rid)
+                    for c, rid in zip(changes, json.loads(ids), strict=True)
+                ]
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO rows (row, action, key, label, fields, payload,"
+                    " errors, state, remote_id) VALUES (?, 'create', 'null', NULL, '{}', ?,"
+                    " '[]', ?, ?)",
+                    records,
+                )
+                self._db.execute("DELETE FROM batches WHERE first = ?", (first,))
+                made += len(records)
+        return made
+
+
+_INTERRUPTED = "interrupted while sending: the outcome is unknown"
+
+
+def _row_of(item: Change | Outcome) -> int:
+    return item.row
+
+
+def _batch_changes(runs: str, wires: bytes) -> list[Change]:
+    """A stored batch as its changes: rows from their runs, each with its wire encoding."""
+    rows = (r for a, b in json.loads(runs) for r in range(a, b + 1))
+    return [
+        Change(row, Action.CREATE, wire=wire)
+        for row, wire in zip(rows, wires.split(b"\n"), strict=True)
+    ]
+
+
+def _uniform(found: tuple[Any, ...], outcomes: Sequence[Outcome]) -> bool:
+    """Whether `outcomes` are the whole batch `found` (first, runs, size, ids), all with one
+    final status, HTTP status and message, and the remote ids it planned (or none)."""
+    _, runs, size, ids = found
+    if len(outcomes) != size:
+        return False
+    head = outcomes[0]
+    if head.status is Status.UNKNOWN:
+        return False
+    planned = json.loads(ids)
+    rows = (r for a, b in json.loads(runs) for r in range(a, b + 1))
+    for outcome, row, rid in zip(outcomes, rows, planned, strict=True):
+        if (
+            outcome.row != row
+            or outcome.status is not head.status
+            or outcome.http_status != head.http_status
+            or outcome.message != head.message
+            or (outcome.remote_id is not None and outcome.remote_id != rid)
+        ):
+            return False
+    return True
 
 
 def _change(

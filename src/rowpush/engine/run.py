@@ -28,7 +28,7 @@ from rowpush.engine.results_writer import file_sha256, input_kinds, write_result
 from rowpush.engine.run_files import journal_path, read_unfinished, remove_journal, run_info
 from rowpush.engine.run_stats import RunStats
 from rowpush.engine.saved_plan import Refreshed, recheck
-from rowpush.engine.send import apply_changes
+from rowpush.engine.send import Batcher, apply_changes, send_batches
 from rowpush.engine.settle import settle
 from rowpush.engine.verify import Verification, verify_with
 from rowpush.errors import BadInput
@@ -243,16 +243,28 @@ class ApplyRun:
                 yield change
             return
         cb = cb or Callbacks()
+        # a target whose creates are appends safe to resend keeps them a batch to a
+        # journal row, cut as the send will cut them (engine/journal.py)
+        batcher = Batcher(self.target, self.batch_size) if self.target.batched_journal() else None
         async with self._connect(cb) as client:
             chunk: list[Change] = []
             async for change in self.prep.changes(self.target, client):
-                chunk.append(change)
-                if len(chunk) >= PLAN_CHUNK:
-                    self.journal.add_changes(chunk)
-                    chunk = []
+                if batcher is not None and change.action is Action.CREATE and not change.stale:
+                    for batch in batcher.add(change):
+                        self._add_batch(batch)
+                else:
+                    chunk.append(change)
+                    if len(chunk) >= PLAN_CHUNK:
+                        self.journal.add_changes(chunk)
+                        chunk = []
                 yield change
             self.journal.add_changes(chunk)
+            for batch in batcher.rest() if batcher is not None else ():
+                self._add_batch(batch)
         self.journal.set_meta(planned="1")
+
+    def _add_batch(self, batch: list[Change]) -> None:
+        self.journal.add_batch(batch, [self.target.planned_id(c) for c in batch])
 
     def counts(self) -> dict[str, int]:
         """Planned actions: create / update / unchanged / invalid → rows."""
@@ -262,7 +274,7 @@ class ApplyRun:
         return self.journal.unfinished()
 
     def invalid_changes(self) -> Iterator[Change]:
-        return (c for c in self.journal.changes() if c.action is Action.INVALID)
+        return self.journal.invalid()
 
     async def send(
         self,
@@ -275,7 +287,11 @@ class ApplyRun:
         settle the unclear ones, and write the results workbook. Returns the counts by
         final status."""
         cb = cb or Callbacks()
+        batched = self.target.batched_journal()
+        if batched:  # batches left mid-request by a killed run: settled like any row
+            self.journal.unbatch_unclear()
         if only is not None:
+            self.journal.unbatch_pending()  # a subset: the rows' machinery skips the rest
             self.journal.skip_pending(only, "not selected for this apply")
         cb.sending(self.journal.unfinished())
         self.journal.set_meta(sent="1")
@@ -283,18 +299,28 @@ class ApplyRun:
 
         scrub: Callable[[str], str] = str
 
-        def record(outcomes: Sequence[Outcome]) -> None:
+        def scrubbed(outcomes: Sequence[Outcome]) -> Sequence[Outcome]:
             # an API's error text may quote a credential: none reaches the journal (a
             # batch's rows mostly share one message: each is scrubbed once)
-            scrubbed = {m: scrub(m) for m in {o.message for o in outcomes} if m}
-            outcomes = [
-                replace(o, message=scrubbed[o.message])
-                if o.message and scrubbed[o.message] != o.message
+            clean = {m: scrub(m) for m in {o.message for o in outcomes} if m}
+            if all(clean[m] == m for m in clean):
+                return outcomes
+            return [
+                replace(o, message=clean[o.message])
+                if o.message and clean[o.message] != o.message
                 else o
                 for o in outcomes
             ]
+
+        def record(outcomes: Sequence[Outcome]) -> None:
+            outcomes = scrubbed(outcomes)
             self.journal.record(outcomes)
             # an unknown outcome is not final: the row is settled and reported again later
+            cb.outcomes([o for o in outcomes if o.status is not Status.UNKNOWN])
+
+        def record_batch(outcomes: Sequence[Outcome]) -> None:
+            outcomes = scrubbed(outcomes)
+            self.journal.record_batch(outcomes)
             cb.outcomes([o for o in outcomes if o.status is not Status.UNKNOWN])
 
         # a saved plan (not --refresh) is checked again a batch at a time, just before it
@@ -330,6 +356,17 @@ class ApplyRun:
                         stop=stop,
                         screen=screen if rechecked else None,
                     )
+                    if batched:
+                        await send_batches(
+                            self.target,
+                            client,
+                            self.journal.pending_batches(),
+                            on_sending=self.journal.mark_batch_sending,
+                            on_outcomes=record_batch,
+                            concurrency=self.concurrency,
+                            stop=stop,
+                            screen=screen if rechecked else None,
+                        )
                     if not self.journal.unsettled():
                         break
                 else:

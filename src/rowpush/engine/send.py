@@ -17,7 +17,7 @@ looking at the live records (engine/settle.py) before sending any again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -29,7 +29,7 @@ from rowpush.model import Action, Change, Outcome, Status, now
 if TYPE_CHECKING:
     from rowpush.targets.base import Target
 
-__all__ = ["apply_changes", "send_batch"]
+__all__ = ["Batcher", "apply_changes", "batches_of", "send_batch", "send_batches"]
 
 SPLIT_STATUSES = frozenset({400, 422})
 """A batch refused whole with these is split in halves and resent (one bad row)."""
@@ -54,8 +54,74 @@ async def apply_changes(
 ) -> None:
     """Send every change; report each batch before it goes and each outcome as it lands.
     With `screen`, each batch is looked at first and only what it lets through goes."""
-    size = max(1, min(batch_size or target.batch_size, target.batch_size))
-    cap = target.batch_bytes
+    await send_batches(
+        target,
+        client,
+        batches_of(target, changes, batch_size),
+        on_sending=on_sending,
+        on_outcomes=on_outcomes,
+        concurrency=concurrency,
+        stop=stop,
+        screen=screen,
+    )
+
+
+def batches_of(
+    target: Target, changes: Iterable[Change], batch_size: int | None = None
+) -> Iterator[list[Change]]:
+    """Changes cut into the target's batches as they stream in (see `Batcher`)."""
+    batcher = Batcher(target, batch_size)
+    for change in changes:
+        yield from batcher.add(change)
+    yield from batcher.rest()
+
+
+class Batcher:
+    """Cuts changes into a target's batches as they come: at most `batch_size` (and the
+    target's own limit) and `batch_bytes` each, creates and updates apart (so update
+    batches stay safe to retry). The send cuts them so, and so does the plan of a
+    target whose journal keeps batches."""
+
+    def __init__(self, target: Target, batch_size: int | None = None) -> None:
+        self.target = target
+        self.size = max(1, min(batch_size or target.batch_size, target.batch_size))
+        self.cap = target.batch_bytes
+        self._open: dict[Action, list[Change]] = {}
+        self._bytes: dict[Action, int] = {}
+
+    def add(self, change: Change) -> Sequence[list[Change]]:
+        """Take a change; returns the batches it completed (mostly none)."""
+        full: list[list[Change]] = []
+        action = change.action
+        weight = payload_bytes(self.target, change) if self.cap else 0
+        if self.cap and self._open.get(action) and self._bytes[action] + weight > self.cap:
+            full.append(self._open.pop(action))  # the byte cap comes first
+        batch = self._open.setdefault(action, [])
+        self._bytes[action] = (self._bytes.get(action, 0) if batch else 0) + weight
+        batch.append(change)
+        if len(batch) >= self.size:
+            full.append(self._open.pop(action))
+        return full
+
+    def rest(self) -> list[list[Change]]:
+        """The batches still open, once every change is in."""
+        rest = list(self._open.values())
+        self._open.clear()
+        return rest
+
+
+async def send_batches(
+    target: Target,
+    client: httpx.AsyncClient,
+    batches: Iterable[list[Change]],
+    *,
+    on_sending: Callable[[Sequence[Change]], None],
+    on_outcomes: OutcomeSink,
+    concurrency: int = 4,
+    stop: asyncio.Event | None = None,
+    screen: Screen | None = None,
+) -> None:
+    """Send batches already cut, at most `concurrency` in flight (see `apply_changes`)."""
     queue: asyncio.Queue[list[Change] | None] = asyncio.Queue(maxsize=concurrency)
     failure: list[BaseException] = []
 
@@ -77,20 +143,9 @@ async def apply_changes(
 
     workers = [asyncio.create_task(worker()) for _ in range(max(1, concurrency))]
     try:
-        open_batches: dict[Action, list[Change]] = {}
-        open_bytes: dict[Action, int] = {}
-        for change in changes:
+        for batch in batches:
             if failure or (stop is not None and stop.is_set()):
                 break
-            weight = payload_bytes(target, change) if cap else 0
-            if cap and open_batches.get(change.action) and open_bytes[change.action] + weight > cap:
-                await queue.put(open_batches.pop(change.action))  # the byte cap comes first
-            batch = open_batches.setdefault(change.action, [])
-            open_bytes[change.action] = (open_bytes.get(change.action, 0) if batch else 0) + weight
-            batch.append(change)
-            if len(batch) >= size:
-                await queue.put(open_batches.pop(change.action))
-        for batch in open_batches.values():
             await queue.put(batch)
     finally:
         for _ in workers:

@@ -400,6 +400,23 @@ class Target(ABC):
     idempotent_creates: ClassVar[bool] = False
     """Sending the same create twice makes one record (measurements carry a uid), so a
     create whose answer was lost is simply sent again."""
+    content_id: ClassVar[str | None] = None
+    """The payload field that names a create by its content (m3ter's `uid`): the row's
+    remote id, known from the plan."""
+
+    @classmethod
+    def batched_journal(cls) -> bool:
+        """Whether an apply journals this target's creates a batch at a time rather than a
+        row at a time: appends without a key, each harmless to send again
+        (engine/journal.py)."""
+        return cls.idempotent_creates and cls.key is None and not cls.group_rows
+
+    def planned_id(self, change: Change) -> str | None:
+        """The remote id a create will have, known before it is sent (`content_id`)."""
+        if self.content_id is None:
+            return None
+        found = change.payload.get(self.content_id)
+        return None if found is None else str(found)
 
     async def find_created(self, client: httpx.AsyncClient, change: Change) -> Lookup:
         """After a create without a key lost its answer: did it make a record?

@@ -648,6 +648,7 @@ class M3terMeasurements(Target):
     batch_bytes = MAX_INGEST_BYTES - INGEST_ENVELOPE
     live_chunk = 1000
     idempotent_creates = True  # m3ter drops a measurement whose uid it has seen
+    content_id = "uid"
 
     def __init__(self, conn: Connection | None = None) -> None:
         super().__init__(conn)
