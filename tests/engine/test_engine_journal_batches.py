@@ -15,8 +15,8 @@ from rowpush.targets.wire import json_bytes
 AT = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
 
-def _create(row: int) -> Change:
-    payload = {"uid": f"u-{row}", "meter": "api_calls", "text": "a\nb"}
+def _create(row: int, text: str = "a\nb") -> Change:
+    payload = {"uid": f"u-{row}", "meter": "api_calls", "text": text}
     return Change(row, Action.CREATE, None, {}, payload, wire=json_bytes(payload))
 
 
@@ -127,8 +127,8 @@ def test_batches_are_cut_by_count_and_by_bytes_as_the_send_cuts_them() -> None:
         [8],
     ]
     cap = target.batch_bytes or 0
-    big = len(_create(2).wire or b"") + 1
+    big = len(_create(2, "x" * 2000).wire or b"") + 1  # ~250 of them fill the cap
     by_bytes = Batcher(target)
-    cut = [b for r in range(2, 2 + cap // big + 2) for b in by_bytes.add(_create(r))]
-    assert len(cut) == 1
+    cut = [b for r in range(2, 2 + cap // big + 2) for b in by_bytes.add(_create(r, "x" * 2000))]
+    assert [len(b) for b in cut] == [cap // big]
     assert sum(len(c.wire or b"") + 1 for c in cut[0]) <= cap
