@@ -49,7 +49,7 @@ def test_batches_count_as_creates_and_come_back_whole_with_their_wire(tmp_path: 
 
 def test_a_batch_answered_as_one_is_stored_once_and_reported_per_row(tmp_path: Path) -> None:
     journal = _journal(tmp_path)
-    first, second = journal.pending_batches()
+    first, _ = journal.pending_batches()
     journal.mark_batch_sending(first)
     journal.record_batch(_done(first))
     outcomes = {o.row: o for o in journal.outcomes()}
