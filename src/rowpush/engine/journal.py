@@ -560,23 +560,15 @@ def _uniform(found: tuple[Any, ...], outcomes: Sequence[Outcome]) -> bool:
     """Whether `outcomes` are the whole batch `found` (first, runs, size, ids), all with one
     final status, HTTP status and message, and the remote ids it planned (or none)."""
     _, runs, size, ids = found
-    if len(outcomes) != size:
+    if len(outcomes) != size or outcomes[0].status is Status.UNKNOWN:
         return False
-    head = outcomes[0]
-    if head.status is Status.UNKNOWN:
+    if len({(o.status, o.http_status, o.message) for o in outcomes}) != 1:
         return False
-    planned = json.loads(ids)
-    rows = (r for a, b in json.loads(runs) for r in range(a, b + 1))
-    for outcome, row, rid in zip(outcomes, rows, planned, strict=True):
-        if (
-            outcome.row != row
-            or outcome.status is not head.status
-            or outcome.http_status != head.http_status
-            or outcome.message != head.message
-            or (outcome.remote_id is not None and outcome.remote_id != rid)
-        ):
-            return False
-    return True
+    rows = [r for a, b in json.loads(runs) for r in range(a, b + 1)]
+    if [o.row for o in outcomes] != rows:
+        return False
+    named = [o.remote_id for o in outcomes]
+    return named == [None] * size or named == json.loads(ids)
 
 
 def _change(

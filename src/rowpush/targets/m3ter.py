@@ -34,7 +34,7 @@ from rowpush.config import Connection, ConnectionSettings
 from rowpush.errors import ConfigError
 from rowpush.http.auth import ClientCredentials
 from rowpush.http.retry import NOT_IDEMPOTENT
-from rowpush.model import Action, Change, Outcome
+from rowpush.model import Action, Change, Outcome, Status, now
 from rowpush.targets import custom_fields
 from rowpush.targets.answers import Answers, pages
 from rowpush.targets.base import Api, ExportOptions, GroupPlan, Target, outcome_for
@@ -745,16 +745,11 @@ class M3terMeasurements(Target):
             if ok
             else ANSWERS.error_message(response)
         )
-        return [
-            outcome_for(
-                c,
-                ok=ok,
-                http_status=response.status_code,
-                message=message,
-                remote_id=c.payload.get("uid"),
-            )
-            for c in batch
-        ]
+        # one answer for the whole batch: its outcome is built once and stamped per row
+        # (a batched journal's changes carry no decoded payload: their uid is planned)
+        status = Status.CREATED if ok else Status.FAILED
+        code, at = response.status_code, now()
+        return [Outcome(c.row, status, code, message, c.payload.get("uid"), at) for c in batch]
 
     async def _halves(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
         middle = len(batch) // 2
