@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS rows (
 CREATE INDEX IF NOT EXISTS rows_lead ON rows (lead) WHERE lead IS NOT NULL;
 CREATE TABLE IF NOT EXISTS batches (
     first INTEGER PRIMARY KEY,
+    last INTEGER NOT NULL,
     runs TEXT NOT NULL,
     size INTEGER NOT NULL,
     wires BLOB NOT NULL,
@@ -413,10 +414,11 @@ class Journal:
         runs = _runs(c.row for c in batch)
         with self._write(sync=False):  # the plan: see `_write`
             self._db.execute(
-                "INSERT OR REPLACE INTO batches (first, runs, size, wires, ids, state)"
-                " VALUES (?, ?, ?, ?, ?, 'pending')",
+                "INSERT OR REPLACE INTO batches (first, last, runs, size, wires, ids, state)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'pending')",
                 (
                     runs[0][0],
+                    runs[-1][1],
                     _JSON.encode(runs),
                     len(batch),
                     b"\n".join(wire_of(c) for c in batch),  # compact JSON has no raw newline
@@ -506,14 +508,16 @@ class Journal:
         wanted = sorted(set(rows))
         if not wanted:
             return
-        firsts = {
+        firsts = [
             first
-            for first, runs, *_ in self._batches(
-                f"state IN ('pending', 'sending') AND first <= {int(wanted[-1])}"  # an int
-            )
+            for first, runs in self._db.execute(
+                "SELECT first, runs FROM batches WHERE state IN ('pending', 'sending')"
+                " AND first <= ? AND last >= ? ORDER BY first",
+                (wanted[-1], wanted[0]),
+            ).fetchall()
             if any(a <= r <= b for a, b in json.loads(runs) for r in wanted)
-        }
-        self._unbatch(sorted(firsts))
+        ]
+        self._unbatch(firsts)
 
     def _unbatch(self, firsts: Sequence[int]) -> int:
         """Batches → one journal row each of their rows, in the batch's state."""
