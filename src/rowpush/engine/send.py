@@ -91,16 +91,21 @@ class Batcher:
 
     def add(self, change: Change) -> Sequence[list[Change]]:
         """Take a change; returns the batches it completed (mostly none)."""
-        full: list[list[Change]] = []
         action = change.action
-        weight = payload_bytes(self.target, change) if self.cap else 0
-        if self.cap and self._open.get(action) and self._bytes[action] + weight > self.cap:
-            full.append(self._open.pop(action))  # the byte cap comes first
-        batch = self._open.setdefault(action, [])
-        self._bytes[action] = (self._bytes.get(action, 0) if batch else 0) + weight
+        batch = self._open.get(action)
+        full: Sequence[list[Change]] = ()
+        if self.cap:
+            weight = payload_bytes(self.target, change)
+            if batch and self._bytes[action] + weight > self.cap:
+                full = [batch]  # the byte cap comes first
+                batch = None
+            self._bytes[action] = (self._bytes[action] if batch else 0) + weight
+        if batch is None:
+            batch = self._open[action] = []
         batch.append(change)
         if len(batch) >= self.size:
-            full.append(self._open.pop(action))
+            del self._open[action]
+            full = [*full, batch]
         return full
 
     def rest(self) -> list[list[Change]]:
