@@ -11,7 +11,6 @@ skeleton account.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +22,14 @@ from rowpush.sandbox.m3ter.auth import authorize
 from rowpush.sandbox.m3ter.bodies import parse_json, require_json_type
 from rowpush.sandbox.m3ter.errors import M3terError
 from rowpush.sandbox.m3ter.events import validation_failure
-from rowpush.sandbox.m3ter.measurements import KNOWN_KEYS, content_problems, shape_problem
+from rowpush.sandbox.m3ter.measurements import (
+    KNOWN_KEYS,
+    MapCodes,
+    content_problems,
+    map_codes,
+    quick_valid,
+    shape_problem,
+)
 from rowpush.sandbox.m3ter.state import M3terState
 from rowpush.sandbox.requestlog import note
 
@@ -59,39 +65,81 @@ async def submit_measurements(request: Request, state: M3terState) -> Response:
     def log(text: str) -> None:
         note(request.scope, text)
 
-    for index, item in enumerate(items):
-        ingest_one(state, item, index, token.subject, log)
+    IngestBatch(state, token.subject, log).ingest(items, raw)
     return JSONResponse({"result": "accepted"})
 
 
-def ingest_one(
-    state: M3terState, item: Any, index: int, actor: str, log: Callable[[str], None]
-) -> None:
-    """Validate one accepted measurement, then store it, skip it as a duplicate, or record
-    the failure as an event."""
-    errors = content_problems(item, state.meter_by_code)
-    known_account = not errors and state.account_by_code(item["account"]) is not None
-    if not errors and not known_account and not state.m3ter.skeleton_accounts:
-        errors.append(f"Account {item['account']!r} does not exist")
-    if errors:
-        log(f"measurements[{index}] invalid: {'; '.join(errors)}")
+class IngestBatch:
+    """One accepted request's measurements: validated, deduplicated and stored in one pass.
+
+    Meter field codes and the account codes are looked up once per request, not once per
+    measurement; the stored measurements are the request body itself (``StoredMeasurements``).
+    """
+
+    def __init__(self, state: M3terState, actor: str, log: Callable[[str], None]) -> None:
+        self.state = state
+        self.actor = actor
+        self.log = log
+        self._codes: dict[str, MapCodes | None] = {}
+        self._accounts: set[str] | None = None
+
+    def ingest(self, items: list[Any], raw: bytes) -> None:
+        """Handle every item of the request whose body is ``raw``; store the valid new ones."""
+        state = self.state
+        uids = state.uids
+        now = state.clock()
+        window = state.m3ter.uid_window_days * DAY
+        picked: list[int] = []
+        for index, item in enumerate(items):
+            if not self._valid(item, index):
+                continue
+            if not item.keys() <= KNOWN_KEYS:
+                unknown = sorted(key for key in item if key not in KNOWN_KEYS)
+                self.log(f"measurements[{index}]: unknown fields {unknown} ignored")
+            uid = item.get("uid")
+            if uid is not None:
+                seen = uids.get(uid)
+                if seen is not None and now - seen < window:
+                    self.log(f"measurements[{index}]: uid {uid!r} already ingested, skipped")
+                    continue
+                uids[uid] = now
+            if item["account"] not in self._account_codes():
+                self._skeleton(item["account"], index)
+            picked.append(index)
+        everything = len(picked) == len(items)
+        state.measurements.add_batch(raw, len(picked), None if everything else picked)
+
+    def _valid(self, item: Any, index: int) -> bool:
+        """True when ``item`` may be stored; otherwise its failure is recorded as an event."""
+        if quick_valid(item, self._codes_of) and item["account"] in self._account_codes():
+            return True
+        state = self.state
+        errors = content_problems(item, state.meter_by_code)
+        unknown = not errors and item["account"] not in self._account_codes()
+        if unknown and not state.m3ter.skeleton_accounts:
+            errors.append(f"Account {item['account']!r} does not exist")
+        if not errors:
+            return True
+        self.log(f"measurements[{index}] invalid: {'; '.join(errors)}")
         state.events.append(
             validation_failure(state.new_id(), state.wall.iso(), state.org_id, item, errors)
         )
-        return
-    unknown = sorted(key for key in item if key not in KNOWN_KEYS)
-    if unknown:
-        log(f"measurements[{index}]: unknown fields {unknown} ignored")
-    uid = item.get("uid")
-    now = state.clock()
-    if uid is not None:
-        seen = state.uids.get(uid)
-        if seen is not None and now - seen < state.m3ter.uid_window_days * DAY:
-            log(f"measurements[{index}]: uid {uid!r} already ingested, skipped")
-            return
-        state.uids[uid] = now
-    if not known_account:
-        code = item["account"]
-        state.stores["accounts"].insert(skeleton_account(code), state.author(actor))
-        log(f"measurements[{index}]: skeleton account {code!r} created")
-    state.measurements.append(copy.deepcopy(item))
+        return False
+
+    def _codes_of(self, meter_code: str) -> MapCodes | None:
+        if meter_code not in self._codes:
+            meter = self.state.meter_by_code(meter_code)
+            self._codes[meter_code] = None if meter is None else map_codes(meter)
+        return self._codes[meter_code]
+
+    def _account_codes(self) -> set[str]:
+        if self._accounts is None:
+            records = self.state.accounts.values()
+            self._accounts = {record["code"] for record in records if record.get("code")}
+        return self._accounts
+
+    def _skeleton(self, code: str, index: int) -> None:
+        state = self.state
+        state.stores["accounts"].insert(skeleton_account(code), state.author(self.actor))
+        self._account_codes().add(code)
+        self.log(f"measurements[{index}]: skeleton account {code!r} created")
