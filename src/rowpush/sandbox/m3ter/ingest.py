@@ -56,16 +56,13 @@ async def submit_measurements(request: Request, state: M3terState) -> Response:
     for key in body:
         if key != "measurements":
             note(request.scope, f"unknown field {key!r} ignored")
-    if opts.ingest_schema_check:
-        for index, item in enumerate(items):
-            problem = shape_problem(item, index)
-            if problem is not None:
-                raise M3terError(400, problem)
 
     def log(text: str) -> None:
         note(request.scope, text)
 
-    IngestBatch(state, token.subject, log).ingest(items, raw)
+    batch = IngestBatch(state, token.subject, log)
+    clean = batch.check(items, schema_check=opts.ingest_schema_check)
+    batch.ingest(items, clean, raw)
     return JSONResponse({"result": "accepted"})
 
 
@@ -83,15 +80,31 @@ class IngestBatch:
         self._codes: dict[str, MapCodes | None] = {}
         self._accounts: set[str] | None = None
 
-    def ingest(self, items: list[Any], raw: bytes) -> None:
-        """Handle every item of the request whose body is ``raw``; store the valid new ones."""
+    def check(self, items: list[Any], *, schema_check: bool) -> list[bool]:
+        """Which items pass ``quick_valid`` (the rest get the full check in ``ingest``).
+
+        With ``schema_check``, an item that is not a measurement at all fails the whole
+        request (400) here, before anything is stored.
+        """
+        codes_of = self._codes_of
+        clean = [quick_valid(item, codes_of) for item in items]
+        if schema_check and not all(clean):
+            for index, item in enumerate(items):
+                problem = None if clean[index] else shape_problem(item, index)
+                if problem is not None:
+                    raise M3terError(400, problem)
+        return clean
+
+    def ingest(self, items: list[Any], clean: list[bool], raw: bytes) -> None:
+        """Handle every item of the request whose body is ``raw`` (``clean``: what ``check``
+        found); store the valid new ones."""
         state = self.state
         uids = state.uids
         now = state.clock()
         window = state.m3ter.uid_window_days * DAY
         picked: list[int] = []
         for index, item in enumerate(items):
-            if not self._valid(item, index):
+            if not self._valid(item, index, clean[index]):
                 continue
             if not item.keys() <= KNOWN_KEYS:
                 unknown = sorted(key for key in item if key not in KNOWN_KEYS)
@@ -109,9 +122,9 @@ class IngestBatch:
         everything = len(picked) == len(items)
         state.measurements.add_batch(raw, len(picked), None if everything else picked)
 
-    def _valid(self, item: Any, index: int) -> bool:
+    def _valid(self, item: Any, index: int, clean: bool) -> bool:
         """True when ``item`` may be stored; otherwise its failure is recorded as an event."""
-        if quick_valid(item, self._codes_of) and item["account"] in self._account_codes():
+        if clean and item["account"] in self._account_codes():
             return True
         state = self.state
         errors = content_problems(item, state.meter_by_code)

@@ -33,14 +33,13 @@ MapCodes = dict[str, frozenset[str]]
 
 def shape_problem(item: Any, index: int) -> str | None:
     """Why ``item`` is not a measurement at all (no string meter/account/ts), or None."""
-    where = f"measurements[{index}]"
     if not isinstance(item, dict):
-        return f"{where} must be an object"
+        return f"measurements[{index}] must be an object"
     for name in REQUIRED:
         if name not in item or item[name] is None:
-            return f"{where}.{name} is required"
+            return f"measurements[{index}].{name} is required"
         if not isinstance(item[name], str) or not item[name]:
-            return f"{where}.{name} must be a non-empty string"
+            return f"measurements[{index}].{name} must be a non-empty string"
     return None
 
 

@@ -9,6 +9,7 @@ bodies take tens of megabytes. Reading decompresses and parses one request at a 
 from __future__ import annotations
 
 import bisect
+import copy
 import json
 import zlib
 from collections.abc import Iterator, Sequence
@@ -92,7 +93,8 @@ class StoredMeasurements(Sequence[dict[str, Any]]):
             raise IndexError("stored measurement index out of range")
         number = bisect.bisect_right(self._ends, index)
         start = self._ends[number - 1] if number else 0
-        return self._batch_items(number)[index - start]
+        # A copy: the cached batch must not carry a caller's edits to the next read.
+        return copy.deepcopy(self._batch_items(number)[index - start])
 
     def _batch_items(self, number: int) -> list[dict[str, Any]]:
         if self._last is None or self._last[0] != number:
