@@ -11,7 +11,9 @@ skeleton account.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from starlette.requests import Request
@@ -44,26 +46,57 @@ async def submit_measurements(request: Request, state: M3terState) -> Response:
     if len(raw) >= opts.ingest_max_bytes:
         raise M3terError(403, "Request payload too large")
     require_json_type(request)
-    body = parse_json(raw)
+
+    def log(text: str) -> None:
+        note(request.scope, text)
+
+    with collector_paused():
+        ingest_body(state, raw, token.subject, log)
+    return JSONResponse({"result": "accepted"})
+
+
+def ingest_body(state: M3terState, raw: bytes, actor: str, log: Callable[[str], None]) -> None:
+    """Parse, check and store one request's measurements; the parsed body is freed on
+    return (inside ``collector_paused``, so it never reaches a collector pass)."""
+    opts = state.m3ter
+    items = envelope_items(parse_json(raw), opts.too_many_status, log)
+    batch = IngestBatch(state, actor, log)
+    clean = batch.check(items, schema_check=opts.ingest_schema_check)
+    batch.ingest(items, clean, raw)
+
+
+def envelope_items(body: Any, too_many_status: int, log: Callable[[str], None]) -> list[Any]:
+    """The ``measurements`` of a parsed body, or the 400 (or 403 for too many) refusing it."""
     if not isinstance(body, dict) or not isinstance(body.get("measurements"), list):
         raise M3terError(400, "The request body must be an object with a measurements array")
     items: list[Any] = body["measurements"]
     if not 1 <= len(items) <= MAX_MEASUREMENTS:
-        status = opts.too_many_status if len(items) > MAX_MEASUREMENTS else 400
+        status = too_many_status if len(items) > MAX_MEASUREMENTS else 400
         raise M3terError(
             status, f"measurements must hold 1 to {MAX_MEASUREMENTS} items, got {len(items)}"
         )
     for key in body:
         if key != "measurements":
-            note(request.scope, f"unknown field {key!r} ignored")
+            log(f"unknown field {key!r} ignored")
+    return items
 
-    def log(text: str) -> None:
-        note(request.scope, text)
 
-    batch = IngestBatch(state, token.subject, log)
-    clean = batch.check(items, schema_check=opts.ingest_schema_check)
-    batch.ingest(items, clean, raw)
-    return JSONResponse({"result": "accepted"})
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: a parsed body is ~5,000 short-lived, acyclic
+    containers, and the passes they set off cost a quarter of an ingest's CPU.
+
+    Refcounting still frees them; the collector only runs later. Left alone when someone
+    else has switched it off.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class IngestBatch:
