@@ -74,13 +74,14 @@ class LoggedRequest:
 
         A body the log no longer keeps (``BODY_BUDGET``) reads as a text saying so.
         """
-        if self._parsed is not _UNPARSED:
-            return self._parsed
-        if self.raw_body is None:
+        cached, raw = self._parsed, self.raw_body  # once each: the server may drop it now
+        if cached is not _UNPARSED:
+            return cached
+        if raw is None:
             if not self.body_size:
                 return None
             return f"[body of {self.body_size:,} bytes no longer kept by the request log]"
-        parsed = _parse_body(self.raw_body, self.headers.get("content-type", ""))
+        parsed = _parse_body(raw, self.headers.get("content-type", ""))
         if self.body_size <= PARSED_CACHE_LIMIT:
             self._parsed = parsed
         return parsed
