@@ -7,7 +7,8 @@ Writes N measurement rows (`api_calls` on the sandbox's accounts, one a minute e
 then runs `rowpush apply … -t m3ter.measurements --yes` in a subprocess, with rate
 limits lifted on both sides, against a sandbox served by this process. Prints the
 wall time, rows/s, rowpush's own CPU per row and peak RSS (the apply process), and the
-sandbox's CPU (this process while the apply ran): the sandbox must not be the bottleneck.
+sandbox's CPU (this process while the apply ran) and peak RSS (this process): the sandbox
+must not be the bottleneck.
 Figures, not assertions; the test suite runs it on a tiny N only to prove it still works.
 """
 
@@ -87,8 +88,11 @@ def main() -> int:
         f"rowpush CPU {rowpush_cpu:7.1f} s ({rowpush_cpu / args.rows * 1e6:,.0f} µs/row)  "
         f"peak RSS {child_usage.ru_maxrss / 1024:,.0f} MiB"
     )
+    # This process is the sandbox (the sheet is written streaming): its peak is the sandbox's.
+    sandbox_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"sandbox CPU {sandbox:6.1f} s ({sandbox / args.rows * 1e6:,.0f} µs/row); stored {stored:,}"
+        f"sandbox CPU {sandbox:6.1f} s ({sandbox / args.rows * 1e6:,.1f} µs/row)  "
+        f"peak RSS {sandbox_peak:,.0f} MiB; stored {stored:,}"
     )
     print(f"exit code {child.returncode}: {(out.strip().splitlines() or [''])[0]}")
     if child.returncode != 0:

@@ -27,6 +27,7 @@ def test_million_runs_on_a_few_rows_and_reports_its_figures() -> None:
     assert done.returncode == 0, done.stderr
     assert re.search(r"rowpush CPU +[\d.]+ s \([\d,]+ µs/row\)", done.stdout)
     assert "stored 50" in done.stdout
+    assert re.search(r"sandbox CPU +[\d.]+ s \([\d.,]+ µs/row\)  peak RSS [\d,]+ MiB", done.stdout)
     assert re.search(r"Applied: 50 (created|sent to m3ter)", done.stdout)
 
 

@@ -10,10 +10,13 @@ import httpx
 import pytest
 from m3ter_fixtures import fetch_m3ter_token, m3ter_opts, org_client
 
+from rowpush.sandbox.clock import ManualClock
+from rowpush.sandbox.options import SandboxOptions
 from rowpush.sandbox.server import SandboxServer
 
 TS = "2025-01-31T23:00:00Z"
 ACCEPTED = {"result": "accepted"}
+DAY = 86_400.0
 
 
 @pytest.fixture
@@ -201,3 +204,64 @@ def test_malformed_envelopes(
     response = ingest.post("/measurements", content=content, headers={"Content-Type": content_type})
     assert response.status_code == status
     assert "message" in response.json()
+
+
+def test_a_mixed_request_stores_its_valid_new_measurements_as_sent(
+    ingest: httpx.Client, server: SandboxServer
+) -> None:
+    first, second = api_call("x"), api_call("y", extra={"kept": True})
+    body = {"measurements": [first, api_call("x"), api_call(meter="nope"), second], "v": 2}
+    assert ingest.post("/measurements", json=body).json() == ACCEPTED
+    stored = server.state.m3ter.measurements
+    assert stored == [first, second]  # the duplicate and the invalid one left out
+    assert (stored[1], stored[-2], stored[0:5]) == (second, first, [first, second])
+    stored[0]["uid"] = "edited"  # a read is a copy: what is stored does not change
+    assert stored[0]["uid"] == "x"
+    third = api_call("z")
+    assert post(ingest, [api_call("x"), third, api_call("y")]).json() == ACCEPTED
+    assert list(stored) == [first, second, third]
+    assert (len(stored), stored[2], stored[-1]) == (3, third, third)
+    assert set(server.state.m3ter.uids) == {"x", "y", "z"}
+    assert len(server.state.m3ter.events) == 1
+    with pytest.raises(IndexError):
+        stored[3]
+
+
+def test_the_logged_ingest_body_reads_back_as_sent(
+    ingest: httpx.Client, server: SandboxServer
+) -> None:
+    items = [api_call(f"u{i}") for i in range(1000)]
+    raw = json.dumps({"measurements": items}).encode()
+    headers = {"Content-Type": "application/json"}
+    assert ingest.post("/measurements", content=raw, headers=headers).json() == ACCEPTED
+    logged = server.state.requests[-1]
+    assert (logged.path.startswith("/m3ter-ingest/"), logged.status) == (True, 200)
+    assert logged.body == {"measurements": items}
+    assert logged.body_size == len(raw)
+    assert server.state.requests.body_bytes == sum(e.body_size for e in server.state.requests)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def timed(clock: ManualClock) -> Iterator[tuple[SandboxServer, httpx.Client]]:
+    """A server of its own on a manual clock, and an ingest client for it."""
+    options = SandboxOptions(token_ttl=int(40 * DAY))  # the token outlives the test's days
+    with SandboxServer(options, clock=clock) as own, org_client(own, "m3ter-ingest") as client:
+        yield own, client
+
+
+def test_a_uid_counts_again_once_its_35_days_are_over(
+    timed: tuple[SandboxServer, httpx.Client], clock: ManualClock
+) -> None:
+    server, ingest = timed
+    assert post(ingest, [api_call("late")]).json() == ACCEPTED
+    clock.advance(34 * DAY)
+    assert post(ingest, [api_call("late")]).json() == ACCEPTED
+    assert len(server.state.m3ter.measurements) == 1  # within the window: skipped
+    clock.advance(2 * DAY)
+    assert post(ingest, [api_call("late"), api_call("late")]).json() == ACCEPTED
+    assert [m["uid"] for m in server.state.m3ter.measurements] == ["late", "late"]

@@ -2,6 +2,11 @@
 
 Credentials never reach the log: the Authorization (and API key) header values and any
 body field named like a secret or password are replaced by ``[REDACTED]``.
+
+Bodies are kept as received and parsed only when read, so logging a 1,000-measurement
+ingest costs nothing per measurement; the log keeps the bodies of its newest requests up
+to ``BODY_BUDGET`` bytes in all (older entries keep everything else, their body becomes a
+note saying how big it was).
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ SECRET_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization"}
 SECRET_KEY_PARTS = ("secret", "password")
 SCOPE_KEY = "rowpush.sandbox.log_entry"
 MAX_TEXT_BODY = 2_000
+BODY_BUDGET = 64 * 1024 * 1024
+"""Bytes of request bodies the log keeps in all (newest first), so memory stays bounded."""
+PARSED_CACHE_LIMIT = 64 * 1024
+"""A body up to this size is parsed once and kept parsed; a bigger one is parsed per read."""
+_UNPARSED = object()
 
 
 @dataclass
@@ -46,14 +56,40 @@ class LoggedRequest:
     """Query parameters in order, repeats kept."""
     headers: dict[str, str]
     """The ``RECORDED_HEADERS`` present, names lower-cased, secrets redacted."""
-    body: Any
-    """Parsed JSON, a form as a dict, text, or None when empty."""
+    raw_body: bytes | None = field(repr=False)
+    """The body as received (never shown: it may hold a secret); None once dropped."""
     at: float
     """Wall-clock time it arrived (``time.time()``)."""
     status: int | None = None
     """Response status; None while in flight or if the app crashed before answering."""
     notes: list[str] = field(default_factory=list)
     """What the emulator ignored or noticed (unknown query parameters, unknown fields)."""
+    body_size: int = 0
+    """Bytes of the body as received (kept when the body itself is dropped)."""
+    _parsed: Any = field(default=_UNPARSED, repr=False, compare=False)
+
+    @property
+    def body(self) -> Any:
+        """Parsed JSON, a form as a dict, text, or None when empty; secrets redacted.
+
+        A body the log no longer keeps (``BODY_BUDGET``) reads as a text saying so.
+        """
+        cached, raw = self._parsed, self.raw_body  # once each: the server may drop it now
+        if cached is not _UNPARSED:
+            return cached
+        if raw is None:
+            if not self.body_size:
+                return None
+            return f"[body of {self.body_size:,} bytes no longer kept by the request log]"
+        parsed = _parse_body(raw, self.headers.get("content-type", ""))
+        if self.body_size <= PARSED_CACHE_LIMIT:
+            self._parsed = parsed
+        return parsed
+
+    def drop_body(self) -> None:
+        """Forget the body (its size stays), to keep the log's memory bounded."""
+        self.raw_body = None
+        self._parsed = _UNPARSED
 
     @property
     def params(self) -> dict[str, str]:
@@ -62,15 +98,40 @@ class LoggedRequest:
 
 
 class RequestLog:
-    """A bounded, thread-safe list of ``LoggedRequest`` (the server runs in another thread)."""
+    """A bounded, thread-safe list of ``LoggedRequest`` (the server runs in another thread).
 
-    def __init__(self, limit: int = 10_000) -> None:
+    At most ``limit`` entries, and at most ``body_budget`` bytes of their bodies: beyond
+    it the oldest entries still holding a body drop it.
+    """
+
+    def __init__(self, limit: int = 10_000, body_budget: int = BODY_BUDGET) -> None:
         self._entries: deque[LoggedRequest] = deque(maxlen=limit)
+        self._bodied: deque[LoggedRequest] = deque()
+        """Entries still holding a body, oldest first (a subsequence of ``_entries``)."""
+        self._body_bytes = 0
+        self._body_budget = body_budget
         self._lock = threading.Lock()
 
     def append(self, entry: LoggedRequest) -> None:
         with self._lock:
-            self._entries.append(entry)
+            entries, bodied = self._entries, self._bodied
+            full = entries.maxlen is not None and len(entries) == entries.maxlen
+            if full and bodied and bodied[0] is entries[0]:  # the leaving entry has a body
+                self._body_bytes -= bodied.popleft().body_size
+            entries.append(entry)
+            if entry.raw_body:
+                bodied.append(entry)
+                self._body_bytes += entry.body_size
+            while self._body_bytes > self._body_budget and len(bodied) > 1:
+                oldest = bodied.popleft()
+                self._body_bytes -= oldest.body_size
+                oldest.drop_body()
+
+    @property
+    def body_bytes(self) -> int:
+        """Bytes of request bodies the log holds now (at most its budget, or one body)."""
+        with self._lock:
+            return self._body_bytes
 
     def entries(self, api: str | None = None) -> list[LoggedRequest]:
         """A snapshot, oldest first; only one API's requests when ``api`` is given."""
@@ -81,6 +142,8 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bodied.clear()
+            self._body_bytes = 0
 
     def __iter__(self) -> Iterator[LoggedRequest]:
         return iter(self.entries())
@@ -129,8 +192,9 @@ class RequestLogMiddleware:
             path=scope["path"],
             query=parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True),
             headers={k: v for k, v in headers.items() if k in RECORDED_HEADERS},
-            body=_parse_body(body, headers.get("content-type", "")),
+            raw_body=body or None,
             at=time.time(),
+            body_size=len(body),
         )
         self.log.append(entry)
         scope[SCOPE_KEY] = entry

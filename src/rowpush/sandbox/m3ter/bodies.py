@@ -14,10 +14,15 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+"""Built once: ``json.loads`` with a keyword builds a decoder per call."""
+
+
 def parse_json(raw: bytes) -> Any:
     """``raw`` as JSON (``NaN``/``Infinity`` refused), or 400."""
     try:
-        return json.loads(raw, parse_constant=_no_constants)
+        # Decoded as json.loads decodes bytes (UTF-8/16/32 detected, a UTF-8 BOM allowed).
+        return _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except ValueError:
         raise M3terError(400, "Malformed JSON request body") from None
 

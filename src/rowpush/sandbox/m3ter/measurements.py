@@ -27,18 +27,19 @@ REQUIRED = ("meter", "account", "ts")
 KNOWN_KEYS = frozenset({"uid", *REQUIRED, "ets", *MAP_CATEGORIES})
 
 MeterLookup = Callable[[str], dict[str, Any] | None]
+MapCodes = dict[str, frozenset[str]]
+"""A meter's data-field codes by measurement map (``"measure"`` -> its MEASURE codes)."""
 
 
 def shape_problem(item: Any, index: int) -> str | None:
     """Why ``item`` is not a measurement at all (no string meter/account/ts), or None."""
-    where = f"measurements[{index}]"
     if not isinstance(item, dict):
-        return f"{where} must be an object"
+        return f"measurements[{index}] must be an object"
     for name in REQUIRED:
         if name not in item or item[name] is None:
-            return f"{where}.{name} is required"
+            return f"measurements[{index}].{name} is required"
         if not isinstance(item[name], str) or not item[name]:
-            return f"{where}.{name} must be a non-empty string"
+            return f"measurements[{index}].{name} must be a non-empty string"
     return None
 
 
@@ -82,3 +83,46 @@ def _map_problems(key: str, value: Any, codes: set[str], meter: str) -> list[str
         elif key not in NUMERIC_MAPS and not isinstance(amount, str):
             errors.append(f"{key}.{code} must be a string, got {shown(amount)}")
     return errors
+
+
+def map_codes(meter: dict[str, Any]) -> MapCodes:
+    """The codes each map of a measurement of ``meter`` may use."""
+    codes: dict[str, set[str]] = {}
+    for data_field in meter["dataFields"]:
+        codes.setdefault(data_field["category"], set()).add(data_field["code"])
+    return {key: frozenset(codes.get(category, ())) for key, category in MAP_CATEGORIES.items()}
+
+
+def quick_valid(item: Any, codes_of: Callable[[str], MapCodes | None]) -> bool:
+    """True when ``content_problems`` would find nothing in ``item``, checked in one cheap
+    pass; False when it may find something (then ask it, for the messages)."""
+    if type(item) is not dict:
+        return False
+    meter, account, ts = item.get("meter"), item.get("account"), item.get("ts")
+    if type(meter) is not str or type(account) is not str or type(ts) is not str:
+        return False
+    if not (meter and account and ts) or parse_timestamp(ts) is None:
+        return False
+    ets, uid = item.get("ets"), item.get("uid")
+    if ets is not None and (type(ets) is not str or parse_timestamp(ets) is None):
+        return False
+    if uid is not None and type(uid) is not str:
+        return False
+    codes = codes_of(meter)
+    if codes is None:
+        return False
+    for key, value in item.items():
+        allowed = codes.get(key)
+        if allowed is None or value is None:
+            continue  # not a map, or a null one
+        if type(value) is not dict or not allowed.issuperset(value):
+            return False
+        wanted = _NUMBER_TYPES if key in NUMERIC_MAPS else _TEXT_TYPES
+        for amount in value.values():
+            if type(amount) not in wanted:
+                return False
+    return True
+
+
+_NUMBER_TYPES = (int, float)  # exact types: a JSON true is a bool, not a number
+_TEXT_TYPES = (str,)

@@ -20,6 +20,7 @@ from rowpush.sandbox.m3ter.options import M3terOptions, m3ter_options
 from rowpush.sandbox.m3ter.orgconfig import ORG_CONFIG
 from rowpush.sandbox.m3ter.products import PRODUCT
 from rowpush.sandbox.m3ter.seed import seed_org
+from rowpush.sandbox.m3ter.stored import StoredMeasurements
 from rowpush.sandbox.m3ter.tokens import AccessTokens
 from rowpush.sandbox.m3ter.wallclock import WallClock
 from rowpush.sandbox.options import SandboxOptions
@@ -54,8 +55,9 @@ class M3terState:
     stores: dict[str, EntityStore] = field(default_factory=dict)
     """Keyed by path: ``meters``, ``accounts``, ``products``."""
     org_config_store: EntityStore = field(default_factory=lambda: EntityStore(ORG_CONFIG))
-    measurements: list[dict[str, Any]] = field(default_factory=list)
-    """Every stored measurement as sent, oldest first (duplicates and invalid ones excluded)."""
+    measurements: StoredMeasurements = field(default_factory=StoredMeasurements)
+    """Every stored measurement as sent, oldest first (duplicates and invalid ones excluded);
+    a read-only sequence of dicts, kept compressed per request."""
     uids: dict[str, float] = field(default_factory=dict)
     """``uid`` of each stored measurement -> when it was stored (sandbox clock)."""
     events: list[dict[str, Any]] = field(default_factory=list)
