@@ -18,9 +18,9 @@ from rowpush.config import Connection
 from rowpush.engine.plan import plan_row
 from rowpush.engine.validate import map_headers, validate_rows
 from rowpush.model import RawRow
-from rowpush.targets import m3ter
+from rowpush.targets import m3ter, m3ter_body
 from rowpush.targets.m3ter import M3terMeasurements
-from rowpush.targets.wire import wire_of
+from rowpush.targets.wire import json_bytes, wire_of
 
 METERS = {
     "api_calls": {
@@ -309,6 +309,53 @@ def test_measurement_uid_payload_and_wire_are_as_pinned(
         assert got == expected
 
 
-@given(st.binary(max_size=300))
-def test_uid_of_bytes_is_uuid5(content: bytes) -> None:
-    assert m3ter.uuid5_text(content) == str(uuid.uuid5(m3ter.UID_NAMESPACE, content))
+@given(st.text(max_size=300))
+def test_uid_of_the_uid_text_is_uuid5_of_it(content: str) -> None:
+    derived = m3ter_body.uuid5_text(content.encode())
+    assert derived == str(uuid.uuid5(m3ter_body.UID_NAMESPACE, content))
+
+
+_CODES = st.text(min_size=1, max_size=8)
+_NUMBERS = st.one_of(
+    st.integers(-(10**20), 10**20).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.sampled_from(["1e3", " 7 ", "-0", "0.10", "1.0", "12.50"]),
+)
+
+
+@given(
+    st.dictionaries(
+        st.tuples(st.sampled_from(sorted(m3ter.CATEGORIES)), _CODES),
+        st.one_of(st.text(max_size=12), _NUMBERS),
+        max_size=6,
+    ),
+    st.text(min_size=1, max_size=10),
+    st.sampled_from([None, "", "mine-1", "Zoë"]),
+    st.booleans(),
+)
+def test_templated_body_is_the_json_encoded_one(
+    data: dict[tuple[str, str], str], account: str, uid: str | None, with_ets: bool
+) -> None:
+    """Whatever the field names and values, the body, uid and wire bytes built from the
+    row's layout are those json builds (the reference encoding the uids were made by)."""
+    values: dict[str, Any] = {"meter": "api_calls", "account": account}
+    values["ts"] = datetime(2026, 1, 31, 23, 0, 0, 5)
+    if with_ets:
+        values["ets"] = datetime(2026, 2, 1)
+    if uid is not None:
+        values["uid"] = uid
+    values.update({f"{c}.{code}": v for (c, code), v in data.items()})
+    target = M3terMeasurements()
+    body, wire = target.payload_wire(m3ter.Action.CREATE, None, values)
+    base = {k: body[k] for k in ("meter", "account", "ts", "ets") if k in body}
+    reference = target._json_payload(base, values)
+    assert body == reference
+    assert list(body) == list(reference)
+    assert {k: list(v) for k, v in body.items() if isinstance(v, dict)} == {
+        k: list(v) for k, v in reference.items() if isinstance(v, dict)
+    }
+    if wire is not None:
+        assert wire == json_bytes(reference)
+    else:
+        with pytest.raises(UnicodeEncodeError):
+            json_bytes(reference)
