@@ -14,13 +14,13 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rowpush.model import Action, Change, RowError
+from rowpush.targets.base import Target
 
 if TYPE_CHECKING:
     import httpx
     from pydantic import BaseModel
 
     from rowpush.engine.validate import HeaderMap, ValidRow
-    from rowpush.targets.base import Target
 
 __all__ = ["chunks", "headers_of", "plan_row", "plan_rows"]
 
@@ -52,6 +52,10 @@ async def plan_rows(
     if target.group_rows:
         for change in await plan_groups(target, client, rows, hmap, file):
             yield change
+        return
+    if _nothing_to_read(target):  # row by row: a chunk held would outlive the young GC
+        for row in rows:
+            yield plan_row(target, row, {}, hmap, file)
         return
     for chunk in chunks(rows, target.live_chunk):
         keys = list(
@@ -159,6 +163,17 @@ def plan_row(
     if too_big is not None:
         return Change(row.raw.row, Action.INVALID, key=row.key, errors=[too_big], label=label)
     return change
+
+
+def _nothing_to_read(target: Target) -> bool:
+    """No row has a key (nothing live to fetch) and no create can already exist (the
+    target finds none): each row is planned on its own, with no live record."""
+    kind = type(target)
+    return (
+        kind.key is None
+        and kind.key_of is Target.key_of
+        and kind.existing_creates is Target.existing_creates
+    )
 
 
 def _fields_set(chunk: list[ValidRow]) -> set[str]:

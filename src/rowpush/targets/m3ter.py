@@ -18,7 +18,6 @@ goes out, whatever the httpx version.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
@@ -43,6 +42,7 @@ from rowpush.targets.m3ter_body import (
     body_layout,
     uuid5_text,
 )
+from rowpush.targets.m3ter_body import as_number as _as_number  # accounts' numbers too
 from rowpush.targets.wire import json_array, json_bytes, post_json, put_json, wire_of
 
 __all__ = ["M3ter", "M3terAccounts", "M3terMeasurements", "M3terMeters", "M3terSettings"]
@@ -732,20 +732,12 @@ class M3terMeasurements(Target):
         if ets is not None:
             body["ets"] = self._utc(_moment(ets))
         layout = body_layout(values, ets is not None)
-        if layout is None:
-            return self._json_payload(body, values), None
-        data = [
-            _as_number(values[name]) if numeric else str(values[name])
-            for name, _, _, numeric in layout.fields
-        ]
-        top = list(body.values())
-        for (_, category, code, _), value in zip(layout.fields, data, strict=True):
-            body.setdefault(category, {})[code] = value
-        encoded = layout.encode(top, data, values.get("uid")) if _all_text(top) else None
-        if encoded is None:
-            return self._json_payload(body, values), None
-        body["uid"], wire = encoded
-        return body, wire
+        if layout is not None:
+            encoded = layout.encode(body, values)
+            if encoded is not None:
+                return encoded
+            body = {k: body[k] for k in ("meter", "account", "ts", "ets") if k in body}
+        return self._json_payload(body, values), None
 
     @staticmethod
     def _json_payload(body: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
@@ -803,7 +795,7 @@ def _refused_for_size(response: httpx.Response, sent: int) -> bool:
 
 
 def _moment(value: Any) -> datetime:
-    if isinstance(value, datetime):
+    if type(value) is datetime or isinstance(value, datetime):
         return value
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
@@ -818,28 +810,6 @@ def _data_fields(values: Mapping[str, Any]) -> list[tuple[str, str, str, bool]]:
         if code:
             found.append((name, category, code, category in NUMERIC))
     return found
-
-
-def _all_text(values: list[Any]) -> bool:
-    return all(type(v) is str for v in values)
-
-
-def _as_number(value: Any) -> float | int | None:
-    if type(value) is str:  # the usual cell: no str() of it, twice
-        text = value
-    elif isinstance(value, bool):
-        return None
-    elif isinstance(value, int | float):
-        return value if math.isfinite(value) else None
-    else:
-        text = str(value)
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    if not math.isfinite(number):  # "nan", "inf": not JSON numbers (m3ter refuses them)
-        return None
-    return int(number) if number.is_integer() and "." not in text else number
 
 
 def _number_or_text(value: Any) -> Any:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,7 +27,15 @@ from json.encoder import encode_basestring, encode_basestring_ascii
 from operator import itemgetter
 from typing import Any
 
-__all__ = ["NUMERIC", "UID_CONTENT", "UID_NAMESPACE", "BodyLayout", "body_layout", "uuid5_text"]
+__all__ = [
+    "NUMERIC",
+    "UID_CONTENT",
+    "UID_NAMESPACE",
+    "BodyLayout",
+    "as_number",
+    "body_layout",
+    "uuid5_text",
+]
 
 UID_NAMESPACE = uuid.UUID("6f1b8f3e-3c1a-4a59-9d0c-7b2f5e0a9c41")
 # The text a derived uid is the hash of (sorted keys, compact): changing it would change
@@ -66,40 +75,73 @@ class BodyLayout:
     """The body as sent: meter, account, ts, [ets], the categories, then the uid."""
 
     def encode(
-        self, top: list[str], data: list[Any], uid: str | None
-    ) -> tuple[str, bytes | None] | None:
-        """The uid (`uid`, or derived from the uid text) and the wire bytes of a body
-        whose top values (meter, account, ts, [ets]) are `top` and field values `data`
-        (in `fields` order). None when a value is not one this encodes exactly; wire
-        None when the body is not UTF-8 (a lone surrogate: `wire_of` falls back)."""
-        ascii_parts = [encode_basestring_ascii(text) for text in top]
-        wire_parts = [encode_basestring(text) for text in top]
-        for value in data:
-            kind = type(value)
-            if kind is str:
-                ascii_parts.append(encode_basestring_ascii(value))
-                wire_parts.append(encode_basestring(value))
-                continue
-            if kind is int:
-                number = int.__repr__(value)
-            elif kind is float:
-                number = float.__repr__(value)
-                if number in ("nan", "inf", "-inf"):
-                    return None  # json's NaN/Infinity: leave to json
-            elif value is None:
-                number = "null"
-            else:
+        self, body: dict[str, Any], values: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], bytes | None] | None:
+        """`body` (meter, account, ts, [ets] set, as text) completed with the data fields
+        of `values` and the uid (the row's own, or derived from the uid text), and its wire
+        bytes. None when a value is not one this encodes exactly (`body` is then left
+        part-filled); wire None when the body is not UTF-8 (a lone surrogate: `wire_of`
+        falls back, as it always did)."""
+        ascii_parts = []
+        wire_parts = []
+        for text in body.values():
+            if type(text) is not str:
                 return None
-            ascii_parts.append(number)
-            wire_parts.append(number)
+            ascii_parts.append(encode_basestring_ascii(text))
+            wire_parts.append(encode_basestring(text))
+        for name, category, code, numeric in self.fields:
+            value = values[name]
+            if numeric:
+                number = as_number(value)
+                kind = type(number)
+                if kind is int:
+                    part = int.__repr__(number)
+                elif kind is float:  # as_number gives finite ones only
+                    part = float.__repr__(number)
+                elif number is None:
+                    part = "null"
+                else:
+                    return None
+                ascii_parts.append(part)
+                wire_parts.append(part)
+                field: Any = number
+            else:
+                field = value if type(value) is str else str(value)
+                ascii_parts.append(encode_basestring_ascii(field))
+                wire_parts.append(encode_basestring(field))
+            if category in body:
+                body[category][code] = field
+            else:
+                body[category] = {code: field}
+        uid = values.get("uid")
         if not uid:
-            content = (self.uid_template % self.uid_order(ascii_parts)).encode()
-            uid = uuid5_text(content)
+            uid = uuid5_text((self.uid_template % self.uid_order(ascii_parts)).encode())
+        body["uid"] = uid
         wire_parts.append(encode_basestring(uid))
         try:
-            return uid, (self.wire_template % tuple(wire_parts)).encode()
+            return body, (self.wire_template % tuple(wire_parts)).encode()
         except UnicodeEncodeError:
-            return uid, None
+            return body, None
+
+
+def as_number(value: Any) -> float | int | None:
+    """A cell as a JSON number: an int unless written with a point or too big for a float
+    to be whole; None when it is not a finite number."""
+    if type(value) is str:  # the usual cell: no str() of it, twice
+        text = value
+    elif isinstance(value, bool):
+        return None
+    elif isinstance(value, int | float):
+        return value if math.isfinite(value) else None
+    else:
+        text = str(value)
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(number):  # "nan", "inf": not JSON numbers (m3ter refuses them)
+        return None
+    return int(number) if number.is_integer() and "." not in text else number
 
 
 def _escape(literal: str) -> str:
