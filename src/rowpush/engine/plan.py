@@ -171,7 +171,7 @@ def _nothing_to_read(target: Target) -> bool:
     kind = type(target)
     return (
         kind.key is None
-        and kind.key_of is Target.key_of
+        and kind.key_of.__func__ is Target.key_of.__func__  # type: ignore[attr-defined]
         and kind.existing_creates is Target.existing_creates
     )
 
