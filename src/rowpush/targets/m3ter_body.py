@@ -24,7 +24,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from json.encoder import encode_basestring, encode_basestring_ascii
-from operator import itemgetter
 from typing import Any
 
 __all__ = [
@@ -58,6 +57,10 @@ def uuid5_text(content: bytes) -> str:
     return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
+Encoder = Callable[[dict[str, Any], Mapping[str, Any]], tuple[dict[str, Any], bytes | None] | None]
+"""Completes a body from a row's values: (body, wire bytes), or None (see `encode`)."""
+
+
 @dataclass(frozen=True)
 class BodyLayout:
     """The shape of the bodies of rows with one set of field names."""
@@ -68,11 +71,11 @@ class BodyLayout:
     checked: tuple[tuple[str, str, str, bool], ...]
     """The same, in the row's own order (the order `check` reports problems in)."""
     uid_template: str
-    uid_order: Callable[[list[str]], tuple[str, ...]]
-    """Picks the encoded parts (meter, account, ts, [ets], fields…) in the uid text's
-    order: its keys sorted."""
     wire_template: str
     """The body as sent: meter, account, ts, [ets], the categories, then the uid."""
+
+    encoder: Encoder
+    """`encode` for this layout, written out field by field (`_compile`)."""
 
     def encode(
         self, body: dict[str, Any], values: Mapping[str, Any]
@@ -82,46 +85,84 @@ class BodyLayout:
         bytes. None when a value is not one this encodes exactly (`body` is then left
         part-filled); wire None when the body is not UTF-8 (a lone surrogate: `wire_of`
         falls back, as it always did)."""
-        ascii_parts = []
-        wire_parts = []
-        for text in body.values():
-            if type(text) is not str:
-                return None
-            ascii_parts.append(encode_basestring_ascii(text))
-            wire_parts.append(encode_basestring(text))
-        for name, category, code, numeric in self.fields:
-            value = values[name]
-            if numeric:
-                number = as_number(value)
-                kind = type(number)
-                if kind is int:
-                    part = int.__repr__(number)
-                elif kind is float:  # as_number gives finite ones only
-                    part = float.__repr__(number)
-                elif number is None:
-                    part = "null"
-                else:
-                    return None
-                ascii_parts.append(part)
-                wire_parts.append(part)
-                field: Any = number
-            else:
-                field = value if type(value) is str else str(value)
-                ascii_parts.append(encode_basestring_ascii(field))
-                wire_parts.append(encode_basestring(field))
-            if category in body:
-                body[category][code] = field
-            else:
-                body[category] = {code: field}
-        uid = values.get("uid")
-        if not uid:
-            uid = uuid5_text((self.uid_template % self.uid_order(ascii_parts)).encode())
-        body["uid"] = uid
-        wire_parts.append(encode_basestring(uid))
-        try:
-            return body, (self.wire_template % tuple(wire_parts)).encode()
-        except UnicodeEncodeError:
-            return body, None
+        return self.encoder(body, values)
+
+
+def _compile(
+    top: list[str],
+    fields: list[tuple[str, str, str, bool]],
+    uid_template: str,
+    order: list[int],
+    wire_template: str,
+) -> Encoder:
+    """The encoder of one layout as straight-line Python: a loop over the fields, with a
+    branch per value, cost more than json's own C encoder saved. Only indices and
+    constants go into the source; every name, code and template is a value it reads."""
+    lines = ["def encode(body, values):"]
+    tops = [f"t{i}" for i in range(len(top))]
+    for i in range(len(top)):
+        lines.append(f"    t{i} = body[TOP[{i}]]")
+    lines.append(f"    if {' or '.join(f'type({t}) is not str' for t in tops)}:")
+    lines.append("        return None")
+    ascii_parts = [f"ea({t})" for t in tops]
+    wire_parts = [f"eb({t})" for t in tops]
+    for i, (_, _, _, numeric) in enumerate(fields):
+        lines.append(f"    v{i} = values[NAMES[{i}]]")
+        if numeric:
+            lines += [
+                f"    v{i} = as_number(v{i})",
+                f"    k = type(v{i})",
+                "    if k is int:",
+                f"        n{i} = int_repr(v{i})",
+                "    elif k is float:  # as_number gives finite ones only",
+                f"        n{i} = float_repr(v{i})",
+                f"    elif v{i} is None:",
+                f'        n{i} = "null"',
+                "    else:",
+                "        return None",
+            ]
+            ascii_parts.append(f"n{i}")
+            wire_parts.append(f"n{i}")
+        else:
+            lines.append(f"    if type(v{i}) is not str:")
+            lines.append(f"        v{i} = str(v{i})")
+            ascii_parts.append(f"ea(v{i})")
+            wire_parts.append(f"eb(v{i})")
+    for category in dict.fromkeys(c for _, c, _, _ in fields):
+        at = [i for i, (_, c, _, _) in enumerate(fields) if c == category]
+        items = ", ".join(f"CODES[{i}]: v{i}" for i in at)
+        lines.append(f"    body[CATEGORIES[{at[0]}]] = {{{items}}}")
+    uid_parts = ", ".join(ascii_parts[n] for n in order)
+    lines += [
+        '    uid = values.get("uid")',
+        "    if not uid:",
+        f"        uid = uuid5_text((UID_TEMPLATE % ({uid_parts},)).encode())",
+        "    elif type(uid) is not str:",
+        "        return None",
+        '    body["uid"] = uid',
+        "    try:",
+        f"        return body, (WIRE_TEMPLATE % ({', '.join(wire_parts)}, eb(uid))).encode()",
+        "    except UnicodeEncodeError:",
+        "        return body, None",
+    ]
+    scope: dict[str, Any] = {
+        "TOP": tuple(top),
+        "NAMES": tuple(name for name, _, _, _ in fields),
+        "CODES": tuple(code for _, _, code, _ in fields),
+        "CATEGORIES": tuple(category for _, category, _, _ in fields),
+        "UID_TEMPLATE": uid_template,
+        "WIRE_TEMPLATE": wire_template,
+        "ea": encode_basestring_ascii,
+        "eb": encode_basestring,
+        "as_number": as_number,
+        "int_repr": int.__repr__,
+        "float_repr": float.__repr__,
+        "uuid5_text": uuid5_text,
+    }
+    source = "\n".join(lines)
+    exec(source, scope)  # our own source: indices and constants only
+    encoder: Encoder = scope["encode"]
+    return encoder
 
 
 def as_number(value: Any) -> float | int | None:
@@ -185,12 +226,14 @@ def _layout(names: tuple[str, ...], has_ets: bool) -> BodyLayout | None:
     items += list(grouped.items())
     by_key = dict(items)
     wire = _object([*items, ("uid", None)], encode_basestring)
+    uid_template = _object([(k, by_key[k]) for k in sorted(by_key)], encode_basestring_ascii)
+    encoder = _compile(top, fields, uid_template, order, wire)
     return BodyLayout(
         fields=tuple(fields),
         checked=tuple(checked),
-        uid_template=_object([(k, by_key[k]) for k in sorted(by_key)], encode_basestring_ascii),
-        uid_order=itemgetter(*order),
+        uid_template=uid_template,
         wire_template=wire,
+        encoder=encoder,
     )
 
 
