@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Iterable, Iterator
-from itertools import islice
+from itertools import islice, repeat
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rowpush.model import Action, Change, RowError
@@ -137,7 +137,9 @@ def plan_row(
         return Change(row.raw.row, Action.INVALID, key=row.key, errors=errors, label=label)
     json_values = values if target.payload_of_python else _json_values(row.model, values)
     if current is None:
-        fields = {headers.get(n, n): (None, v) for n, v in values.items()}
+        # each field by its header, as (None, new), built in C
+        olds = zip(repeat(None), values.values())
+        fields = dict(zip(map(headers.get, values, values), olds, strict=True))
         payload, wire = target.payload_wire(Action.CREATE, row.key, json_values)
         change = Change(
             row.raw.row, Action.CREATE, row.key, fields, payload, label=label, wire=wire

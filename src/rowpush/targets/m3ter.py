@@ -727,7 +727,8 @@ class M3terMeasurements(Target):
         """The body, and its wire bytes from the row's layout's templates (m3ter_body);
         a row those cannot encode exactly is encoded by json, as it always was."""
         body: dict[str, Any] = {"meter": values["meter"], "account": values["account"]}
-        body["ts"] = self._utc(_moment(values["ts"]))
+        ts = values["ts"]
+        body["ts"] = self._utc(ts if type(ts) is datetime else _moment(ts))
         ets = values.get("ets")
         if ets is not None:
             body["ets"] = self._utc(_moment(ets))
@@ -795,7 +796,7 @@ def _refused_for_size(response: httpx.Response, sent: int) -> bool:
 
 
 def _moment(value: Any) -> datetime:
-    if type(value) is datetime or isinstance(value, datetime):
+    if isinstance(value, datetime):
         return value
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
