@@ -31,6 +31,18 @@ def test_million_runs_on_a_few_rows_and_reports_its_figures() -> None:
     assert re.search(r"Applied: 50 (created|sent to m3ter)", done.stdout)
 
 
+def test_plan_speed_runs_on_a_few_rows_and_reports_its_figures() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "plan_speed.py"), "--rows", "50"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"read\+plan +[\d.]+ s CPU +[\d.]+ µs/row", done.stdout)
+    assert "planned: 50 create" in done.stdout
+
+
 def test_halo_resume_runs_on_a_few_rows_and_loses_nothing() -> None:
     shape = ["--rows", "12", "--kill-at", "4", "--batch-size", "2", "--concurrency", "2"]
     done = subprocess.run(

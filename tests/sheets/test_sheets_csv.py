@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import csv
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from sheets_support import FIXTURES
 from rowpush.errors import SheetError
 from rowpush.model import RawRow
 from rowpush.sheets import csv_reader, normalize_header, open_sheet
+from rowpush.sheets.cells import csv_unescape
 
 
 def write(tmp_path: Path, data: bytes | str, name: str = "clients.csv") -> Path:
@@ -282,3 +284,44 @@ def test_a_sheet_name_for_a_csv_is_an_error(tmp_path: Path) -> None:
     path = write(tmp_path, "a\n1\n", name="plain.csv")
     with pytest.raises(SheetError, match=r"plain\.csv: a CSV file has no sheets"):
         open_sheet(path, sheet="Data")
+
+
+def test_every_row_reads_as_the_layout_makes_it(tmp_path: Path) -> None:
+    """The usual row takes a short cut (one join); each kind of row must still read as
+    the layout's `make_row` reads it: blank, whitespace-only, short, padded with empty
+    trailing cells, escaped with csv_safe's quote, quoted over lines, non-ASCII."""
+    lines = [
+        "Name,Code,Note,",
+        "Acme,0042,plain",
+        ",,",
+        " , \t,  ",
+        "Short",
+        "Padded,7,x,",
+        "'=1+1,'-2,O'Brien",
+        '"two\nlines",1,"a ""quote"""',
+        "Zoë,東京,😀",
+        ",,late",
+    ]
+    path = write(tmp_path, "\r\n".join(lines) + "\r\n")
+    sheet = open_sheet(path)
+    source = sheet._source
+    assert isinstance(source, csv_reader.CsvRows)
+    layout = source.layout
+    expected = []
+    with path.open(encoding="utf-8", newline="") as f:
+        records = list(csv.reader(f))
+    for number, cells in enumerate(records[1:], start=2):
+        unescaped = [csv_unescape(c) for c in cells] if any(c[:1] == "'" for c in cells) else cells
+        row = layout.make_row(number, unescaped, str(path))
+        if row is not None:
+            expected.append(row)
+    assert list(sheet.rows()) == expected
+    assert [r.row for r in expected] == [2, 5, 6, 7, 8, 9, 10]
+    assert expected[2].values == {"Name": "Padded", "Code": "7", "Note": "x"}
+    assert expected[3].values == {"Name": "=1+1", "Code": "'-2", "Note": "O'Brien"}
+
+
+def test_a_cell_longer_than_excel_takes_is_an_error_naming_its_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "Name,Note\r\nAcme," + "x" * 32_768 + "\r\n")
+    with pytest.raises(SheetError, match=r"row 2, column B \('Note'\) holds 32,768 characters"):
+        rows_of(path)

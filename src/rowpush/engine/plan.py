@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Iterable, Iterator
-from itertools import islice
+from itertools import islice, repeat
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rowpush.model import Action, Change, RowError
+from rowpush.targets.base import Target
 
 if TYPE_CHECKING:
     import httpx
     from pydantic import BaseModel
 
     from rowpush.engine.validate import HeaderMap, ValidRow
-    from rowpush.targets.base import Target
 
 __all__ = ["chunks", "headers_of", "plan_row", "plan_rows"]
 
@@ -53,12 +53,15 @@ async def plan_rows(
         for change in await plan_groups(target, client, rows, hmap, file):
             yield change
         return
+    if _nothing_to_read(target):  # row by row: a chunk held would outlive the young GC
+        for row in rows:
+            yield plan_row(target, row, {}, hmap, file)
+        return
     for chunk in chunks(rows, target.live_chunk):
         keys = list(
             dict.fromkeys(r.key for r in chunk if r.model is not None and r.key is not None)
         )
-        fields = {name for r in chunk if r.model is not None for name in r.model.model_fields_set}
-        live = await target.fetch_live(client, keys, fields) if keys else {}
+        live = await target.fetch_live(client, keys, _fields_set(chunk)) if keys else {}
         planned = [plan_row(target, row, live, hmap, file) for row in chunk]
         if guard_creates:
             planned = await _refuse_existing(target, client, planned, hmap, file)
@@ -132,11 +135,15 @@ def plan_row(
     if problems:
         errors = [_check_error(row, hmap, headers, name, text, file) for name, text in problems]
         return Change(row.raw.row, Action.INVALID, key=row.key, errors=errors, label=label)
-    json_values = row.model.model_dump(mode="json", exclude_unset=True)
+    json_values = values if target.payload_of_python else _json_values(row.model, values)
     if current is None:
-        fields = {headers.get(n, n): (None, v) for n, v in values.items()}
-        payload = target.payload(Action.CREATE, row.key, json_values)
-        change = Change(row.raw.row, Action.CREATE, row.key, fields, payload, label=label)
+        # each field by its header, as (None, new), built in C
+        olds = zip(repeat(None), values.values())
+        fields = dict(zip(map(headers.get, values, values), olds, strict=True))
+        payload, wire = target.payload_wire(Action.CREATE, row.key, json_values)
+        change = Change(
+            row.raw.row, Action.CREATE, row.key, fields, payload, label=label, wire=wire
+        )
         too_big = _too_big(target, row, change, file)
         if too_big is not None:
             return Change(row.raw.row, Action.INVALID, key=row.key, errors=[too_big], label=label)
@@ -150,14 +157,50 @@ def plan_row(
     if not changed:
         return Change(row.raw.row, Action.UNCHANGED, row.key, label=label)
     fields = {headers.get(n, n): diff for n, diff in changed.items()}
-    payload = target.payload(
+    payload, wire = target.payload_wire(
         Action.UPDATE, row.key, {n: json_values[n] for n in changed if n in json_values}
     )
-    change = Change(row.raw.row, Action.UPDATE, row.key, fields, payload, label=label)
+    change = Change(row.raw.row, Action.UPDATE, row.key, fields, payload, label=label, wire=wire)
     too_big = _too_big(target, row, change, file)
     if too_big is not None:
         return Change(row.raw.row, Action.INVALID, key=row.key, errors=[too_big], label=label)
     return change
+
+
+def _nothing_to_read(target: Target) -> bool:
+    """No row has a key (nothing live to fetch) and no create can already exist (the
+    target finds none): each row is planned on its own, with no live record."""
+    kind = type(target)
+    return (
+        kind.key is None
+        and kind.key_of.__func__ is Target.key_of.__func__  # type: ignore[attr-defined]
+        and kind.existing_creates is Target.existing_creates
+    )
+
+
+def _fields_set(chunk: list[ValidRow]) -> set[str]:
+    """The fields a chunk's valid rows set: what `fetch_live` must read right."""
+    return {name for r in chunk if r.model is not None for name in r.model.model_fields_set}
+
+
+_JSON_AS_IS = frozenset({str, int, bool, type(None)})
+"""Python values whose JSON dump is themselves (a float may be inf: JSON says null)."""
+
+
+def _json_values(model: BaseModel, values: dict[str, Any]) -> dict[str, Any]:
+    """`model_dump(mode="json", exclude_unset=True)`: a copy of `values` (the Python
+    dump) when every value dumps as itself, which spares dumping the row again."""
+    if _dumps_plainly(type(model)) and all(type(v) in _JSON_AS_IS for v in values.values()):
+        return dict(values)
+    return model.model_dump(mode="json", exclude_unset=True)
+
+
+@functools.cache
+def _dumps_plainly(row_model: type[BaseModel]) -> bool:
+    """No serializer or computed field: its JSON dump differs from the Python one only
+    by how values of non-JSON types are written."""
+    schema = repr(row_model.__pydantic_core_schema__)
+    return "'serialization'" not in schema and "computed_fields" not in schema
 
 
 def _too_big(target: Target, row: ValidRow, change: Change, file: str) -> RowError | None:

@@ -182,15 +182,25 @@ def validate_rows(
     key_type: TypeAdapter[Any] | None = None
     if target.key:
         key_type = TypeAdapter(cast(Any, target.Row.model_fields[target.key].annotation))
+    typer = _RowTyper(target, hmap)  # the per-sheet work, done once
+    # the Row model's own validator and serializer: what model_validate/model_dump call
+    validate = target.Row.__pydantic_validator__.validate_python
+    dump = target.Row.__pydantic_serializer__.to_python
+    duplicates = not target.group_rows
     for raw in rows:
-        model, errors = _type_row(target, hmap, raw, file)
-        values: dict[str, Any] = {}
-        if model is not None:
-            values = model.model_dump(exclude_unset=True)
-            key = target.key_of(values)
-        else:  # still catch a duplicate key on a row with other errors
+        try:
+            model = validate(typer.data(raw))
+        except ValidationError as exc:
+            errors = [_row_error(hmap, raw, err, file, target) for err in exc.errors()]
+            # still catch a duplicate key on a row with other errors
             key = _raw_key(raw, key_column, key_type)
-        if key is not None and not target.group_rows:
+            values: dict[str, Any] = {}
+            model = None
+        else:
+            errors = []
+            values = dump(model, exclude_unset=True)
+            key = target.key_of(values)
+        if key is not None and duplicates:
             first = first_row_of.setdefault(key, raw.row)
             if first != raw.row:
                 column = key_column
@@ -213,6 +223,38 @@ def validate_rows(
             yield ValidRow(raw, model, errors, key, values)
 
 
+class _RowTyper:
+    """A sheet's raw rows as the input of the target's Row model: each header's alias
+    and date kind looked up once per sheet, not once per cell."""
+
+    def __init__(self, target: type[Target], hmap: HeaderMap) -> None:
+        self.target = target
+        dates = date_fields(target)
+        self.columns = {
+            header: (column.alias, dates.get(column.alias))
+            for header, column in hmap.columns.items()
+        }
+
+    def data(self, raw: RawRow) -> dict[str, Any]:
+        """The row's set cells by alias; a blank cell leaves the field as it is."""
+        data: dict[str, Any] = {}
+        columns = self.columns
+        for header, value in raw.values.items():
+            column = columns.get(header)
+            if column is None or value == "":
+                continue
+            alias, kind = column
+            if kind is None:
+                data[alias] = value if type(value) is str else _as_input(value)
+            elif type(value) is kind:  # a date cell read into a date field: as it is
+                data[alias] = value
+            elif type(value) is str and ("-" in value or ":" in value):
+                data[alias] = value  # ISO text: no Excel serial has a - or a :
+            else:  # an Excel serial there is a date
+                data[alias] = _as_input(dated(self.target, alias, value))
+        return data
+
+
 def _raw_key(raw: RawRow, column: Column | None, adapter: TypeAdapter[Any] | None) -> Any:
     if column is None or adapter is None or raw.values.get(column.header, "") == "":
         return None
@@ -225,28 +267,6 @@ def _raw_key(raw: RawRow, column: Column | None, adapter: TypeAdapter[Any] | Non
 def _alias_of(target: type[Target], name: str) -> str:
     info = target.Row.model_fields.get(name)
     return (info.alias or name) if info else name
-
-
-def _type_row(
-    target: type[Target], hmap: HeaderMap, raw: RawRow, file: str
-) -> tuple[BaseModel | None, list[RowError]]:
-    data: dict[str, Any] = {}
-    dates = date_fields(target)
-    for header, value in raw.values.items():
-        column = hmap.columns.get(header)
-        if column is None or value == "":
-            continue  # a blank cell leaves the field as it is
-        kind = dates.get(column.alias)
-        if kind is not None:
-            if type(value) is kind:  # a date cell read into a date field: as it is
-                data[column.alias] = value
-                continue
-            value = dated(target, column.alias, value)  # an Excel serial there is a date
-        data[column.alias] = _as_input(value)
-    try:
-        return target.Row.model_validate(data), []
-    except ValidationError as exc:
-        return None, [_row_error(hmap, raw, err, file, target) for err in exc.errors()]
 
 
 def _as_input(value: Any) -> Any:

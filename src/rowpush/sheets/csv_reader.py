@@ -288,6 +288,11 @@ class CsvRows:
         where = str(self.path)
         layout = self.layout
         width = layout.width
+        headers = layout.headers
+        named = len(headers)
+        # The usual row: as many cells as headers, headed from column A on. Then no cell
+        # is headerless, and one join tells whether any cell is long, escaped or all blank.
+        plain = layout.positions == tuple(range(named))
         number = 0
         with self.path.open(encoding=self.encoding, newline="") as f:
             # strict: a quote left open is an error at the end of the file, not one cell
@@ -300,8 +305,17 @@ class CsvRows:
                         continue
                     if len(cells) > width:
                         raise self._too_many(number, len(cells))
-                    if any(c[:1] == "'" for c in cells):  # the `'` csv_safe added
+                    text = "".join(cells)
+                    if "'" in text and any(c[:1] == "'" for c in cells):  # csv_safe's `'`
                         cells = [csv_unescape(c) for c in cells]
+                    elif (
+                        plain
+                        and len(cells) == named
+                        and len(text) <= MAX_CELL_CHARS
+                        and text.strip()
+                    ):
+                        yield RawRow(number, dict(zip(headers, cells, strict=True)))
+                        continue
                     row = layout.make_row(number, cells, where)
                     if row is not None:
                         yield row

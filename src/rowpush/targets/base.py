@@ -364,6 +364,17 @@ class Target(ABC):
             body[self.key] = key
         return body
 
+    def payload_wire(
+        self, action: Action, key: Any, values: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], bytes | None]:
+        """`payload`, with its wire bytes (exactly `json_bytes` of it) when the target
+        encodes them as it builds it; None: the engine encodes it once (`wire_of`)."""
+        return self.payload(action, key, values), None
+
+    payload_of_python: ClassVar[bool] = False
+    """`payload` takes the Row's Python values (a datetime as a datetime) as well as
+    their JSON form, and changes none: plan then dumps each row once, not twice."""
+
     def plan_group(
         self, rows: Sequence[tuple[int, Mapping[str, Any]]], live: Mapping[str, Any] | None
     ) -> GroupPlan:

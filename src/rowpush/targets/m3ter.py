@@ -18,9 +18,7 @@ goes out, whatever the httpx version.
 from __future__ import annotations
 
 import json
-import math
 import re
-import uuid
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any, ClassVar, Literal
@@ -38,13 +36,19 @@ from rowpush.model import Action, Change, Outcome, Status, now
 from rowpush.targets import custom_fields
 from rowpush.targets.answers import Answers, pages
 from rowpush.targets.base import Api, ExportOptions, GroupPlan, Target, outcome_for
+from rowpush.targets.m3ter_body import (
+    NUMERIC,
+    UID_CONTENT,
+    body_layout,
+    uuid5_text,
+)
+from rowpush.targets.m3ter_body import as_number as _as_number  # accounts' numbers too
 from rowpush.targets.wire import json_array, json_bytes, post_json, put_json, wire_of
 
 __all__ = ["M3ter", "M3terAccounts", "M3terMeasurements", "M3terMeters", "M3terSettings"]
 
 PAGE_SIZE = 100
 CATEGORIES = ("who", "where", "what", "other", "metadata", "measure", "cost", "income")
-NUMERIC = frozenset({"measure", "cost", "income"})
 READ_ONLY = frozenset({"id", "dtCreated", "dtLastModified", "createdBy", "lastModifiedBy"})
 DEFAULT_INGEST_URL = "https://ingest.m3ter.com"
 MAX_INGEST_BYTES = 512_000
@@ -53,7 +57,6 @@ MAX_MEASUREMENTS = 1000
 """Most measurements one ingest request may carry (documented)."""
 INGEST_ENVELOPE = len(json_bytes({"measurements": []}))
 """Bytes of the ingest body around its measurements: `{"measurements":[]}`."""
-UID_NAMESPACE = uuid.UUID("6f1b8f3e-3c1a-4a59-9d0c-7b2f5e0a9c41")
 
 
 class M3terSettings(ConnectionSettings):
@@ -649,6 +652,7 @@ class M3terMeasurements(Target):
     live_chunk = 1000
     idempotent_creates = True  # m3ter drops a measurement whose uid it has seen
     content_id = "uid"
+    payload_of_python = True  # payload reads ts/ets as datetimes (`_moment`) or text alike
 
     def __init__(self, conn: Connection | None = None) -> None:
         super().__init__(conn)
@@ -693,14 +697,13 @@ class M3terMeasurements(Target):
             problems.append(("meter", f"no m3ter meter has code {meter!r}"))
         if values.get("account") not in self.accounts:
             problems.append(("account", f"no m3ter account has code {values.get('account')!r}"))
-        for name, value in values.items():
-            category, _, code = name.partition(".")
-            if not code:
-                continue
-            if fields is not None and code not in fields.get(category, set()):
+        layout = body_layout(values, values.get("ets") is not None)
+        data = layout.checked if layout is not None else _data_fields(values)
+        for name, category, code, numeric in data:
+            if fields is not None and code not in fields.get(category, ()):
                 problems.append((name, f"meter {meter!r} has no {category.upper()} field {code!r}"))
-            elif category in NUMERIC and _as_number(value) is None:
-                problems.append((name, f"{value!r} is not a number"))
+            elif numeric and _as_number(values[name]) is None:
+                problems.append((name, f"{values[name]!r} is not a number"))
         return problems  # a measurement too big for any request: plan refuses it (batch_bytes)
 
     @staticmethod
@@ -710,22 +713,44 @@ class M3terMeasurements(Target):
 
     def _utc(self, moment: datetime) -> str:
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=self.zone)
+            zone = self.zone
+            if zone is UTC:  # already UTC: what astimezone and the "+00:00" → "Z" give
+                return moment.isoformat() + "Z"
+            moment = moment.replace(tzinfo=zone)
         return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
     def payload(self, action: Action, key: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+        return self.payload_wire(action, key, values)[0]
+
+    def payload_wire(
+        self, action: Action, key: Any, values: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], bytes | None]:
+        """The body, and its wire bytes from the row's layout's templates (m3ter_body);
+        a row those cannot encode exactly is encoded by json, as it always was."""
         body: dict[str, Any] = {"meter": values["meter"], "account": values["account"]}
-        body["ts"] = self._utc(_moment(values["ts"]))
-        if values.get("ets") is not None:
-            body["ets"] = self._utc(_moment(values["ets"]))
-        for name, value in sorted(values.items()):
-            category, _, code = name.partition(".")
-            if code:
-                body.setdefault(category, {})[code] = (
-                    _as_number(value) if category in NUMERIC else str(value)
-                )
-        content = _UID_CONTENT.encode(body)
-        body["uid"] = values.get("uid") or str(uuid.uuid5(UID_NAMESPACE, content))
+        ts = values["ts"]
+        if type(ts) is datetime and ts.tzinfo is None and self.zone is UTC:
+            body["ts"] = ts.isoformat() + "Z"  # `_utc` of it, without the calls
+        else:
+            body["ts"] = self._utc(_moment(ts))
+        ets = values.get("ets")
+        if ets is not None:
+            body["ets"] = self._utc(_moment(ets))
+        layout = body_layout(values, ets is not None)
+        if layout is not None:
+            encoded = layout.encode(body, values)
+            if encoded is not None:
+                return encoded
+            body = {k: body[k] for k in ("meter", "account", "ts", "ets") if k in body}
+        return self._json_payload(body, values), None
+
+    @staticmethod
+    def _json_payload(body: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+        """The body's data fields and uid, encoded by json (the reference encoding)."""
+        for name, category, code, numeric in sorted(_data_fields(values)):
+            value = values[name]
+            body.setdefault(category, {})[code] = _as_number(value) if numeric else str(value)
+        body["uid"] = values.get("uid") or uuid5_text(UID_CONTENT.encode(body).encode())
         return body
 
     async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
@@ -756,10 +781,6 @@ class M3terMeasurements(Target):
         return [*await self.send(client, batch[:middle]), *await self.send(client, batch[middle:])]
 
 
-# The text a derived uid is the hash of (sorted keys, compact): changing it would change
-# every derived uid, and m3ter would count a re-run of an old sheet twice.
-_UID_CONTENT = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
-
 SIZE_TEXT = re.compile(r"too large|too big|payload|size|bytes|too many|1,?000", re.IGNORECASE)
 
 
@@ -781,18 +802,14 @@ def _moment(value: Any) -> datetime:
     return datetime.fromisoformat(str(value))
 
 
-def _as_number(value: Any) -> float | int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return value if math.isfinite(value) else None
-    try:
-        number = float(str(value))
-    except ValueError:
-        return None
-    if not math.isfinite(number):  # "nan", "inf": not JSON numbers (m3ter refuses them)
-        return None
-    return int(number) if number.is_integer() and "." not in str(value) else number
+def _data_fields(values: Mapping[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """The row's data fields (name, category, code, numeric), in its own order."""
+    found = []
+    for name in values:
+        category, _, code = name.partition(".")
+        if code:
+            found.append((name, category, code, category in NUMERIC))
+    return found
 
 
 def _number_or_text(value: Any) -> Any:
