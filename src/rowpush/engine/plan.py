@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from rowpush.engine.validate import HeaderMap, ValidRow
 
-__all__ = ["chunks", "headers_of", "plan_row", "plan_rows"]
+__all__ = ["chunks", "headers_of", "nothing_to_read", "plan_row", "plan_rows", "plan_typed"]
 
 T = TypeVar("T")
 
@@ -53,7 +53,7 @@ async def plan_rows(
         for change in await plan_groups(target, client, rows, hmap, file):
             yield change
         return
-    if _nothing_to_read(target):  # row by row: a chunk held would outlive the young GC
+    if nothing_to_read(target):  # row by row: a chunk held would outlive the young GC
         for row in rows:
             yield plan_row(target, row, {}, hmap, file)
         return
@@ -137,13 +137,7 @@ def plan_row(
         return Change(row.raw.row, Action.INVALID, key=row.key, errors=errors, label=label)
     json_values = values if target.payload_of_python else _json_values(row.model, values)
     if current is None:
-        # each field by its header, as (None, new), built in C
-        olds = zip(repeat(None), values.values())
-        fields = dict(zip(map(headers.get, values, values), olds, strict=True))
-        payload, wire = target.payload_wire(Action.CREATE, row.key, json_values)
-        change = Change(
-            row.raw.row, Action.CREATE, row.key, fields, payload, label=label, wire=wire
-        )
+        change = _create(target, row.raw.row, row.key, values, json_values, label)
         too_big = _too_big(target, row, change, file)
         if too_big is not None:
             return Change(row.raw.row, Action.INVALID, key=row.key, errors=[too_big], label=label)
@@ -167,7 +161,44 @@ def plan_row(
     return change
 
 
-def _nothing_to_read(target: Target) -> bool:
+def _create(
+    target: Target,
+    row: int,
+    key: Any,
+    values: dict[str, Any],
+    json_values: dict[str, Any],
+    label: str | None,
+) -> Change:
+    """A create of `values`: each field by its header as (None, new), and the payload
+    with its wire bytes as the target builds them."""
+    headers = headers_of(type(target).Row)
+    olds = zip(repeat(None), values.values())  # the fields built in C
+    fields = dict(zip(map(headers.get, values, values), olds, strict=True))
+    payload, wire = target.payload_wire(Action.CREATE, key, json_values)
+    return Change(row, Action.CREATE, key, fields, payload, label=label, wire=wire)
+
+
+def plan_typed(target: Target, row: int, values: dict[str, Any]) -> Change | None:
+    """The plan of a row typed by column (engine/validate_columns) for a target with
+    nothing to read (`nothing_to_read`): its create, as `plan_row` makes it; None when the
+    row is not plainly a create (`check` or the byte cap refuses it, or its payload needs
+    the Row model's JSON dump): `plan_row` then plans it, and says why."""
+    if target.check(values, None):
+        return None
+    if target.payload_of_python:
+        json_values = values
+    elif _dumps_plainly(type(target).Row) and all(type(v) in _JSON_AS_IS for v in values.values()):
+        json_values = dict(values)
+    else:
+        return None
+    change = _create(target, row, None, values, json_values, _label(target, values))
+    cap = target.batch_bytes
+    if cap is not None and target.weigh(change) + 1 > cap:
+        return None
+    return change
+
+
+def nothing_to_read(target: Target) -> bool:
     """No row has a key (nothing live to fetch) and no create can already exist (the
     target finds none): each row is planned on its own, with no live record."""
     kind = type(target)

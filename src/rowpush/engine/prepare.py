@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rowpush.engine.plan import plan_rows
+from rowpush.engine.plan import chunks, nothing_to_read, plan_row, plan_rows, plan_typed
 from rowpush.engine.results_reader import open_results
 from rowpush.engine.saved_plan import SavedPlan
 from rowpush.engine.validate import HeaderMap, ValidRow, map_headers, validate_rows
+from rowpush.engine.validate_columns import ColumnTyper
 from rowpush.errors import BadInput, SheetError
-from rowpush.model import Change
+from rowpush.model import Change, RawRow
 from rowpush.sheets import Sheet, open_sheet
 from rowpush.targets.registry import get_target
 
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
     from rowpush.targets.base import Target
 
 __all__ = ["Prepared", "ensure_writable", "prepare", "prepare_retry"]
+
+TYPED_CHUNK = 100
+"""Rows typed together, column by column (a target with nothing live to read)."""
+ROW_CHUNK = 200
+"""Changes handed on together when rows are planned one by one."""
 
 
 @dataclass
@@ -48,14 +54,45 @@ class Prepared:
         return validate_rows(self.target, self.hmap, self.sheet.rows(), self.file)
 
     async def changes(self, target: Target, client: httpx.AsyncClient) -> AsyncIterator[Change]:
-        """Plan every row against the live records `client` reaches, row by row."""
+        """Plan every row against the live records `client` reaches, in row order."""
+        async for chunk in self.change_chunks(target, client):
+            for change in chunk:
+                yield change
+
+    async def change_chunks(
+        self, target: Target, client: httpx.AsyncClient
+    ) -> AsyncIterator[list[Change]]:
+        """`changes`, a chunk at a time (a million rows pay the async machinery per chunk).
+        A target with nothing live to read has its rows typed a chunk and a column at a
+        time (engine/validate_columns); a row that is not plainly valid, and every row of
+        any other target, is typed and planned row by row."""
         ensure_writable(type(target))
         await target.load_reference(client)
+        typer = ColumnTyper.of(self.target, self.hmap) if nothing_to_read(target) else None
+        if typer is not None and self.saved is None:
+            for raws in chunks(self.sheet.rows(), TYPED_CHUNK):
+                yield [
+                    (values is not None and plan_typed(target, raw.row, values))
+                    or self._plan_one(target, raw)
+                    for raw, values in zip(raws, typer.type_chunk(raws), strict=True)
+                ]
+            return
         changes = plan_rows(target, client, self.rows(), self.hmap, self.file)
         if self.saved is not None:
             changes = self.saved.check(changes)
+        chunk: list[Change] = []
         async for change in changes:
-            yield change
+            chunk.append(change)
+            if len(chunk) >= ROW_CHUNK:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def _plan_one(self, target: Target, raw: RawRow) -> Change:
+        """A row of a target with nothing live to read, typed and planned on its own."""
+        (row,) = validate_rows(self.target, self.hmap, [raw], self.file)
+        return plan_row(target, row, {}, self.hmap, self.file)
 
 
 def prepare(path: Path, *, target: str | None = None, sheet: str | None = None) -> Prepared:

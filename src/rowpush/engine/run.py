@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from rowpush.engine.callbacks import Callbacks
 from rowpush.engine.connect import connect, limiter_for
 from rowpush.engine.journal import Journal
+from rowpush.engine.plan import chunks
 from rowpush.engine.prepare import Prepared, ensure_writable
 from rowpush.engine.results_reader import open_results
 from rowpush.engine.results_writer import file_sha256, input_kinds, write_results
@@ -238,27 +239,32 @@ class ApplyRun:
     async def plan(self, cb: Callbacks | None = None) -> AsyncIterator[Change]:
         """Plan every row into the journal, yielding each Change (a resumed run replays
         its journal instead of planning again)."""
-        if self.planned:
-            for change in self.journal.changes():
+        async for chunk in self.plan_chunks(cb):
+            for change in chunk:
                 yield change
+
+    async def plan_chunks(self, cb: Callbacks | None = None) -> AsyncIterator[list[Change]]:
+        """`plan`, a chunk of changes at a time."""
+        if self.planned:
+            for chunk in chunks(self.journal.changes(), PLAN_CHUNK):
+                yield chunk
             return
         cb = cb or Callbacks()
         # a target whose creates are appends safe to resend keeps them a batch to a
         # journal row, cut as the send will cut them (engine/journal.py)
         batcher = Batcher(self.target, self.batch_size) if self.target.batched_journal() else None
         async with self._connect(cb) as client:
-            chunk: list[Change] = []
-            async for change in self.prep.changes(self.target, client):
-                if batcher is not None and change.action is Action.CREATE and not change.stale:
-                    for batch in batcher.add(change):
-                        self._add_batch(batch)
-                else:
-                    chunk.append(change)
-                    if len(chunk) >= PLAN_CHUNK:
-                        self.journal.add_changes(chunk)
-                        chunk = []
-                yield change
-            self.journal.add_changes(chunk)
+            async for chunk in self.prep.change_chunks(self.target, client):
+                rows: list[Change] = []
+                for change in chunk:
+                    if batcher is not None and change.action is Action.CREATE and not change.stale:
+                        for batch in batcher.add(change):
+                            self._add_batch(batch)
+                    else:
+                        rows.append(change)
+                if rows:
+                    self.journal.add_changes(rows)
+                yield chunk
             for batch in batcher.rest() if batcher is not None else ():
                 self._add_batch(batch)
         self.journal.set_meta(planned="1")
@@ -400,8 +406,9 @@ class ApplyRun:
         run before anything is sent, unless `skip_invalid`."""
         cb = cb or Callbacks()
         resumed = self.planned
-        async for change in self.plan(cb):
-            cb.planned(change)
+        async for chunk in self.plan_chunks(cb):
+            for change in chunk:
+                cb.planned(change)
         planned = self.counts()
         report = ApplyReport(results=None, planned=planned, resumed=resumed)
         if planned[Action.INVALID] and not skip_invalid and not resumed:
