@@ -12,6 +12,11 @@ openpyxl in `xlsx_writer`.
 
 Repeated strings (a status, a message) go to the shared-string table, up to a bound,
 so the file stays small; the rest are inline strings.
+
+Speed: a cell's XML is made with a placeholder (`_ROW`) for its row number, so a repeated
+value's XML is made once per column and reused (a dict look-up per cell, in C); a row is
+its cells joined, the placeholder replaced by the row's number. Cells keep their `r=`
+attribute: rowpush's own reader takes its fast path on such rows only.
 """
 
 from __future__ import annotations
@@ -43,7 +48,15 @@ __all__ = ["write_plain_xlsx"]
 SHARED_LIMIT = 50_000
 _SHARED_MAX_LEN = 255
 #: Rows turned into XML text before one write to the deflater.
-_FLUSH_ROWS = 512
+_FLUSH_ROWS = 1024
+#: Distinct strings whose cell XML one column keeps, to reuse for the next such value.
+_COLUMN_CACHE = 4096
+#: Stands for the row number in a cell's XML until the row is written: a control
+#: character, which no written text holds (`xlsx_safe_text` replaces them).
+_ROW = "\0"
+#: How a reference to the shared table reads in the sheet's XML, to count them: text
+#: cannot hold it (its `<` is escaped).
+_SHARED_USE = ' t="s"><v>'
 _EPOCH = datetime(1899, 12, 30)
 _FIRST_SAFE_DAY = datetime(1900, 3, 1)  # before it, Excel's 1900 leap-year bug shifts days
 
@@ -89,7 +102,9 @@ _STYLES = (
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if "&" in text or "<" in text or ">" in text:  # seldom: the check is cheaper
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
 class _Strings:
@@ -98,6 +113,7 @@ class _Strings:
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
         self.uses = 0
+        """References to the table: counted in the XML as it is written (`_SHARED_USE`)."""
 
     def cell(self, ref: str, value: str, share: bool = True, style: str = "") -> str:
         text = xlsx_safe_text(value) if value.isprintable() is False else value
@@ -110,7 +126,6 @@ class _Strings:
         ):
             found = self.index[text] = len(self.index)
         if found is not None:
-            self.uses += 1
             return f'<c r="{ref}"{style} t="s"><v>{found}</v></c>'
         if len(text) > _SHARED_MAX_LEN:
             text = xlsx_safe_text(text)  # the length cap
@@ -189,8 +204,14 @@ class _SheetWriter:
     ) -> None:
         self.out = out
         self.letters = [column_letter(i) for i in range(max(len(headers), len(widths)))]
-        self.shared = list(shared) or [True] * len(self.letters)
-        self.styles = [f' s="{s}"' if s else "" for s in styles] or [""] * len(self.letters)
+        width = len(self.letters)
+        self.shared = list(shared) or [True] * width
+        self.styles = [f' s="{s}"' if s else "" for s in styles] or [""] * width
+        self.refs = [letter + _ROW for letter in self.letters]
+        # Per column: a string value → its cell's XML (a blank is no cell at all) ...
+        self.known: list[dict[object, str]] = [{"": "", None: ""} for _ in range(width)]
+        # ... and the last other value (an `_at` moment, a status code): type, value, XML
+        self.last: list[tuple[type, object, str]] = [(type(None), None, "")] * width
         self.strings = strings
         self.rows = 0
         self.frozen = frozen
@@ -224,23 +245,45 @@ class _SheetWriter:
             self.rows = 1
 
     def append(self, row: Sequence[object]) -> None:
-        self.rows = n = self.rows + 1
-        strings = self.strings
-        cells = "".join(
-            [
-                _cell(f"{letter}{n}", value, strings, share, style)
-                for letter, value, share, style in zip(
-                    self.letters, row, self.shared, self.styles, strict=False
-                )
-            ]
-        )
-        self.buffer.append(f'<row r="{n}">{cells}</row>')
+        self.rows += 1
+        try:  # the usual cell: a value this column had before
+            cells: list[str | None] = list(map(dict.get, self.known, row))
+        except TypeError:  # an unhashable value (written as its text)
+            cells = [None] * min(len(row), len(self.known))
+        if None in cells:
+            for index, found in enumerate(cells):
+                if found is None:
+                    cells[index] = self._new_cell(index, row[index])
+        cells.append("</row>")
+        xml = '<row r="' + _ROW + '">' + "".join(cells)  # type: ignore[arg-type]
+        self.buffer.append(xml.replace(_ROW, str(self.rows)))
         if len(self.buffer) >= _FLUSH_ROWS:
             self.flush()
 
+    def _new_cell(self, index: int, value: object) -> str:
+        """The XML of a cell not in the column's cache; kept there when it may repeat."""
+        kind = type(value)
+        if kind is str:
+            xml = _cell(self.refs[index], value, self.strings, self.shared[index], self.styles[index])
+            known = self.known[index]
+            if ' t="s">' in xml and len(known) < _COLUMN_CACHE:  # shared: short, may repeat
+                known[value] = xml
+            return xml
+        kept, last, xml = self.last[index]
+        if kind is kept and value == last:
+            return xml
+        xml = _cell(self.refs[index], value, self.strings, self.shared[index], self.styles[index])
+        # Kept only where equal means written alike: not 0.0 and -0.0, 1.0 and 1.00, nor
+        # one moment in two zones
+        if kind is int or kind is bool or (kind is datetime and value.tzinfo is None):  # type: ignore[attr-defined]
+            self.last[index] = (kind, value, xml)
+        return xml
+
     def flush(self) -> None:
         if self.buffer:
-            self.out.write("".join(self.buffer).encode("utf-8", "replace"))  # a lone surrogate: "?"
+            text = "".join(self.buffer)
+            self.strings.uses += text.count(_SHARED_USE)
+            self.out.write(text.encode("utf-8", "replace"))  # a lone surrogate: "?"
             self.buffer = []
 
     def close(self, *, autofilter: bool) -> str | None:
