@@ -28,7 +28,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import chain, islice, zip_longest
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from rowpush.model import column_letter
 from rowpush.sheets.cells import (
@@ -205,13 +205,14 @@ class _SheetWriter:
         self.out = out
         self.letters = [column_letter(i) for i in range(max(len(headers), len(widths)))]
         width = len(self.letters)
-        self.shared = list(shared) or [True] * width
-        self.styles = [f' s="{s}"' if s else "" for s in styles] or [""] * width
+        self.shared = [*shared, *[True] * (width - len(shared))]
+        self.styles = [f' s="{s}"' if s else "" for s in styles] + [""] * (width - len(styles))
         self.refs = [letter + _ROW for letter in self.letters]
-        # Per column: a string value → its cell's XML (a blank is no cell at all) ...
+        self.numbers = [
+            f'<c r="{ref}"{style}><v>' for ref, style in zip(self.refs, self.styles, strict=False)
+        ]
+        # Per column: a value → its cell's XML (a blank is no cell); see `_new_cell`
         self.known: list[dict[object, str]] = [{"": "", None: ""} for _ in range(width)]
-        # ... and the last other value (an `_at` moment, a status code): type, value, XML
-        self.last: list[tuple[type, object, str]] = [(type(None), None, "")] * width
         self.strings = strings
         self.rows = 0
         self.frozen = frozen
@@ -246,14 +247,18 @@ class _SheetWriter:
 
     def append(self, row: Sequence[object]) -> None:
         self.rows += 1
+        known = self.known
         try:  # the usual cell: a value this column had before
-            cells: list[str | None] = list(map(dict.get, self.known, row))
+            cells: list[str | None] = list(map(dict.get, known, row))
         except TypeError:  # an unhashable value (written as its text)
-            cells = [None] * min(len(row), len(self.known))
-        if None in cells:
-            for index, found in enumerate(cells):
-                if found is None:
-                    cells[index] = self._new_cell(index, row[index])
+            cells = [None] * min(len(row), len(known))
+        index = -1
+        try:
+            while True:  # each cell not found: `index` searches in C
+                index = cells.index(None, index + 1)
+                cells[index] = self._new_cell(index, row[index])
+        except ValueError:
+            pass
         cells.append("</row>")
         xml = '<row r="' + _ROW + '">' + "".join(cells)  # type: ignore[arg-type]
         self.buffer.append(xml.replace(_ROW, str(self.rows)))
@@ -261,22 +266,30 @@ class _SheetWriter:
             self.flush()
 
     def _new_cell(self, index: int, value: object) -> str:
-        """The XML of a cell not in the column's cache; kept there when it may repeat."""
+        """The XML of a cell not in the column's cache; kept there when it may repeat.
+
+        Kept: a shared string, a moment without a zone and a whole number other than 0
+        and 1, values whose equals (a dict's key) are written alike or mean the same
+        number (2.0 finds 2's cell). Not a boolean (True == 1), a float (0.0 == -0.0),
+        a zoned moment (one instant in two zones is equal but written apart) nor text
+        written inline (a uid: it would not repeat)."""
         kind = type(value)
-        if kind is str:
-            xml = _cell(self.refs[index], value, self.strings, self.shared[index], self.styles[index])
-            known = self.known[index]
-            if ' t="s">' in xml and len(known) < _COLUMN_CACHE:  # shared: short, may repeat
-                known[value] = xml
-            return xml
-        kept, last, xml = self.last[index]
-        if kind is kept and value == last:
+        known = self.known[index]
+        if kind is int:
+            if -EXACT_INT_LIMIT < value < EXACT_INT_LIMIT:  # type: ignore[operator]
+                xml = self.numbers[index] + str(value) + "</v></c>"  # a row number, a count
+                if value not in (0, 1) and len(known) < _COLUMN_CACHE:
+                    known[value] = xml
+                return xml
+        elif kind is str:
+            text = cast("str", value)
+            xml = self.strings.cell(self.refs[index], text, self.shared[index], self.styles[index])
+            if _SHARED_USE in xml and len(known) < _COLUMN_CACHE:
+                known[text] = xml
             return xml
         xml = _cell(self.refs[index], value, self.strings, self.shared[index], self.styles[index])
-        # Kept only where equal means written alike: not 0.0 and -0.0, 1.0 and 1.00, nor
-        # one moment in two zones
-        if kind is int or kind is bool or (kind is datetime and value.tzinfo is None):  # type: ignore[attr-defined]
-            self.last[index] = (kind, value, xml)
+        if kind is datetime and value.tzinfo is None and len(known) < _COLUMN_CACHE:  # type: ignore[attr-defined]
+            known[value] = xml
         return xml
 
     def flush(self) -> None:
