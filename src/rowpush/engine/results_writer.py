@@ -135,6 +135,9 @@ def write_results(
     # the zone in the ISO 8601 text
     stamp = naive_utc if path.suffix.lower() == ".xlsx" else datetime.isoformat
 
+    # Equal moments stamp alike only in UTC (a CSV's ISO text keeps the offset)
+    reuse_stamp = stamp is naive_utc
+
     def rows() -> Iterator[Sequence[object]]:
         outcomes = journal.outcomes()
         pending: Outcome | None = next(outcomes, None)
@@ -162,15 +165,19 @@ def write_results(
                     if value is None:
                         typed[index] = _typed(seen[index], typers[index], cells[index])
             at = outcome.at
-            if at != last_at or at is None:  # one stamp for a batch's rows
-                last_at, stamped = at, stamp(at) if at else None
-            status = outcome.status.value
+            if at is None:
+                stamped = None
+            elif at != last_at or not reuse_stamp:  # one stamp for a batch's rows
+                last_at, stamped = at, stamp(at)
+            status = _STATUS_TEXT[outcome.status]
+            remote_id = outcome.remote_id or ""
             typed += (
                 row_number,
                 status,
                 outcome.http_status,
                 outcome.message,
-                _remote_id(outcome.remote_id),  # a number id reads as a number
+                # a number id reads as a number; a longer one (a uuid) cannot be one
+                remote_id if len(remote_id) > _NUMBER_MAX else as_written(remote_id),
                 stamped,
                 old_values(before[1]) if before is not None and before[0] == row_number else None,
             )
@@ -208,6 +215,7 @@ def write_results(
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,6})?")
 #: The longest text `_NUMBER` matches: a longer one (a uuid) is no number.
 _NUMBER_MAX = 23
+_STATUS_TEXT = {status: status.value for status in Status}  # `.value` is a slow property
 #: Distinct values one input column keeps typed, to reuse for the next such value.
 _TYPED_CACHE = 4096
 
@@ -238,14 +246,6 @@ def _typed(
     if type(value) is str and len(seen) < _TYPED_CACHE:
         seen[value] = typed
     return typed
-
-
-def _remote_id(remote_id: str | None) -> object:
-    if not remote_id:
-        return ""
-    if len(remote_id) > _NUMBER_MAX:  # most ids (a uuid): no number, no regex
-        return remote_id
-    return as_written(remote_id)
 
 
 def as_written(value: CellValue) -> object:

@@ -187,6 +187,39 @@ def _cell(ref: str, value: object, strings: _Strings, share: bool = True, style:
     return strings.cell(ref, str(value))
 
 
+class _Column(dict[object, str]):
+    """One column's cells so far: a value → its cell's XML, with `_ROW` for the row.
+
+    Kept: a blank, a shared string and a moment without a zone, whose equals (a dict's
+    key) are written alike. Not a number (True == 1 == 1.0, 0.0 == -0.0: a number
+    cell is quick to make anyway), a zoned moment (one instant in two zones is equal
+    but written apart) nor text written inline (a uid: it would not repeat); no more
+    than `_COLUMN_CACHE` values.
+    """
+
+    __slots__ = ("index", "number", "sheet")
+
+    def __init__(self, sheet: _SheetWriter, index: int, number: str) -> None:
+        super().__init__({"": "", None: ""})
+        self.sheet = sheet
+        self.index = index
+        self.number = number
+        """The opening of the column's number cells: `<c r="B…" s="7"><v>`."""
+
+    def __missing__(self, value: object) -> str:
+        kind = type(value)
+        if kind is int and -EXACT_INT_LIMIT < value < EXACT_INT_LIMIT:  # type: ignore[operator]
+            return self.number + str(value) + "</v></c>"  # a row number, a count
+        xml = self.sheet.new_cell(self.index, value)
+        if kind is str:
+            keep = _SHARED_USE in xml
+        else:
+            keep = kind is datetime and cast("datetime", value).tzinfo is None
+        if keep and len(self) < _COLUMN_CACHE:
+            self[value] = xml
+        return xml
+
+
 class _SheetWriter:
     """One worksheet part, written to the zip as rows come."""
 
@@ -208,11 +241,11 @@ class _SheetWriter:
         self.shared = [*shared, *[True] * (width - len(shared))]
         self.styles = [f' s="{s}"' if s else "" for s in styles] + [""] * (width - len(styles))
         self.refs = [letter + _ROW for letter in self.letters]
-        self.numbers = [
-            f'<c r="{ref}"{style}><v>' for ref, style in zip(self.refs, self.styles, strict=False)
+        # Per column: a value → its cell's XML (a blank is no cell); see `_Column`
+        self.known = [
+            _Column(self, index, f'<c r="{ref}"{style}><v>')
+            for index, (ref, style) in enumerate(zip(self.refs, self.styles, strict=True))
         ]
-        # Per column: a value → its cell's XML (a blank is no cell); see `_new_cell`
-        self.known: list[dict[object, str]] = [{"": "", None: ""} for _ in range(width)]
         self.strings = strings
         self.rows = 0
         self.frozen = frozen
@@ -247,50 +280,21 @@ class _SheetWriter:
 
     def append(self, row: Sequence[object]) -> None:
         self.rows += 1
-        known = self.known
-        try:  # the usual cell: a value this column had before
-            cells: list[str | None] = list(map(dict.get, known, row))
+        try:  # a dict look-up per cell, in C; a value new to its column: `_Column`
+            cells = list(map(_Column.__getitem__, self.known, row))
         except TypeError:  # an unhashable value (written as its text)
-            cells = [None] * min(len(row), len(known))
-        index = -1
-        try:
-            while True:  # each cell not found: `index` searches in C
-                index = cells.index(None, index + 1)
-                cells[index] = self._new_cell(index, row[index])
-        except ValueError:
-            pass
+            cells = [
+                self.new_cell(index, value) for index, value in enumerate(row[: len(self.known)])
+            ]
         cells.append("</row>")
-        xml = '<row r="' + _ROW + '">' + "".join(cells)  # type: ignore[arg-type]
+        xml = '<row r="' + _ROW + '">' + "".join(cells)
         self.buffer.append(xml.replace(_ROW, str(self.rows)))
         if len(self.buffer) >= _FLUSH_ROWS:
             self.flush()
 
-    def _new_cell(self, index: int, value: object) -> str:
-        """The XML of a cell not in the column's cache; kept there when it may repeat.
-
-        Kept: a shared string, a moment without a zone and a whole number other than 0
-        and 1, values whose equals (a dict's key) are written alike or mean the same
-        number (2.0 finds 2's cell). Not a boolean (True == 1), a float (0.0 == -0.0),
-        a zoned moment (one instant in two zones is equal but written apart) nor text
-        written inline (a uid: it would not repeat)."""
-        kind = type(value)
-        known = self.known[index]
-        if kind is int:
-            if -EXACT_INT_LIMIT < value < EXACT_INT_LIMIT:  # type: ignore[operator]
-                xml = self.numbers[index] + str(value) + "</v></c>"  # a row number, a count
-                if value not in (0, 1) and len(known) < _COLUMN_CACHE:
-                    known[value] = xml
-                return xml
-        elif kind is str:
-            text = cast("str", value)
-            xml = self.strings.cell(self.refs[index], text, self.shared[index], self.styles[index])
-            if _SHARED_USE in xml and len(known) < _COLUMN_CACHE:
-                known[text] = xml
-            return xml
-        xml = _cell(self.refs[index], value, self.strings, self.shared[index], self.styles[index])
-        if kind is datetime and value.tzinfo is None and len(known) < _COLUMN_CACHE:  # type: ignore[attr-defined]
-            known[value] = xml
-        return xml
+    def new_cell(self, index: int, value: object) -> str:
+        """The XML of a cell with a value new to its column (`_Column` keeps it or not)."""
+        return _cell(self.refs[index], value, self.strings, self.shared[index], self.styles[index])
 
     def flush(self) -> None:
         if self.buffer:
