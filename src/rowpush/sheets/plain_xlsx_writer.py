@@ -460,7 +460,10 @@ def _repeating(width: int, sample: Sequence[Sequence[object]]) -> list[bool]:
     distinct: list[set[object]] = [set() for _ in range(width)]
     for row in sample:
         for index, value in enumerate(row[:width]):
-            distinct[index].add(value)
+            try:
+                distinct[index].add(value)
+            except TypeError:  # unhashable (a list): written as its text
+                distinct[index].add(str(value))
     return [len(seen) * 2 <= len(sample) for seen in distinct]
 
 
