@@ -146,7 +146,7 @@ def write_results(
         cells_of = _picker(headers)
         # Per input column: a text value → its typed value, for values that repeat (a
         # meter, an account, a minute shared by many rows); other values are typed anew
-        seen: list[dict[object, object]] = [{} for _ in headers]
+        seen = [_Typed(typer) for typer in typers]
         last_at: datetime | None = None
         stamped: object = None
         for raw in sheet.rows():
@@ -159,11 +159,7 @@ def write_results(
             if outcome is None:  # read after the plan (should not happen): say so
                 outcome = Outcome(row_number, Status.SKIPPED, message="not planned")
             cells = cells_of(raw.values)
-            typed: list[object] = list(map(dict.get, seen, cells))
-            if None in typed:
-                for index, value in enumerate(typed):
-                    if value is None:
-                        typed[index] = _typed(seen[index], typers[index], cells[index])
+            typed: list[object] = list(map(_Typed.__getitem__, seen, cells))
             at = outcome.at
             if at is None:
                 stamped = None
@@ -237,15 +233,21 @@ def _picker(headers: Sequence[str]) -> Callable[[Mapping[str, CellValue]], Seque
     return cells
 
 
-def _typed(
-    seen: dict[object, object], typer: Callable[[CellValue], object], value: CellValue
-) -> object:
-    """`value` typed for its column; a text value is remembered for the rows after (not
-    another type: 1, 1.0 and True are one key to a dict)."""
-    typed = typer(value)
-    if type(value) is str and len(seen) < _TYPED_CACHE:
-        seen[value] = typed
-    return typed
+class _Typed(dict[object, object]):
+    """One input column's values typed (`_TYPERS`): a text value is typed once, then
+    found; not another type (1, 1.0 and True are one key to a dict)."""
+
+    __slots__ = ("typer",)
+
+    def __init__(self, typer: Callable[[CellValue], object]) -> None:
+        super().__init__()
+        self.typer = typer
+
+    def __missing__(self, value: CellValue) -> object:
+        typed = self.typer(value)
+        if type(value) is str and len(self) < _TYPED_CACHE:
+            self[value] = typed
+        return typed
 
 
 def as_written(value: CellValue) -> object:
