@@ -227,3 +227,15 @@ def test_the_shared_table_counts_every_reference_to_it(tmp_path: Path) -> None:
     assert 'count="6005"' in table
     ws = sheet_of(path, "Results")
     assert [c.value for c in ws[3001]] == ["created", "ok", 2999]
+
+
+def test_a_column_of_more_distinct_values_than_it_keeps_is_still_written_right(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plain_xlsx_writer, "_COLUMN_CACHE", 8)
+    path = tmp_path / "r.xlsx"
+    moments = [datetime(2026, 1, 1) + timedelta(minutes=n // 3) for n in range(60)]
+    rows = [[f"m{n // 3}", moments[n], ""] for n in range(60)]  # each value thrice
+    plain(path, ["meter", "ts", "blank"], rows)
+    got = [[c.value for c in r] for r in sheet_of(path, "Results").iter_rows(min_row=2)]
+    assert got == [[f"m{n // 3}", moments[n], None] for n in range(60)]

@@ -235,7 +235,8 @@ def _picker(headers: Sequence[str]) -> Callable[[Mapping[str, CellValue]], Seque
 
 class _Typed(dict[object, object]):
     """One input column's values typed (`_TYPERS`): a text value is typed once, then
-    found; not another type (1, 1.0 and True are one key to a dict)."""
+    found (up to `_TYPED_CACHE` of them, then afresh); not another type (1, 1.0 and
+    True are one key to a dict)."""
 
     __slots__ = ("typer",)
 
@@ -245,7 +246,9 @@ class _Typed(dict[object, object]):
 
     def __missing__(self, value: CellValue) -> object:
         typed = self.typer(value)
-        if type(value) is str and len(self) < _TYPED_CACHE:
+        if type(value) is str:
+            if len(self) >= _TYPED_CACHE:  # start afresh: a sheet's values drift (time)
+                self.clear()
             self[value] = typed
         return typed
 

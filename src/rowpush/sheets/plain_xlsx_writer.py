@@ -49,8 +49,9 @@ SHARED_LIMIT = 50_000
 _SHARED_MAX_LEN = 255
 #: Rows turned into XML text before one write to the deflater.
 _FLUSH_ROWS = 1024
-#: Distinct strings whose cell XML one column keeps, to reuse for the next such value.
+#: Distinct values whose cell XML one column keeps, to reuse for the next such value.
 _COLUMN_CACHE = 4096
+_BLANK: dict[object, str] = {"": "", None: ""}  # no cell at all
 #: Stands for the row number in a cell's XML until the row is written: a control
 #: character, which no written text holds (`xlsx_safe_text` replaces them).
 _ROW = "\0"
@@ -193,14 +194,14 @@ class _Column(dict[object, str]):
     Kept: a blank, a shared string and a moment without a zone, whose equals (a dict's
     key) are written alike. Not a number (True == 1 == 1.0, 0.0 == -0.0: a number
     cell is quick to make anyway), a zoned moment (one instant in two zones is equal
-    but written apart) nor text written inline (a uid: it would not repeat); no more
-    than `_COLUMN_CACHE` values.
+    but written apart) nor text written inline (a uid: it would not repeat). Past
+    `_COLUMN_CACHE` values it starts afresh.
     """
 
     __slots__ = ("index", "number", "sheet")
 
     def __init__(self, sheet: _SheetWriter, index: int, number: str) -> None:
-        super().__init__({"": "", None: ""})
+        super().__init__(_BLANK)
         self.sheet = sheet
         self.index = index
         self.number = number
@@ -215,7 +216,10 @@ class _Column(dict[object, str]):
             keep = _SHARED_USE in xml
         else:
             keep = kind is datetime and cast("datetime", value).tzinfo is None
-        if keep and len(self) < _COLUMN_CACHE:
+        if keep:
+            if len(self) >= _COLUMN_CACHE:  # start afresh: a sheet's values drift (time)
+                self.clear()
+                self.update(_BLANK)
             self[value] = xml
         return xml
 
