@@ -239,3 +239,14 @@ def test_a_column_of_more_distinct_values_than_it_keeps_is_still_written_right(
     plain(path, ["meter", "ts", "blank"], rows)
     got = [[c.value for c in r] for r in sheet_of(path, "Results").iter_rows(min_row=2)]
     assert got == [[f"m{n // 3}", moments[n], None] for n in range(60)]
+
+
+def test_a_row_with_an_unhashable_value_keeps_its_blanks_blank(tmp_path: Path) -> None:
+    path = tmp_path / "r.xlsx"
+    plain(path, ["a", "b", "c", "d"], [["", ["x", 1], None, "t"], ["", "y", None, "t"]])
+    with zipfile.ZipFile(path) as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    assert '<c r="A2"' not in sheet  # a blank is no cell, on either path
+    assert '<c r="C2"' not in sheet
+    got = [[c.value for c in r] for r in sheet_of(path, "Results").iter_rows(min_row=2)]
+    assert got == [[None, "['x', 1]", None, "t"], [None, "y", None, "t"]]

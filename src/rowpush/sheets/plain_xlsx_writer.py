@@ -55,6 +55,7 @@ _BLANK: dict[object, str] = {"": "", None: ""}  # no cell at all
 #: Stands for the row number in a cell's XML until the row is written: a control
 #: character, which no written text holds (`xlsx_safe_text` replaces them).
 _ROW = "\0"
+_ROW_OPEN = f'<row r="{_ROW}">'
 #: How a reference to the shared table reads in the sheet's XML, to count them: text
 #: cannot hold it (its `<` is escaped).
 _SHARED_USE = ' t="s"><v>'
@@ -198,23 +199,34 @@ class _Column(dict[object, str]):
     `_COLUMN_CACHE` values it starts afresh.
     """
 
-    __slots__ = ("index", "number", "sheet")
+    __slots__ = ("number", "ref", "share", "strings", "style")
 
-    def __init__(self, sheet: _SheetWriter, index: int, number: str) -> None:
+    def __init__(self, strings: _Strings, ref: str, share: bool, style: str) -> None:
         super().__init__(_BLANK)
-        self.sheet = sheet
-        self.index = index
-        self.number = number
-        """The opening of the column's number cells: `<c r="B…" s="7"><v>`."""
+        self.strings = strings
+        self.ref = ref
+        """The column's letter, then `_ROW`."""
+        self.share = share
+        self.style = style
+        self.number = f'<c r="{ref}"{style}><v>'
+        """The opening of the column's number cells."""
+
+    def cell(self, value: object) -> str:
+        """The XML of a cell holding `value`, whatever it is (a list: its text)."""
+        try:
+            return self[value]
+        except TypeError:  # unhashable: no key, but a cell all the same
+            return self.__missing__(value)
 
     def __missing__(self, value: object) -> str:
         kind = type(value)
         if kind is int and -EXACT_INT_LIMIT < value < EXACT_INT_LIMIT:  # type: ignore[operator]
             return self.number + str(value) + "</v></c>"  # a row number, a count
-        xml = self.sheet.new_cell(self.index, value)
         if kind is str:
+            xml = self.strings.cell(self.ref, cast("str", value), self.share, self.style)
             keep = _SHARED_USE in xml
         else:
+            xml = _cell(self.ref, value, self.strings, self.share, self.style)
             keep = kind is datetime and cast("datetime", value).tzinfo is None
         if keep:
             if len(self) >= _COLUMN_CACHE:  # start afresh: a sheet's values drift (time)
@@ -247,8 +259,8 @@ class _SheetWriter:
         self.refs = [letter + _ROW for letter in self.letters]
         # Per column: a value → its cell's XML (a blank is no cell); see `_Column`
         self.known = [
-            _Column(self, index, f'<c r="{ref}"{style}><v>')
-            for index, (ref, style) in enumerate(zip(self.refs, self.styles, strict=True))
+            _Column(strings, ref, share, style)
+            for ref, share, style in zip(self.refs, self.shared, self.styles, strict=True)
         ]
         self.strings = strings
         self.rows = 0
@@ -287,18 +299,12 @@ class _SheetWriter:
         try:  # a dict look-up per cell, in C; a value new to its column: `_Column`
             cells = list(map(_Column.__getitem__, self.known, row))
         except TypeError:  # an unhashable value (written as its text)
-            cells = [
-                self.new_cell(index, value) for index, value in enumerate(row[: len(self.known)])
-            ]
+            cells = [column.cell(value) for column, value in zip(self.known, row, strict=False)]
         cells.append("</row>")
-        xml = '<row r="' + _ROW + '">' + "".join(cells)
+        xml = _ROW_OPEN + "".join(cells)
         self.buffer.append(xml.replace(_ROW, str(self.rows)))
         if len(self.buffer) >= _FLUSH_ROWS:
             self.flush()
-
-    def new_cell(self, index: int, value: object) -> str:
-        """The XML of a cell with a value new to its column (`_Column` keeps it or not)."""
-        return _cell(self.refs[index], value, self.strings, self.shared[index], self.styles[index])
 
     def flush(self) -> None:
         if self.buffer:
