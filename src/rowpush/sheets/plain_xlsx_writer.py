@@ -254,8 +254,9 @@ class _SheetWriter:
         self.out = out
         self.letters = [column_letter(i) for i in range(max(len(headers), len(widths)))]
         width = len(self.letters)
-        self.shared = [*shared, *[True] * (width - len(shared))]
-        self.styles = [f' s="{s}"' if s else "" for s in styles] + [""] * (width - len(styles))
+        # one of each per column, however many were given
+        self.shared = [*shared, *[True] * width][:width]
+        self.styles = [*(f' s="{s}"' if s else "" for s in styles), *[""] * width][:width]
         self.refs = [letter + _ROW for letter in self.letters]
         # Per column: a value → its cell's XML (a blank is no cell); see `_Column`
         self.known = [
