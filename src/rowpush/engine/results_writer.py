@@ -148,7 +148,7 @@ def write_results(
         # meter, an account, a minute shared by many rows); other values are typed anew
         seen = [_Typed(typer) for typer in typers]
         last_at: datetime | None = None
-        stamped: object = None
+        last_stamp: object = None
         for raw in sheet.rows():
             row_number = raw.row
             while pending is not None and pending.row < row_number:
@@ -163,8 +163,10 @@ def write_results(
             at = outcome.at
             if at is None:
                 stamped = None
-            elif at != last_at or not reuse_stamp:  # one stamp for a batch's rows
-                last_at, stamped = at, stamp(at)
+            else:
+                if at != last_at or not reuse_stamp:  # one stamp for a batch's rows
+                    last_at, last_stamp = at, stamp(at)
+                stamped = last_stamp
             status = _STATUS_TEXT[outcome.status]
             remote_id = outcome.remote_id or ""
             typed += (
