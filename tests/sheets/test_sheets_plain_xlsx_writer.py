@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zipfile
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -196,3 +196,57 @@ def test_text_columns_are_in_the_text_format_and_integer_ones_show_whole_numbers
     assert ws["A3"].number_format == "@"
     assert ws["B2"].number_format == "0"
     assert ws["C2"].number_format == "General"
+
+
+def test_equal_values_of_other_types_keep_their_own_cells_in_one_column(tmp_path: Path) -> None:
+    """A column remembers the XML of values it saw; a value equal to one of them but of
+    another kind (True == 1 == 1.0, one instant in two zones) is still written as itself."""
+    utc = datetime(2026, 1, 2, 3, 0, tzinfo=UTC)
+    plus_one = utc.astimezone(timezone(timedelta(hours=1)))
+    cycle: list[object] = [1, True, 1.0, 0, False, -0.0, "1", utc, plus_one, ["a", 1]]
+    cycle += [datetime(2026, 1, 2, 3, 0), date(2026, 1, 2), Decimal("1.50")]
+    path = tmp_path / "r.xlsx"
+    rows = [[value] for _ in range(5) for value in cycle]
+    assert plain(path, ["v"], rows) == len(rows)
+    got = [c.value for (c,) in sheet_of(path, "Results").iter_rows(min_row=2)]
+    expected = [1, True, 1, 0, False, 0, "1", "2026-01-02T03:00:00+00:00"]
+    expected += ["2026-01-02T04:00:00+01:00", "['a', 1]", datetime(2026, 1, 2, 3, 0)]
+    expected += [datetime(2026, 1, 2), 1.5]
+    assert got == expected * 5
+    assert [type(v) for v in got[:3]] == [int, bool, float]  # 1, True and 1.0 apart
+
+
+def test_the_shared_table_counts_every_reference_to_it(tmp_path: Path) -> None:
+    path = tmp_path / "r.xlsx"
+    rows = [["created", "ok", n] for n in range(3000)]  # past a flush (1,024 rows)
+    plain(path, ["status", "message", "n"], rows)
+    with zipfile.ZipFile(path) as book:
+        table = book.read("xl/sharedStrings.xml").decode()
+    assert 'uniqueCount="' in table
+    # 3 headers, 2 x 3,000 cells, the meta sheet's key and value
+    assert 'count="6005"' in table
+    ws = sheet_of(path, "Results")
+    assert [c.value for c in ws[3001]] == ["created", "ok", 2999]
+
+
+def test_a_column_of_more_distinct_values_than_it_keeps_is_still_written_right(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plain_xlsx_writer, "_COLUMN_CACHE", 8)
+    path = tmp_path / "r.xlsx"
+    moments = [datetime(2026, 1, 1) + timedelta(minutes=n // 3) for n in range(60)]
+    rows = [[f"m{n // 3}", moments[n], ""] for n in range(60)]  # each value thrice
+    plain(path, ["meter", "ts", "blank"], rows)
+    got = [[c.value for c in r] for r in sheet_of(path, "Results").iter_rows(min_row=2)]
+    assert got == [[f"m{n // 3}", moments[n], None] for n in range(60)]
+
+
+def test_a_row_with_an_unhashable_value_keeps_its_blanks_blank(tmp_path: Path) -> None:
+    path = tmp_path / "r.xlsx"
+    plain(path, ["a", "b", "c", "d"], [["", ["x", 1], None, "t"], ["", "y", None, "t"]])
+    with zipfile.ZipFile(path) as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    assert '<c r="A2"' not in sheet  # a blank is no cell, on either path
+    assert '<c r="C2"' not in sheet
+    got = [[c.value for c in r] for r in sheet_of(path, "Results").iter_rows(min_row=2)]
+    assert got == [[None, "['x', 1]", None, "t"], [None, "y", None, "t"]]

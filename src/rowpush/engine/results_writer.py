@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import operator
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -134,33 +135,53 @@ def write_results(
     # the zone in the ISO 8601 text
     stamp = naive_utc if path.suffix.lower() == ".xlsx" else datetime.isoformat
 
+    # Equal moments stamp alike only in UTC (a CSV's ISO text keeps the offset)
+    reuse_stamp = stamp is naive_utc
+
     def rows() -> Iterator[Sequence[object]]:
         outcomes = journal.outcomes()
         pending: Outcome | None = next(outcomes, None)
         befores = journal.befores()
         before: tuple[int, str] | None = next(befores, None)
+        cells_of = _picker(headers)
+        # Per input column: a text value → its typed value, for values that repeat (a
+        # meter, an account, a minute shared by many rows); other values are typed anew
+        seen = [_Typed(typer) for typer in typers]
+        last_at: datetime | None = None
+        last_stamp: object = None
         for raw in sheet.rows():
-            while pending is not None and pending.row < raw.row:
+            row_number = raw.row
+            while pending is not None and pending.row < row_number:
                 pending = next(outcomes, None)
-            while before is not None and before[0] < raw.row:
+            while before is not None and before[0] < row_number:
                 before = next(befores, None)
-            outcome = pending if pending is not None and pending.row == raw.row else None
+            outcome = pending if pending is not None and pending.row == row_number else None
             if outcome is None:  # read after the plan (should not happen): say so
-                outcome = Outcome(raw.row, Status.SKIPPED, message="not planned")
-            old = old_values(before[1]) if before is not None and before[0] == raw.row else None
-            tail: list[object] = [old]
-            if verdicts is not None:
-                tail.append(verdicts.column(raw.row, outcome.status.value))
-            yield [
-                *(typed(raw.values.get(h, "")) for typed, h in zip(typers, headers, strict=True)),
-                raw.row,
-                outcome.status.value,
+                outcome = Outcome(row_number, Status.SKIPPED, message="not planned")
+            cells = cells_of(raw.values)
+            typed: list[object] = list(map(_Typed.__getitem__, seen, cells))
+            at = outcome.at
+            if at is None:
+                stamped = None
+            else:
+                if at != last_at or not reuse_stamp:  # one stamp for a batch's rows
+                    last_at, last_stamp = at, stamp(at)
+                stamped = last_stamp
+            status = _STATUS_TEXT[outcome.status]
+            remote_id = outcome.remote_id or ""
+            typed += (
+                row_number,
+                status,
                 outcome.http_status,
                 outcome.message,
-                as_written(outcome.remote_id or ""),  # a number id reads as a number
-                stamp(outcome.at) if outcome.at else None,
-                *tail,
-            ]
+                # a number id reads as a number; a longer one (a uuid) cannot be one
+                remote_id if len(remote_id) > _NUMBER_MAX else as_written(remote_id),
+                stamped,
+                old_values(before[1]) if before is not None and before[0] == row_number else None,
+            )
+            if verdicts is not None:
+                typed.append(verdicts.column(row_number, status))
+            yield typed
 
     summary: list[list[object]] = [["Field", "Value"], *_summary_head(info), ["", ""]]
     summary.append(["Status", "Rows"])
@@ -190,6 +211,48 @@ def write_results(
 
 
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,6})?")
+#: The longest text `_NUMBER` matches: a longer one (a uuid) is no number.
+_NUMBER_MAX = 23
+_STATUS_TEXT = {status: status.value for status in Status}  # `.value` is a slow property
+#: Distinct values one input column keeps typed, to reuse for the next such value.
+_TYPED_CACHE = 4096
+
+
+def _picker(headers: Sequence[str]) -> Callable[[Mapping[str, CellValue]], Sequence[CellValue]]:
+    """A row's input cells in header order, picked in one call (C speed)."""
+    if len(headers) == 1:
+        only = headers[0]
+        return lambda values: (values.get(only, ""),)
+    pick = operator.itemgetter(*headers)
+
+    def cells(values: Mapping[str, CellValue]) -> Sequence[CellValue]:
+        try:
+            found: Sequence[CellValue] = pick(values)
+        except KeyError:  # a row without some header (every sheet reader gives all)
+            return tuple(values.get(h, "") for h in headers)
+        return found
+
+    return cells
+
+
+class _Typed(dict[object, object]):
+    """One input column's values typed (`_TYPERS`): a text value is typed once, then
+    found (up to `_TYPED_CACHE` of them, then afresh); not another type (1, 1.0 and
+    True are one key to a dict)."""
+
+    __slots__ = ("typer",)
+
+    def __init__(self, typer: Callable[[CellValue], object]) -> None:
+        super().__init__()
+        self.typer = typer
+
+    def __missing__(self, value: CellValue) -> object:
+        typed = self.typer(value)
+        if type(value) is str:
+            if len(self) >= _TYPED_CACHE:  # start afresh: a sheet's values drift (time)
+                self.clear()
+            self[value] = typed
+        return typed
 
 
 def as_written(value: CellValue) -> object:

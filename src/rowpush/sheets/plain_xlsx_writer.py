@@ -12,6 +12,11 @@ openpyxl in `xlsx_writer`.
 
 Repeated strings (a status, a message) go to the shared-string table, up to a bound,
 so the file stays small; the rest are inline strings.
+
+Speed: a cell's XML is made with a placeholder (`_ROW`) for its row number, so a repeated
+value's XML is made once per column and reused (a dict look-up per cell, in C); a row is
+its cells joined, the placeholder replaced by the row's number. Cells keep their `r=`
+attribute: rowpush's own reader takes its fast path on such rows only.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import chain, islice, zip_longest
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from rowpush.model import column_letter
 from rowpush.sheets.cells import (
@@ -43,7 +48,17 @@ __all__ = ["write_plain_xlsx"]
 SHARED_LIMIT = 50_000
 _SHARED_MAX_LEN = 255
 #: Rows turned into XML text before one write to the deflater.
-_FLUSH_ROWS = 512
+_FLUSH_ROWS = 1024
+#: Distinct values whose cell XML one column keeps, to reuse for the next such value.
+_COLUMN_CACHE = 4096
+_BLANK: dict[object, str] = {"": "", None: ""}  # no cell at all
+#: Stands for the row number in a cell's XML until the row is written: a control
+#: character, which no written text holds (`xlsx_safe_text` replaces them).
+_ROW = "\0"
+_ROW_OPEN = f'<row r="{_ROW}">'
+#: How a reference to the shared table reads in the sheet's XML, to count them: text
+#: cannot hold it (its `<` is escaped).
+_SHARED_USE = ' t="s"><v>'
 _EPOCH = datetime(1899, 12, 30)
 _FIRST_SAFE_DAY = datetime(1900, 3, 1)  # before it, Excel's 1900 leap-year bug shifts days
 
@@ -89,7 +104,9 @@ _STYLES = (
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if "&" in text or "<" in text or ">" in text:  # seldom: the check is cheaper
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
 class _Strings:
@@ -98,6 +115,7 @@ class _Strings:
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
         self.uses = 0
+        """References to the table: counted in the XML as it is written (`_SHARED_USE`)."""
 
     def cell(self, ref: str, value: str, share: bool = True, style: str = "") -> str:
         text = xlsx_safe_text(value) if value.isprintable() is False else value
@@ -110,7 +128,6 @@ class _Strings:
         ):
             found = self.index[text] = len(self.index)
         if found is not None:
-            self.uses += 1
             return f'<c r="{ref}"{style} t="s"><v>{found}</v></c>'
         if len(text) > _SHARED_MAX_LEN:
             text = xlsx_safe_text(text)  # the length cap
@@ -172,6 +189,53 @@ def _cell(ref: str, value: object, strings: _Strings, share: bool = True, style:
     return strings.cell(ref, str(value))
 
 
+class _Column(dict[object, str]):
+    """One column's cells so far: a value → its cell's XML, with `_ROW` for the row.
+
+    Kept: a blank, a shared string and a moment without a zone, whose equals (a dict's
+    key) are written alike. Not a number (True == 1 == 1.0, 0.0 == -0.0: a number
+    cell is quick to make anyway), a zoned moment (one instant in two zones is equal
+    but written apart) nor text written inline (a uid: it would not repeat). Past
+    `_COLUMN_CACHE` values it starts afresh.
+    """
+
+    __slots__ = ("number", "ref", "share", "strings", "style")
+
+    def __init__(self, strings: _Strings, ref: str, share: bool, style: str) -> None:
+        super().__init__(_BLANK)
+        self.strings = strings
+        self.ref = ref
+        """The column's letter, then `_ROW`."""
+        self.share = share
+        self.style = style
+        self.number = f'<c r="{ref}"{style}><v>'
+        """The opening of the column's number cells."""
+
+    def cell(self, value: object) -> str:
+        """The XML of a cell holding `value`, whatever it is (a list: its text)."""
+        try:
+            return self[value]
+        except TypeError:  # unhashable: no key, but a cell all the same
+            return self.__missing__(value)
+
+    def __missing__(self, value: object) -> str:
+        kind = type(value)
+        if kind is int and -EXACT_INT_LIMIT < value < EXACT_INT_LIMIT:  # type: ignore[operator]
+            return self.number + str(value) + "</v></c>"  # a row number, a count
+        if kind is str:
+            xml = self.strings.cell(self.ref, cast("str", value), self.share, self.style)
+            keep = _SHARED_USE in xml
+        else:
+            xml = _cell(self.ref, value, self.strings, self.share, self.style)
+            keep = kind is datetime and cast("datetime", value).tzinfo is None
+        if keep:
+            if len(self) >= _COLUMN_CACHE:  # start afresh: a sheet's values drift (time)
+                self.clear()
+                self.update(_BLANK)
+            self[value] = xml
+        return xml
+
+
 class _SheetWriter:
     """One worksheet part, written to the zip as rows come."""
 
@@ -189,8 +253,16 @@ class _SheetWriter:
     ) -> None:
         self.out = out
         self.letters = [column_letter(i) for i in range(max(len(headers), len(widths)))]
-        self.shared = list(shared) or [True] * len(self.letters)
-        self.styles = [f' s="{s}"' if s else "" for s in styles] or [""] * len(self.letters)
+        width = len(self.letters)
+        # one of each per column, however many were given
+        self.shared = [*shared, *[True] * width][:width]
+        self.styles = [*(f' s="{s}"' if s else "" for s in styles), *[""] * width][:width]
+        self.refs = [letter + _ROW for letter in self.letters]
+        # Per column: a value → its cell's XML (a blank is no cell); see `_Column`
+        self.known = [
+            _Column(strings, ref, share, style)
+            for ref, share, style in zip(self.refs, self.shared, self.styles, strict=True)
+        ]
         self.strings = strings
         self.rows = 0
         self.frozen = frozen
@@ -224,23 +296,22 @@ class _SheetWriter:
             self.rows = 1
 
     def append(self, row: Sequence[object]) -> None:
-        self.rows = n = self.rows + 1
-        strings = self.strings
-        cells = "".join(
-            [
-                _cell(f"{letter}{n}", value, strings, share, style)
-                for letter, value, share, style in zip(
-                    self.letters, row, self.shared, self.styles, strict=False
-                )
-            ]
-        )
-        self.buffer.append(f'<row r="{n}">{cells}</row>')
+        self.rows += 1
+        try:  # a dict look-up per cell, in C; a value new to its column: `_Column`
+            cells = list(map(_Column.__getitem__, self.known, row))
+        except TypeError:  # an unhashable value (written as its text)
+            cells = [column.cell(value) for column, value in zip(self.known, row, strict=False)]
+        cells.append("</row>")
+        xml = _ROW_OPEN + "".join(cells)
+        self.buffer.append(xml.replace(_ROW, str(self.rows)))
         if len(self.buffer) >= _FLUSH_ROWS:
             self.flush()
 
     def flush(self) -> None:
         if self.buffer:
-            self.out.write("".join(self.buffer).encode("utf-8", "replace"))  # a lone surrogate: "?"
+            text = "".join(self.buffer)
+            self.strings.uses += text.count(_SHARED_USE)
+            self.out.write(text.encode("utf-8", "replace"))  # a lone surrogate: "?"
             self.buffer = []
 
     def close(self, *, autofilter: bool) -> str | None:
@@ -400,7 +471,10 @@ def _repeating(width: int, sample: Sequence[Sequence[object]]) -> list[bool]:
     distinct: list[set[object]] = [set() for _ in range(width)]
     for row in sample:
         for index, value in enumerate(row[:width]):
-            distinct[index].add(value)
+            try:
+                distinct[index].add(value)
+            except TypeError:  # unhashable (a list): written as its text
+                distinct[index].add(str(value))
     return [len(seen) * 2 <= len(sample) for seen in distinct]
 
 
