@@ -562,9 +562,10 @@ def _merged(many: Iterator[_Rowed], few: Iterator[_Rowed]) -> Iterator[_Rowed]:
 
 def _batch_changes(runs: str, wires: bytes) -> list[Change]:
     """A stored batch as its changes: rows from their runs, each with its wire encoding."""
-    rows = (r for a, b in json.loads(runs) for r in range(a, b + 1))
+    rows = [r for a, b in json.loads(runs) for r in range(a, b + 1)]
+    create = Action.CREATE  # positional, as a million of these are made
     return [
-        Change(row, Action.CREATE, wire=wire)
+        Change(row, create, None, {}, {}, [], None, None, wire)
         for row, wire in zip(rows, wires.split(b"\n"), strict=True)
     ]
 
