@@ -122,7 +122,25 @@ def _ordered(
             value = None
         return (value is not None, value if value is not None else 0, row["id"])
 
-    return sorted(rows, key=key, reverse=descending)
+    # A client pages through one list: each page would sort every record again. The
+    # order is kept with what it was sorted on (each row's id and value, compared in C),
+    # so any change to the records, even one made behind the API's back, sorts anew.
+    seen = [(row["id"], row.get(field)) for row in rows]
+    cached = _ORDERS.get((field, descending))
+    if cached is not None and cached[0] == seen:
+        by_id = {row["id"]: row for row in rows}
+        return [by_id[i] for i in cached[1]]
+    ordered = sorted(rows, key=key, reverse=descending)
+    _ORDERS[(field, descending)] = (seen, [row["id"] for row in ordered])
+    if len(_ORDERS) > _ORDERS_KEPT:
+        del _ORDERS[next(iter(_ORDERS))]
+    return ordered
+
+
+_ORDERS: dict[tuple[str, bool], tuple[list[tuple[Any, Any]], list[Any]]] = {}
+"""The last order of a list by (field, descending): what it was sorted on, and the ids
+in that order."""
+_ORDERS_KEPT = 16
 
 
 def _limited(
