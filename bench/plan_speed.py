@@ -18,32 +18,16 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from million import write_sheet  # the yardstick's sheet (bench/ is this script's folder)
 
 from rowpush.engine.prepare import prepare
 from rowpush.model import Action
 from rowpush.targets.m3ter import M3terMeasurements
 
-START = datetime(2026, 1, 1, tzinfo=UTC)
 ACCOUNTS = [f"ACME-{n:03}" for n in range(1, 21)]
-HEADER = "meter,account,ts,who.user_id,where.region,what.endpoint,measure.requests\n"
-
-
-def write_sheet(path: Path, rows: int, accounts: list[str]) -> None:
-    """`rows` measurements of `api_calls` (bench/million.py's sheet): each (account,
-    minute) once."""
-    with path.open("w", encoding="utf-8", newline="") as out:
-        out.write(HEADER)
-        for n in range(rows):
-            account = accounts[n % len(accounts)]
-            ts = START + timedelta(minutes=n // len(accounts))
-            out.write(
-                f"api_calls,{account},{ts:%Y-%m-%d %H:%M:%S},u-{n % 97},eu-west-1,"
-                f"/v1/orders,{n % 1000 + 1}\n"
-            )
 
 
 class _Loaded(M3terMeasurements):

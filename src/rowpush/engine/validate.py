@@ -27,7 +27,14 @@ if TYPE_CHECKING:
 
     from rowpush.targets.base import Target
 
-__all__ = ["HeaderMap", "ValidRow", "map_headers", "normalize_header", "validate_rows"]
+__all__ = [
+    "HeaderMap",
+    "ValidRow",
+    "cell_input",
+    "map_headers",
+    "normalize_header",
+    "validate_rows",
+]
 
 #: Unknown columns warned about one by one; more than this get one warning together
 #: (a sheet of 10,000 columns must not print 10,000 lines).
@@ -244,15 +251,24 @@ class _RowTyper:
             if column is None or value == "":
                 continue
             alias, kind = column
-            if kind is None:
-                data[alias] = value if type(value) is str else _as_input(value)
-            elif type(value) is kind:  # a date cell read into a date field: as it is
+            if kind is None and type(value) is str:  # the usual cell, without a call
                 data[alias] = value
-            elif type(value) is str and ("-" in value or ":" in value):
-                data[alias] = value  # ISO text: no Excel serial has a - or a :
-            else:  # an Excel serial there is a date
-                data[alias] = _as_input(dated(self.target, alias, value))
+            else:
+                data[alias] = cell_input(self.target, alias, kind, value)
         return data
+
+
+def cell_input(target: type[Target], alias: str, kind: type | None, value: Any) -> Any:
+    """A cell that is not blank as the Row model's input: text as it is, a date cell in
+    a field of its kind as it is, an Excel serial in a date field as the date it names,
+    any other date cell as ISO text. `kind`: the field's date kind (`date_fields`)."""
+    if kind is None:
+        return value if type(value) is str else _as_input(value)
+    if type(value) is kind:  # a date cell read into a date field: as it is
+        return value
+    if type(value) is str and ("-" in value or ":" in value):
+        return value  # ISO text: no Excel serial has a - or a :
+    return _as_input(dated(target, alias, value))  # an Excel serial there is a date
 
 
 def _raw_key(raw: RawRow, column: Column | None, adapter: TypeAdapter[Any] | None) -> Any:

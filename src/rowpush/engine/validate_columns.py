@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-from rowpush.engine.dates import date_fields, dated
+from rowpush.engine.dates import date_fields
+from rowpush.engine.validate import cell_input
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -162,15 +163,7 @@ class ColumnTyper:
 
     def _input(self, alias: str, kind: type | None, value: Any) -> Any:
         """A cell as the Row model's input (as `validate_rows` gives it), _BLANK if blank."""
-        if value == "":
-            return _BLANK
-        if kind is None:
-            return value if type(value) is str else _as_input(value)
-        if type(value) is kind:  # a date cell read into a date field: as it is
-            return value
-        if type(value) is str and ("-" in value or ":" in value):
-            return value  # ISO text: no Excel serial has a - or a :
-        return _as_input(dated(self.target, alias, value))  # an Excel serial: its date
+        return _BLANK if value == "" else cell_input(self.target, alias, kind, value)
 
     @staticmethod
     def _one_by_one(adapter: TypeAdapter[Any], given: list[Any], refused: set[int]) -> list[Any]:
@@ -179,14 +172,6 @@ class ColumnTyper:
         kept = [v for i, v in enumerate(given) if i not in refused]
         done = iter(adapter.validate_python(kept))
         return [None if i in refused else next(done) for i in range(len(given))]
-
-
-def _as_input(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def _list_adapter(info: FieldInfo, settings: ConfigDict) -> TypeAdapter[Any]:
