@@ -40,8 +40,9 @@ def test_batches_count_as_creates_and_come_back_whole_with_their_wire(tmp_path: 
     assert journal.counts() == {"create": 7, "update": 0, "unchanged": 0, "invalid": 1}
     assert journal.unfinished() == 7
     batches = list(journal.pending_batches())
-    assert [[c.row for c in b] for b in batches] == [[2, 3, 4, 6, 7], [8, 9]]
-    assert batches[0][0].wire == json_bytes(_create(2).payload)  # a newline inside survives
+    assert [b.rows for b in batches] == [[2, 3, 4, 6, 7], [8, 9]]
+    assert batches[0].wires[0] == json_bytes(_create(2).payload)  # a newline inside survives
+    assert batches[0].changes()[0].wire == batches[0].wires[0]
     assert [c.row for c in journal.changes()] == [2, 3, 4, 5, 6, 7, 8, 9]
     assert next(iter(journal.changes())).payload["uid"] == "u-2"
     assert [c.row for c in journal.invalid()] == [5]
@@ -49,7 +50,7 @@ def test_batches_count_as_creates_and_come_back_whole_with_their_wire(tmp_path: 
 
 def test_a_batch_answered_as_one_is_stored_once_and_reported_per_row(tmp_path: Path) -> None:
     journal = _journal(tmp_path)
-    first, _ = journal.pending_batches()
+    first, _ = (b.changes() for b in journal.pending_batches())
     journal.mark_batch_sending(first)
     journal.record_batch(_done(first))
     outcomes = {o.row: o for o in journal.outcomes()}
@@ -61,13 +62,13 @@ def test_a_batch_answered_as_one_is_stored_once_and_reported_per_row(tmp_path: P
     assert journal.unfinished() == 2
     assert journal.status_counts()["created"] == 5
     assert journal.status_counts()["skipped"] == 2
-    assert [[c.row for c in b] for b in journal.pending_batches()] == [[8, 9]]
+    assert [b.rows for b in journal.pending_batches()] == [[8, 9]]
     assert journal._db.execute("SELECT COUNT(*) FROM rows").fetchone() == (1,)  # only row 5
 
 
 def test_a_lost_answer_turns_the_batch_into_unsettled_rows(tmp_path: Path) -> None:
     journal = _journal(tmp_path)
-    first, _ = journal.pending_batches()
+    first, _ = (b.changes() for b in journal.pending_batches())
     journal.mark_batch_sending(first)
     journal.record_batch([Outcome(c.row, Status.UNKNOWN, 503, "lost", None, AT) for c in first])
     assert set(journal.unsettled()) == {2, 3, 4, 6, 7}
@@ -80,7 +81,7 @@ def test_a_lost_answer_turns_the_batch_into_unsettled_rows(tmp_path: Path) -> No
 
 def test_mixed_outcomes_are_kept_row_by_row(tmp_path: Path) -> None:
     journal = _journal(tmp_path)
-    _, second = journal.pending_batches()
+    _, second = (b.changes() for b in journal.pending_batches())
     journal.mark_batch_sending(second)
     journal.record_batch(
         [
@@ -98,13 +99,29 @@ def test_mixed_outcomes_are_kept_row_by_row(tmp_path: Path) -> None:
 def test_a_batch_left_sending_by_a_killed_run_is_settled_as_rows(tmp_path: Path) -> None:
     journal = _journal(tmp_path)
     first, _ = journal.pending_batches()
-    journal.mark_batch_sending(first)
+    journal.mark_stored_sending(first)
     journal.close()
     journal = Journal(tmp_path / "r.xlsx.journal")
     assert journal.status_counts()["unknown"] == 5  # results written now say so
     assert journal.unbatch_unclear() == 5
     assert set(journal.unsettled()) == {2, 3, 4, 6, 7}
-    assert [[c.row for c in b] for b in journal.pending_batches()] == [[8, 9]]
+    assert [b.rows for b in journal.pending_batches()] == [[8, 9]]
+
+
+def test_a_batch_sent_whole_is_answered_once_for_all_its_rows(tmp_path: Path) -> None:
+    journal = _journal(tmp_path)
+    first, _ = journal.pending_batches()
+    journal.mark_stored_sending(first)
+    assert journal.status_counts()["unknown"] == 5  # caught here, it may have landed
+    journal.answer_batch(first, Outcome(0, Status.CREATED, 200, "accepted", None, AT))
+    outcomes = {o.row: o for o in journal.outcomes()}
+    assert [(outcomes[r].status, outcomes[r].remote_id) for r in (2, 7)] == [
+        (Status.CREATED, "u-2"),
+        (Status.CREATED, "u-7"),
+    ]
+    assert outcomes[4].message == "accepted"
+    assert journal.unfinished() == 2
+    assert journal._db.execute("SELECT COUNT(*) FROM rows").fetchone() == (1,)
 
 
 def test_skipping_a_subset_unbatches_what_is_left_to_send(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 from rowpush.model import Action, Change, Outcome, RowError, Status, key_text
 from rowpush.targets.wire import wire_of
 
-__all__ = ["Journal"]
+__all__ = ["Journal", "StoredBatch"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -438,11 +438,38 @@ class Journal:
             yield from page
             last = page[-1][0]
 
-    def pending_batches(self) -> Iterator[list[Change]]:
-        """The batches still to send, each as its changes (payload left undecoded: the
-        wire encoding is what goes), in row order."""
-        for _, runs, _, wires, *_ in self._batches("state = 'pending'"):
-            yield _batch_changes(runs, wires)
+    def pending_batches(self) -> Iterator[StoredBatch]:
+        """The batches still to send, in row order."""
+        for first, runs, _, wires, *_ in self._batches("state = 'pending'"):
+            rows = [r for a, b in json.loads(runs) for r in range(a, b + 1)]
+            yield StoredBatch(first, rows, wires.split(b"\n"))
+
+    def mark_stored_sending(self, batch: StoredBatch) -> None:
+        """The stored batch is about to go: one update, synced before its request."""
+        with self._write():
+            self._db.execute(
+                "UPDATE batches SET state = 'sending' WHERE first = ? AND state = 'pending'",
+                (batch.first,),
+            )
+
+    def answer_batch(self, batch: StoredBatch, answer: Outcome) -> None:
+        """One final answer for every row of a stored batch sent whole (`answer.row` is
+        not read): stored once; each row's remote id is the one it was planned with."""
+        with self._write(sync=False):  # see `record`
+            found = self._db.execute(
+                "UPDATE batches SET state = ?, status = ?, http_status = ?, message = ?,"
+                " at = ? WHERE first = ? AND state = 'sending'",
+                (
+                    _STATE_OF.get(answer.status, "done"),
+                    answer.status.value,
+                    answer.http_status,
+                    answer.message,
+                    answer.at.isoformat() if answer.at else None,
+                    batch.first,
+                ),
+            )
+        if found.rowcount != 1:  # not a batch any more (should not happen): row by row
+            self.record([replace(answer, row=row) for row in batch.rows])
 
     def mark_batch_sending(self, batch: Sequence[Change]) -> None:
         """Like `mark_sending`, for a batch that `pending_batches` gave whole: one update;
@@ -560,14 +587,28 @@ def _merged(many: Iterator[_Rowed], few: Iterator[_Rowed]) -> Iterator[_Rowed]:
         yield from few
 
 
+@dataclass
+class StoredBatch:
+    """A batch of appends as the journal keeps it: its rows and their wire encodings."""
+
+    first: int
+    rows: list[int]
+    wires: list[bytes]
+
+    def changes(self) -> list[Change]:
+        """The batch as changes, to send it change by change (payloads left undecoded:
+        the wire encoding is what goes)."""
+        create = Action.CREATE  # positional, as a million of these may be made
+        return [
+            Change(row, create, None, {}, {}, [], None, None, wire)
+            for row, wire in zip(self.rows, self.wires, strict=True)
+        ]
+
+
 def _batch_changes(runs: str, wires: bytes) -> list[Change]:
     """A stored batch as its changes: rows from their runs, each with its wire encoding."""
     rows = [r for a, b in json.loads(runs) for r in range(a, b + 1)]
-    create = Action.CREATE  # positional, as a million of these are made
-    return [
-        Change(row, create, None, {}, {}, [], None, None, wire)
-        for row, wire in zip(rows, wires.split(b"\n"), strict=True)
-    ]
+    return StoredBatch(rows[0] if rows else 0, rows, wires.split(b"\n")).changes()
 
 
 def _uniform(found: tuple[Any, ...], outcomes: Sequence[Outcome]) -> bool:

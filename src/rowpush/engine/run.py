@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from rowpush.engine.callbacks import Callbacks
 from rowpush.engine.connect import connect, limiter_for
-from rowpush.engine.journal import Journal
+from rowpush.engine.journal import Journal, StoredBatch
 from rowpush.engine.plan import chunks
 from rowpush.engine.prepare import Prepared, ensure_writable
 from rowpush.engine.results_reader import open_results
@@ -29,7 +30,7 @@ from rowpush.engine.results_writer import file_sha256, input_kinds, write_result
 from rowpush.engine.run_files import journal_path, read_unfinished, remove_journal, run_info
 from rowpush.engine.run_stats import RunStats
 from rowpush.engine.saved_plan import Refreshed, recheck
-from rowpush.engine.send import Batcher, apply_changes, send_batches
+from rowpush.engine.send import Batcher, apply_changes, dispatch, send_batches, send_stored
 from rowpush.engine.settle import settle
 from rowpush.engine.verify import Verification, verify_with
 from rowpush.errors import BadInput
@@ -329,6 +330,11 @@ class ApplyRun:
             self.journal.record_batch(outcomes)
             cb.outcomes([o for o in outcomes if o.status is not Status.UNKNOWN])
 
+        def answered(batch: StoredBatch, answer: Outcome) -> None:
+            (answer,) = scrubbed([answer])
+            self.journal.answer_batch(batch, answer)
+            cb.outcomes([replace(answer, row=row) for row in batch.rows])
+
         # a saved plan (not --refresh) is checked again a batch at a time, just before it
         # goes: the records read at the start may have moved during the run
         saved = self.prep.saved
@@ -362,16 +368,30 @@ class ApplyRun:
                         stop=stop,
                         screen=screen if rechecked else None,
                     )
-                    if batched:
+                    if batched and rechecked:  # the saved plan's check sees changes
                         await send_batches(
                             self.target,
                             client,
-                            self.journal.pending_batches(),
+                            (b.changes() for b in self.journal.pending_batches()),
                             on_sending=self.journal.mark_batch_sending,
                             on_outcomes=record_batch,
                             concurrency=self.concurrency,
                             stop=stop,
-                            screen=screen if rechecked else None,
+                            screen=screen,
+                        )
+                    elif batched:  # each stored batch sent and answered as one
+                        await dispatch(
+                            self.journal.pending_batches(),
+                            functools.partial(
+                                send_stored,
+                                self.target,
+                                client,
+                                on_sending=self.journal.mark_stored_sending,
+                                on_answer=answered,
+                                on_outcomes=record_batch,
+                            ),
+                            concurrency=self.concurrency,
+                            stop=stop,
                         )
                     if not self.journal.unsettled():
                         break

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 
@@ -27,9 +27,20 @@ from rowpush.http.retry import UNCLEAR_STATUSES
 from rowpush.model import Action, Change, Outcome, Status, now
 
 if TYPE_CHECKING:
+    from rowpush.engine.journal import StoredBatch
     from rowpush.targets.base import Target
 
-__all__ = ["Batcher", "apply_changes", "batches_of", "send_batch", "send_batches"]
+T = TypeVar("T")
+
+__all__ = [
+    "Batcher",
+    "apply_changes",
+    "batches_of",
+    "dispatch",
+    "send_batch",
+    "send_batches",
+    "send_stored",
+]
 
 SPLIT_STATUSES = frozenset({400, 422})
 """A batch refused whole with these is split in halves and resent (one bad row)."""
@@ -127,37 +138,91 @@ async def send_batches(
     screen: Screen | None = None,
 ) -> None:
     """Send batches already cut, at most `concurrency` in flight (see `apply_changes`)."""
-    queue: asyncio.Queue[list[Change] | None] = asyncio.Queue(maxsize=concurrency)
+
+    async def deliver(batch: list[Change]) -> None:
+        if screen is not None:
+            batch, held = await screen(batch)
+            if held:
+                on_outcomes(held)
+            if not batch:
+                return
+        on_sending(batch)
+        on_outcomes([_settled_or_not(o) for o in await send_batch(target, client, batch)])
+
+    await dispatch(batches, deliver, concurrency=concurrency, stop=stop)
+
+
+async def dispatch(
+    items: Iterable[T],
+    deliver: Callable[[T], Awaitable[None]],
+    *,
+    concurrency: int = 4,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """`deliver` each item, at most `concurrency` at once. After `stop`, or the first
+    failure (e.g. a token that cannot be refreshed: raised once the others are done),
+    the items left are not delivered: their rows stay pending (reported as skipped)."""
+    queue: asyncio.Queue[T | None] = asyncio.Queue(maxsize=concurrency)
     failure: list[BaseException] = []
 
     async def worker() -> None:
-        while (batch := await queue.get()) is not None:
+        while (item := await queue.get()) is not None:
             if failure or (stop is not None and stop.is_set()):
-                continue  # drain: rows stay pending and are reported as skipped
+                continue  # drain
             try:
-                if screen is not None:
-                    batch, held = await screen(batch)
-                    if held:
-                        on_outcomes(held)
-                    if not batch:
-                        continue
-                on_sending(batch)
-                on_outcomes([_settled_or_not(o) for o in await send_batch(target, client, batch)])
-            except Exception as exc:  # e.g. the token could not be refreshed: stop the run
+                await deliver(item)
+            except Exception as exc:
                 failure.append(exc)
 
     workers = [asyncio.create_task(worker()) for _ in range(max(1, concurrency))]
     try:
-        for batch in batches:
+        for item in items:
             if failure or (stop is not None and stop.is_set()):
                 break
-            await queue.put(batch)
+            await queue.put(item)
     finally:
         for _ in workers:
             await queue.put(None)
         await asyncio.gather(*workers)
     if failure:
         raise failure[0]
+
+
+async def send_stored(
+    target: Target,
+    client: httpx.AsyncClient,
+    batch: StoredBatch,
+    *,
+    on_sending: Callable[[StoredBatch], None],
+    on_answer: Callable[[StoredBatch, Outcome], None],
+    on_outcomes: OutcomeSink,
+) -> None:
+    """Send a batch of appends as the journal stored it: one request and one answer for
+    the whole batch (`Target.send_appends`), no object per row. A batch the target would
+    rather send as changes, or that its API refused whole (400/422: a bad row in it), goes
+    as changes (`send_batch`, split in halves); an unclear answer gives each row an
+    `unknown` outcome, to be settled."""
+    on_sending(batch)
+    try:
+        answer = await target.send_appends(client, batch.wires)
+    except httpx.HTTPError as exc:
+        answer = Outcome(0, Status.FAILED, None, describe_error(exc), None, now())
+    if answer is None or (answer.status is Status.FAILED and answer.http_status in SPLIT_STATUSES):
+        changes = batch.changes()
+        halves = [changes] if answer is None else _halves(changes)
+        outcomes = [o for half in halves for o in await send_batch(target, client, half)]
+        on_outcomes([_settled_or_not(o) for o in outcomes])
+        return
+    answer = _settled_or_not(answer)
+    if answer.status is Status.UNKNOWN:
+        on_outcomes([replace(answer, row=row) for row in batch.rows])
+        return
+    on_answer(batch, answer)
+
+
+def _halves(changes: list[Change]) -> list[list[Change]]:
+    middle = len(changes) // 2
+    return [changes[:middle], changes[middle:]] if middle else [changes]
 
 
 async def send_batch(
