@@ -333,7 +333,8 @@ class ApplyRun:
         def answered(batch: StoredBatch, answer: Outcome) -> None:
             (answer,) = scrubbed([answer])
             self.journal.answer_batch(batch, answer)
-            cb.outcomes([replace(answer, row=row) for row in batch.rows])
+            status, code, message, at = answer.status, answer.http_status, answer.message, answer.at
+            cb.outcomes([Outcome(row, status, code, message, None, at) for row in batch.rows])
 
         # a saved plan (not --refresh) is checked again a batch at a time, just before it
         # goes: the records read at the start may have moved during the run
