@@ -65,15 +65,17 @@ CREATE TABLE IF NOT EXISTS batches (
     last INTEGER NOT NULL,
     runs TEXT NOT NULL,
     size INTEGER NOT NULL,
-    wires BLOB NOT NULL,
-    ids TEXT NOT NULL,
     state TEXT NOT NULL,
     status TEXT,
     http_status INTEGER,
     message TEXT NOT NULL DEFAULT '',
-    at TEXT
+    at TEXT,
+    ids TEXT NOT NULL,
+    wires BLOB NOT NULL
 );
 """
+# A batch's ids (~40 KB) and wires (~0.5 MB) come last: SQLite reads a row's columns in
+# order, so a count or a state read never walks the big values' overflow pages.
 
 _FINAL_OF_ACTION = {Action.UNCHANGED: Status.UNCHANGED, Action.INVALID: Status.INVALID}
 _STATE_OF = {Status.FAILED: "failed", Status.UNKNOWN: "sending"}
@@ -222,8 +224,8 @@ class Journal:
         rows = (_change(*r) for r in self._scan("action, key, label, fields, payload, errors"))
         batched = (
             replace(c, payload=json.loads(c.wire or b"{}"))
-            for batch in self._batches()
-            for c in _batch_changes(batch[1], batch[3])
+            for _, runs, wires in self._batches("runs, wires")
+            for c in _batch_changes(runs, wires)
         )
         yield from _merged(batched, rows)
 
@@ -287,7 +289,9 @@ class Journal:
         yield from _merged(self._batch_outcomes(), self._row_outcomes())
 
     def _batch_outcomes(self) -> Iterator[Outcome]:
-        for _, runs, _, _, ids, state, status, http_status, message, at in self._batches():
+        for _, runs, ids, state, status, http_status, message, at in self._batches(
+            "runs, ids, state, status, http_status, message, at"
+        ):
             remote: list[str | None] = json.loads(ids)
             if state == "sending":
                 status, message = Status.UNKNOWN.value, message or _INTERRUPTED
@@ -426,13 +430,13 @@ class Journal:
                 ),
             )
 
-    def _batches(self, where: str = "1") -> Iterator[tuple[Any, ...]]:
-        """`(first, runs, size, wires, ids, state, status, http_status, message, at)` of
-        each batch, in row order, a few at a time (a batch's wires are ~0.5 MB)."""
+    def _batches(self, columns: str, where: str = "1") -> Iterator[tuple[Any, ...]]:
+        """`(first, *columns)` of each batch, in row order, a few at a time (a batch's
+        wires are ~0.5 MB: name them only where they are needed)."""
         last = 0
         while page := self._db.execute(
-            "SELECT first, runs, size, wires, ids, state, status, http_status, message, at"
-            f" FROM batches WHERE ({where}) AND first > ? ORDER BY first LIMIT 8",
+            f"SELECT first, {columns} FROM batches WHERE ({where}) AND first > ?"
+            " ORDER BY first LIMIT 8",
             (last,),
         ).fetchall():
             yield from page
@@ -440,7 +444,7 @@ class Journal:
 
     def pending_batches(self) -> Iterator[StoredBatch]:
         """The batches still to send, in row order."""
-        for first, runs, _, wires, *_ in self._batches("state = 'pending'"):
+        for first, runs, wires in self._batches("runs, wires", "state = 'pending'"):
             rows = [r for a, b in json.loads(runs) for r in range(a, b + 1)]
             yield StoredBatch(first, rows, wires.split(b"\n"))
 
