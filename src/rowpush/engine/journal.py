@@ -661,8 +661,11 @@ _JSON = json.JSONEncoder(default=_plain)  # one encoder: json.dumps with options
 
 def _runs(rows: Iterable[int]) -> list[tuple[int, int]]:
     """Row numbers as (first, last) runs of consecutive numbers: 2,3,4,7 → (2,4),(7,7)."""
+    ordered = sorted(rows)
+    if ordered and ordered[-1] - ordered[0] == len(ordered) - 1 == len(set(ordered)) - 1:
+        return [(ordered[0], ordered[-1])]  # the usual batch: one run, no loop
     runs: list[tuple[int, int]] = []
-    for row in sorted(rows):
+    for row in ordered:
         if runs and row == runs[-1][1] + 1:
             runs[-1] = (runs[-1][0], row)
         else:

@@ -171,9 +171,8 @@ def _create(
 ) -> Change:
     """A create of `values`: each field by its header as (None, new), and the payload
     with its wire bytes as the target builds them."""
-    headers = headers_of(type(target).Row)
     olds = zip(repeat(None), values.values())  # the fields built in C
-    fields = dict(zip(map(headers.get, values, values), olds, strict=True))
+    fields = dict(zip(_headers_of_fields(type(target).Row, tuple(values)), olds, strict=True))
     payload, wire = target.payload_wire(Action.CREATE, key, json_values)
     return Change(row, Action.CREATE, key, fields, payload, label=label, wire=wire)
 
@@ -296,6 +295,14 @@ async def plan_groups(
             for r in members[1:]:
                 planned[r.raw.row] = Change(r.raw.row, plan.action, key, label=label, lead=lead)
     return [planned[n] for n in sorted(planned)]
+
+
+@functools.lru_cache(maxsize=256)
+def _headers_of_fields(row_model: type[BaseModel], names: tuple[str, ...]) -> tuple[str, ...]:
+    """The header of each of `names` (a field's alias, else the name): the rows of a sheet
+    share a few sets of names, so a create's fields are named once per set."""
+    headers = headers_of(row_model)
+    return tuple(headers.get(name, name) for name in names)
 
 
 @functools.cache
