@@ -89,3 +89,35 @@ async def test_cancel_mid_apply_records_every_row_and_sends_nothing_new(
     updated = [r["id"] for r in rows if r["_status"] == "updated"]
     assert updated == landed  # what the workbook claims is exactly what happened
     assert {r["_status"] for r in rows} == {"updated", "skipped"}
+
+
+@pytest.mark.anyio
+async def test_measurements_marked_in_the_plan_are_the_only_ones_ingested(
+    workdir: Path, sandbox: SandboxServer
+) -> None:
+    # measurements are journaled a batch to a row: a subset turns the batches back into
+    # rows, and only the marked ones go
+    sheet = workdir / "usage.csv"
+    lines = ["meter,account,ts,measure.requests"]
+    lines += [f"api_calls,ACME-001,2026-01-02 10:{n:02d}:00,{n + 1}" for n in range(6)]
+    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    source = apply_plan(
+        prepare(sheet, target="m3ter.measurements"),
+        load_config().connection("m3ter"),
+        workdir / "r.xlsx",
+    )
+    assert isinstance(source.applier, RunApplier)
+    try:
+        async with build_app(source).run_test(size=(80, 24)) as pilot:
+            await planned(pilot)
+            await pilot.press("space", "down", "space")  # rows 2 and 4
+            await pilot.press("A", "s")
+            await planned(pilot)
+            assert isinstance(pilot.app.screen, ApplyScreen)
+            assert "4 skipped" in str(pilot.app.screen.query_one("#done").render())
+    finally:
+        source.applier.run.close()
+    stored = sandbox.state.m3ter.measurements
+    assert sorted(m["measure"]["requests"] for m in stored) == [1, 3]
+    statuses = [r["_status"] for r in results_rows(workdir / "r.xlsx")]
+    assert statuses == ["created", "skipped", "created", "skipped", "skipped", "skipped"]
