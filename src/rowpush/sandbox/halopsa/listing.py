@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from operator import itemgetter, methodcaller
 from typing import Any
 
 from rowpush.sandbox.halopsa.collection import EntityCollection, Note
@@ -125,21 +126,22 @@ def _ordered(
     # A client pages through one list: each page would sort every record again. The
     # order is kept with what it was sorted on (each row's id and value, compared in C),
     # so any change to the records, even one made behind the API's back, sorts anew.
-    seen = [(row["id"], row.get(field)) for row in rows]
+    ids = list(map(_ID, rows))  # in C: a page must cost far less than a sort
+    seen = (ids, list(map(methodcaller("get", field), rows)))
     cached = _ORDERS.get((field, descending))
     if cached is not None and cached[0] == seen:
-        by_id = {row["id"]: row for row in rows}
-        return [by_id[i] for i in cached[1]]
+        return list(map(dict(zip(ids, rows, strict=True)).__getitem__, cached[1]))
     ordered = sorted(rows, key=key, reverse=descending)
-    _ORDERS[(field, descending)] = (seen, [row["id"] for row in ordered])
+    _ORDERS[(field, descending)] = (seen, list(map(_ID, ordered)))
     if len(_ORDERS) > _ORDERS_KEPT:
         del _ORDERS[next(iter(_ORDERS))]
     return ordered
 
 
-_ORDERS: dict[tuple[str, bool], tuple[list[tuple[Any, Any]], list[Any]]] = {}
-"""The last order of a list by (field, descending): what it was sorted on, and the ids
-in that order."""
+_ORDERS: dict[tuple[str, bool], tuple[tuple[list[Any], list[Any]], list[Any]]] = {}
+"""The last order of a list by (field, descending): what it was sorted on (the rows' ids
+and values), and the ids in that order."""
+_ID = itemgetter("id")
 _ORDERS_KEPT = 16
 
 
