@@ -23,7 +23,7 @@ class Appends:
         self.whole = 0
         self.sent: list[list[int]] = []
 
-    async def send_appends(self, client: Any, wires: Sequence[bytes]) -> Outcome | None:
+    async def send_appends(self, client: Any, array: bytes, count: int) -> Outcome | None:
         self.whole += 1
         if isinstance(self.answer, BaseException):
             raise self.answer
@@ -53,7 +53,7 @@ def _run(target: Appends, batch: StoredBatch) -> tuple[list[int], list[Outcome],
     return sending, answers, outcomes
 
 
-BATCH = StoredBatch(2, [2, 3, 4, 5], [b"{}", b"{}", b"bad", b"{}"])
+BATCH = StoredBatch(2, [2, 3, 4, 5], b"{}\n{}\nbad\n{}")
 
 
 def test_a_batch_answered_whole_gives_one_answer_and_no_row_outcomes() -> None:

@@ -446,7 +446,7 @@ class Journal:
         """The batches still to send, in row order."""
         for first, runs, wires in self._batches("runs, wires", "state = 'pending'"):
             rows = [r for a, b in json.loads(runs) for r in range(a, b + 1)]
-            yield StoredBatch(first, rows, wires.split(b"\n"))
+            yield StoredBatch(first, rows, wires)
 
     def mark_stored_sending(self, batch: StoredBatch) -> None:
         """The stored batch is about to go: one update, synced before its request."""
@@ -593,11 +593,21 @@ def _merged(many: Iterator[_Rowed], few: Iterator[_Rowed]) -> Iterator[_Rowed]:
 
 @dataclass
 class StoredBatch:
-    """A batch of appends as the journal keeps it: its rows and their wire encodings."""
+    """A batch of appends as the journal keeps it: its rows, and their wire encodings
+    one to a line (compact JSON holds no raw newline)."""
 
     first: int
     rows: list[int]
-    wires: list[bytes]
+    lines: bytes
+
+    @property
+    def wires(self) -> list[bytes]:
+        """Each row's wire encoding."""
+        return self.lines.split(b"\n")
+
+    def array(self) -> bytes:
+        """The payloads as one JSON array, made in C (`json_array` of `wires`)."""
+        return b"[" + self.lines.replace(b"\n", b",") + b"]"
 
     def changes(self) -> list[Change]:
         """The batch as changes, to send it change by change (payloads left undecoded:
@@ -612,7 +622,7 @@ class StoredBatch:
 def _batch_changes(runs: str, wires: bytes) -> list[Change]:
     """A stored batch as its changes: rows from their runs, each with its wire encoding."""
     rows = [r for a, b in json.loads(runs) for r in range(a, b + 1)]
-    return StoredBatch(rows[0] if rows else 0, rows, wires.split(b"\n")).changes()
+    return StoredBatch(rows[0] if rows else 0, rows, wires).changes()
 
 
 def _uniform(found: tuple[Any, ...], outcomes: Sequence[Outcome]) -> bool:

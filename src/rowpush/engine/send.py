@@ -204,7 +204,7 @@ async def send_stored(
     `unknown` outcome, to be settled."""
     on_sending(batch)
     try:
-        answer = await target.send_appends(client, batch.wires)
+        answer = await target.send_appends(client, batch.array(), len(batch.rows))
     except httpx.HTTPError as exc:
         answer = Outcome(0, Status.FAILED, None, describe_error(exc), None, now())
     if answer is None or (answer.status is Status.FAILED and answer.http_status in SPLIT_STATUSES):

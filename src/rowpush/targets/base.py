@@ -423,12 +423,13 @@ class Target(ABC):
         return cls.idempotent_creates and cls.key is None and not cls.group_rows
 
     async def send_appends(
-        self, client: httpx.AsyncClient, wires: Sequence[bytes]
+        self, client: httpx.AsyncClient, array: bytes, count: int
     ) -> Outcome | None:
-        """A target with `batched_journal`: send a batch of creates given as their wire
-        encodings in one request, and return the outcome every row of it shares (its
-        `row` is not read). None: send this batch as changes instead (`send`), e.g. one
-        over a cap the target halves. The default always says None."""
+        """A target with `batched_journal`: send a batch of `count` creates, given as the
+        JSON array of their payloads (`json_array` of their wire encodings), in one
+        request, and return the outcome every row of it shares (its `row` is not read).
+        None: send this batch as changes instead (`send`), e.g. one over a cap the target
+        halves. The default always says None."""
         return None
 
     def planned_id(self, change: Change) -> str | None:

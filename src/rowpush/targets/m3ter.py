@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any, ClassVar, Literal
@@ -710,7 +710,7 @@ class M3terMeasurements(Target):
     @staticmethod
     def ingest_body(batch: Sequence[Change]) -> bytes:
         """The one encoding of a batch: what is measured is what is sent."""
-        return _ingest_body(wire_of(c) for c in batch)
+        return b'{"measurements":' + json_array(wire_of(c) for c in batch) + b"}"
 
     def _utc(self, moment: datetime) -> str:
         if moment.tzinfo is None:
@@ -757,25 +757,27 @@ class M3terMeasurements(Target):
     async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
         """One ingest request for the batch; a batch over the byte or item cap is halved
         first, and one refused with 403 for its size anyway is halved and resent."""
-        answer = await self.send_appends(client, [wire_of(c) for c in batch])
+        answer = await self.send_appends(
+            client, json_array(wire_of(c) for c in batch), len(batch)
+        )
         if answer is None:
             return await self._halves(client, batch)
         # a batched journal's changes carry no decoded payload: their uid is planned
         return [replace(answer, row=c.row, remote_id=c.payload.get("uid")) for c in batch]
 
     async def send_appends(
-        self, client: httpx.AsyncClient, wires: Sequence[bytes]
+        self, client: httpx.AsyncClient, array: bytes, count: int
     ) -> Outcome | None:
-        """One ingest request for the measurements `wires` (the outcome they share); None
-        for more than one over the byte or item cap, or refused with 403 for its size
-        anyway: nothing of it was ingested, and its halves go instead."""
-        body = _ingest_body(wires)
-        over = len(body) >= MAX_INGEST_BYTES or len(wires) > MAX_MEASUREMENTS
-        if over and len(wires) > 1:
+        """One ingest request for the `count` measurements of `array` (the outcome they
+        share); None for more than one over the byte or item cap, or refused with 403 for
+        its size anyway: nothing of it was ingested, and its halves go instead."""
+        body = b'{"measurements":' + array + b"}"
+        over = len(body) >= MAX_INGEST_BYTES or count > MAX_MEASUREMENTS
+        if over and count > 1:
             return None
         url = f"{M3ter.ingest_url(self.conn)}{M3ter.org_path(self.conn)}/measurements"
         response = await post_json(client, url, body)
-        if len(wires) > 1 and _refused_for_size(response, len(body)):
+        if count > 1 and _refused_for_size(response, len(body)):
             return None
         ok = response.is_success
         message = (
@@ -789,11 +791,6 @@ class M3terMeasurements(Target):
     async def _halves(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
         middle = len(batch) // 2
         return [*await self.send(client, batch[:middle]), *await self.send(client, batch[middle:])]
-
-
-def _ingest_body(wires: Iterable[bytes]) -> bytes:
-    """The Ingest API's body of measurements already encoded."""
-    return b'{"measurements":' + json_array(wires) + b"}"
 
 
 SIZE_TEXT = re.compile(r"too large|too big|payload|size|bytes|too many|1,?000", re.IGNORECASE)
