@@ -757,9 +757,7 @@ class M3terMeasurements(Target):
     async def send(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
         """One ingest request for the batch; a batch over the byte or item cap is halved
         first, and one refused with 403 for its size anyway is halved and resent."""
-        answer = await self.send_appends(
-            client, json_array(wire_of(c) for c in batch), len(batch)
-        )
+        answer = await self.send_appends(client, json_array(wire_of(c) for c in batch), len(batch))
         if answer is None:
             return await self._halves(client, batch)
         # a batched journal's changes carry no decoded payload: their uid is planned
