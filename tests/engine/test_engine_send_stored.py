@@ -93,3 +93,11 @@ def test_a_batch_the_target_would_rather_split_goes_as_changes() -> None:
     assert answers == []
     assert target.sent[0] == [2, 3, 4, 5]
     assert len(outcomes) == 4
+
+
+def test_a_lone_row_refused_is_failed_without_sending_it_again() -> None:
+    target = Appends(Outcome(0, Status.FAILED, 400, "bad measurement", None, now()))
+    _, answers, outcomes = _run(target, StoredBatch(9, [9], b"bad"))
+    assert [(a.status, a.message) for a in answers] == [(Status.FAILED, "bad measurement")]
+    assert outcomes == []
+    assert (target.whole, target.sent) == (1, [])

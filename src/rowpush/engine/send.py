@@ -207,7 +207,8 @@ async def send_stored(
         answer = await target.send_appends(client, batch.array(), len(batch.rows))
     except httpx.HTTPError as exc:
         answer = Outcome(0, Status.FAILED, None, describe_error(exc), None, now())
-    if answer is None or (answer.status is Status.FAILED and answer.http_status in SPLIT_STATUSES):
+    refused = answer is not None and answer.status is Status.FAILED
+    if answer is None or (refused and answer.http_status in SPLIT_STATUSES and len(batch.rows) > 1):
         changes = batch.changes()
         halves = [changes] if answer is None else _halves(changes)
         outcomes = [o for half in halves for o in await send_batch(target, client, half)]
