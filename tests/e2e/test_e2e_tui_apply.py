@@ -119,5 +119,9 @@ async def test_measurements_marked_in_the_plan_are_the_only_ones_ingested(
         source.applier.run.close()
     stored = sandbox.state.m3ter.measurements
     assert sorted(m["measure"]["requests"] for m in stored) == [1, 3]
-    statuses = [r["_status"] for r in results_rows(workdir / "r.xlsx")]
+    results = results_rows(workdir / "r.xlsx")
+    statuses = [r["_status"] for r in results]
     assert statuses == ["created", "skipped", "created", "skipped", "skipped", "skipped"]
+    uids = {m["uid"] for m in stored}
+    assert [bool(r["_remote_id"]) for r in results] == [True, False, True, False, False, False]
+    assert {r["_remote_id"] for r in results if r["_remote_id"]} == uids

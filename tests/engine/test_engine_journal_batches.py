@@ -129,9 +129,10 @@ def test_skipping_a_subset_unbatches_what_is_left_to_send(tmp_path: Path) -> Non
     assert journal.unbatch_pending() == 7
     journal.skip_pending({3, 8}, "not selected for this apply")
     assert [c.row for c in journal.pending()] == [3, 8]
-    messages = {o.row: o.message for o in journal.outcomes()}
-    assert messages[2] == "not selected for this apply"
-    assert messages[3] == "not sent"  # still to send
+    outcomes = {o.row: o for o in journal.outcomes()}
+    assert outcomes[2].message == "not selected for this apply"
+    assert outcomes[2].remote_id is None  # never sent: no id of its own yet
+    assert outcomes[3].message == "not sent"  # still to send
 
 
 def test_batches_are_cut_by_count_and_by_bytes_as_the_send_cuts_them() -> None:

@@ -559,9 +559,12 @@ class Journal:
                     "SELECT runs, wires, ids, state FROM batches WHERE first = ?", (first,)
                 ).fetchone()
                 changes = _batch_changes(runs, wires)
+                # a row that may have landed keeps the id it would have; one still to
+                # send has none yet (it gets one with its outcome)
+                planned = json.loads(ids) if state == "sending" else [None] * len(changes)
                 records = [
                     (c.row, (c.wire or b"").decode(), state, rid)
-                    for c, rid in zip(changes, json.loads(ids), strict=True)
+                    for c, rid in zip(changes, planned, strict=True)
                 ]
                 self._db.executemany(
                     "INSERT OR REPLACE INTO rows (row, action, key, label, fields, payload,"
