@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from rowpush.engine.results_writer import RunInfo, write_results
+from rowpush.engine.results_writer import BEFORE_COLUMN, RESULT_COLUMNS, RunInfo, write_results
 from rowpush.model import Outcome, Status
 from rowpush.sheets import open_sheet
 from rowpush.sheets.formats import ColumnKind
@@ -90,15 +90,7 @@ def test_many_rows_read_back_cell_for_cell(tmp_path: Path) -> None:
     out = _write(tmp_path, lines, [_outcome(n) for n in range(ROWS)], "r.xlsx")
     ws = _results(out)
     head = [c.value for c in ws[1]]
-    assert head[5:] == [
-        "_row",
-        "_status",
-        "_http_status",
-        "_message",
-        "_remote_id",
-        "_at",
-        "_before",
-    ]
+    assert head[5:] == [*RESULT_COLUMNS, BEFORE_COLUMN]
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == f"A1:L{ROWS + 1}"
     assert all(c.font.b for c in ws[1])
