@@ -459,20 +459,7 @@ class Journal:
     def answer_batch(self, batch: StoredBatch, answer: Outcome) -> None:
         """One final answer for every row of a stored batch sent whole (`answer.row` is
         not read): stored once; each row's remote id is the one it was planned with."""
-        with self._write(sync=False):  # see `record`
-            found = self._db.execute(
-                "UPDATE batches SET state = ?, status = ?, http_status = ?, message = ?,"
-                " at = ? WHERE first = ? AND state = 'sending'",
-                (
-                    _STATE_OF.get(answer.status, "done"),
-                    answer.status.value,
-                    answer.http_status,
-                    answer.message,
-                    answer.at.isoformat() if answer.at else None,
-                    batch.first,
-                ),
-            )
-        if found.rowcount != 1:  # not a batch any more (should not happen): row by row
+        if not self._answer(batch.first, answer):  # not a batch any more: row by row
             self.record([replace(answer, row=row) for row in batch.rows])
 
     def mark_batch_sending(self, batch: Sequence[Change]) -> None:
@@ -499,40 +486,42 @@ class Journal:
             "SELECT first, runs, size, ids FROM batches WHERE first = ? AND state = 'sending'",
             (outcomes[0].row,),
         ).fetchone()
-        if found is not None and _uniform(found, outcomes):
-            last = outcomes[-1]
-            state = _STATE_OF.get(last.status, "done")
-            with self._write(sync=False):  # see `record`
-                self._db.execute(
-                    "UPDATE batches SET state = ?, status = ?, http_status = ?, message = ?,"
-                    " at = ? WHERE first = ?",
-                    (
-                        state,
-                        last.status.value,
-                        last.http_status,
-                        last.message,
-                        last.at.isoformat() if last.at else None,
-                        found[0],
-                    ),
-                )
+        if found is not None and _uniform(found, outcomes) and self._answer(found[0], outcomes[-1]):
             return
         self._unbatch_rows(o.row for o in outcomes)
         self.record(outcomes)
 
+    def _answer(self, first: int, outcome: Outcome) -> bool:
+        """Store one final outcome for the whole batch `first` while it is `sending`
+        (its rows' remote ids are the planned ones); False when no such batch is."""
+        with self._write(sync=False):  # see `record`
+            found = self._db.execute(
+                "UPDATE batches SET state = ?, status = ?, http_status = ?, message = ?,"
+                " at = ? WHERE first = ? AND state = 'sending'",
+                (
+                    _STATE_OF.get(outcome.status, "done"),
+                    outcome.status.value,
+                    outcome.http_status,
+                    outcome.message,
+                    outcome.at.isoformat() if outcome.at else None,
+                    first,
+                ),
+            )
+        return found.rowcount == 1
+
     def unbatch_unclear(self) -> int:
         """Batches left `sending` (a run killed mid-request) become rows `sending`, to be
         settled like any unclear row. Returns how many rows that made."""
-        firsts = [
-            f for (f,) in self._db.execute("SELECT first FROM batches WHERE state = 'sending'")
-        ]
-        return self._unbatch(firsts)
+        return self._unbatch(self._firsts("sending"))
 
     def unbatch_pending(self) -> int:
         """Every batch still to send becomes rows (a subset is to be skipped)."""
-        firsts = [
-            f for (f,) in self._db.execute("SELECT first FROM batches WHERE state = 'pending'")
-        ]
-        return self._unbatch(firsts)
+        return self._unbatch(self._firsts("pending"))
+
+    def _firsts(self, state: str) -> list[int]:
+        """The batches in `state`, by their first row."""
+        found = self._db.execute("SELECT first FROM batches WHERE state = ?", (state,))
+        return [first for (first,) in found]
 
     def _unbatch_rows(self, rows: Iterable[int]) -> None:
         """Turn the not yet settled batches that hold any of `rows` back into rows."""

@@ -209,9 +209,8 @@ async def send_stored(
         answer = Outcome(0, Status.FAILED, None, describe_error(exc), None, now())
     refused = answer is not None and answer.status is Status.FAILED
     if answer is None or (refused and answer.http_status in SPLIT_STATUSES and len(batch.rows) > 1):
-        changes = batch.changes()
-        halves = [changes] if answer is None else _halves(changes)
-        outcomes = [o for half in halves for o in await send_batch(target, client, half)]
+        resend = send_batch if answer is None else _send_halves
+        outcomes = await resend(target, client, batch.changes())
         on_outcomes([_settled_or_not(o) for o in outcomes])
         return
     answer = _settled_or_not(answer)
@@ -219,11 +218,6 @@ async def send_stored(
         on_outcomes([replace(answer, row=row) for row in batch.rows])
         return
     on_answer(batch, answer)
-
-
-def _halves(changes: list[Change]) -> list[list[Change]]:
-    middle = len(changes) // 2
-    return [changes[:middle], changes[middle:]] if middle else [changes]
 
 
 async def send_batch(
@@ -236,12 +230,19 @@ async def send_batch(
         return [_failed(c, None, describe_error(exc)) for c in batch]
     rejected = all(o.status is Status.FAILED and o.http_status in SPLIT_STATUSES for o in outcomes)
     if len(batch) > 1 and rejected:
-        middle = len(batch) // 2
-        return [
-            *await send_batch(target, client, batch[:middle]),
-            *await send_batch(target, client, batch[middle:]),
-        ]
+        return await _send_halves(target, client, batch)
     return outcomes
+
+
+async def _send_halves(
+    target: Target, client: httpx.AsyncClient, batch: Sequence[Change]
+) -> list[Outcome]:
+    """A batch refused whole, sent again in halves (each split further if refused)."""
+    middle = len(batch) // 2
+    return [
+        *await send_batch(target, client, batch[:middle]),
+        *await send_batch(target, client, batch[middle:]),
+    ]
 
 
 def _settled_or_not(outcome: Outcome) -> Outcome:

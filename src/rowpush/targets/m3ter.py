@@ -710,7 +710,7 @@ class M3terMeasurements(Target):
     @staticmethod
     def ingest_body(batch: Sequence[Change]) -> bytes:
         """The one encoding of a batch: what is measured is what is sent."""
-        return b'{"measurements":' + json_array(wire_of(c) for c in batch) + b"}"
+        return _ingest_body(json_array(wire_of(c) for c in batch))
 
     def _utc(self, moment: datetime) -> str:
         if moment.tzinfo is None:
@@ -769,7 +769,7 @@ class M3terMeasurements(Target):
         """One ingest request for the `count` measurements of `array` (the outcome they
         share); None for more than one over the byte or item cap, or refused with 403 for
         its size anyway: nothing of it was ingested, and its halves go instead."""
-        body = b'{"measurements":' + array + b"}"
+        body = _ingest_body(array)
         over = len(body) >= MAX_INGEST_BYTES or count > MAX_MEASUREMENTS
         if over and count > 1:
             return None
@@ -789,6 +789,11 @@ class M3terMeasurements(Target):
     async def _halves(self, client: httpx.AsyncClient, batch: Sequence[Change]) -> list[Outcome]:
         middle = len(batch) // 2
         return [*await self.send(client, batch[:middle]), *await self.send(client, batch[middle:])]
+
+
+def _ingest_body(array: bytes) -> bytes:
+    """The Ingest API's body around a JSON array of measurements already encoded."""
+    return b'{"measurements":' + array + b"}"
 
 
 SIZE_TEXT = re.compile(r"too large|too big|payload|size|bytes|too many|1,?000", re.IGNORECASE)
