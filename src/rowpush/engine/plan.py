@@ -184,17 +184,11 @@ def plan_typed(target: Target, row: int, values: dict[str, Any]) -> Change | Non
     the Row model's JSON dump): `plan_row` then plans it, and says why."""
     if target.check(values, None):
         return None
-    if target.payload_of_python:
-        json_values = values
-    elif _dumps_plainly(type(target).Row) and all(type(v) in _JSON_AS_IS for v in values.values()):
-        json_values = dict(values)
-    else:
+    json_values = values if target.payload_of_python else _plain_json(type(target).Row, values)
+    if json_values is None:
         return None
     change = _create(target, row, None, values, json_values, _label(target, values))
-    cap = target.batch_bytes
-    if cap is not None and target.weigh(change) + 1 > cap:
-        return None
-    return change
+    return None if _oversize(target, change) is not None else change
 
 
 def nothing_to_read(target: Target) -> bool:
@@ -220,9 +214,16 @@ _JSON_AS_IS = frozenset({str, int, bool, type(None)})
 def _json_values(model: BaseModel, values: dict[str, Any]) -> dict[str, Any]:
     """`model_dump(mode="json", exclude_unset=True)`: a copy of `values` (the Python
     dump) when every value dumps as itself, which spares dumping the row again."""
-    if _dumps_plainly(type(model)) and all(type(v) in _JSON_AS_IS for v in values.values()):
+    plain = _plain_json(type(model), values)
+    return plain if plain is not None else model.model_dump(mode="json", exclude_unset=True)
+
+
+def _plain_json(row_model: type[BaseModel], values: dict[str, Any]) -> dict[str, Any] | None:
+    """A copy of `values` when it is their JSON dump too (every value dumps as itself);
+    None when the Row model must dump them."""
+    if _dumps_plainly(row_model) and all(type(v) in _JSON_AS_IS for v in values.values()):
         return dict(values)
-    return model.model_dump(mode="json", exclude_unset=True)
+    return None
 
 
 @functools.cache
@@ -233,14 +234,22 @@ def _dumps_plainly(row_model: type[BaseModel]) -> bool:
     return "'serialization'" not in schema and "computed_fields" not in schema
 
 
-def _too_big(target: Target, row: ValidRow, change: Change, file: str) -> RowError | None:
-    """A row whose own payload is over the target's byte cap could never be sent."""
+def _oversize(target: Target, change: Change) -> int | None:
+    """The size of a change's payload when it is over the target's byte cap, else None."""
     cap = target.batch_bytes
     if cap is None:
         return None
     size = target.weigh(change)  # encoded once: the journal and the batch body reuse it
-    if size + 1 <= cap:  # weighed as the engine's batches weigh it (send.payload_bytes)
+    # weighed as the engine's batches weigh it (send.payload_bytes)
+    return None if size + 1 <= cap else size
+
+
+def _too_big(target: Target, row: ValidRow, change: Change, file: str) -> RowError | None:
+    """A row whose own payload is over the target's byte cap could never be sent."""
+    size = _oversize(target, change)
+    if size is None:
         return None
+    cap = target.batch_bytes or 0
     text = (
         f"this row is {size:,} bytes as JSON; {target.api.description} takes at most "
         f"{cap - 1:,} in one request: shorten its text values"

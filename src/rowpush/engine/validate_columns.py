@@ -52,6 +52,7 @@ class ColumnTyper:
         target: type[Target],
         columns: list[tuple[str, str, str | None, type | None, TypeAdapter[Any] | None]],
         order: list[str],
+        required: list[str],
     ) -> None:
         self.target = target
         self.columns = columns
@@ -59,6 +60,8 @@ class ColumnTyper:
         of a list of its values or None: kept as written)."""
         self.order = order
         """Field names in the order the Row model dumps them (its fields, then extras)."""
+        self.required = required
+        """The fields a row must set (each has its column: `of` sees to it)."""
 
     @classmethod
     def of(cls, target: type[Target], hmap: HeaderMap) -> ColumnTyper | None:
@@ -90,10 +93,10 @@ class ColumnTyper:
         fields = list(row.model_fields)
         named = {c[2] for c in columns if c[2] is not None}
         order = [n for n in fields if n in named] + [c[1] for c in columns if c[2] is None]
-        required = {name for name, info in row.model_fields.items() if info.is_required()}
-        if not required <= named:  # a required column missing: every row needs its message
+        required = [name for name, info in row.model_fields.items() if info.is_required()]
+        if not set(required) <= named:  # a required column missing: every row needs its message
             return None
-        return cls(target, columns, order)
+        return cls(target, columns, order, required)
 
     def type_chunk(self, chunk: Sequence[RawRow]) -> list[dict[str, Any] | None]:
         """Each row's values as `validate_rows` gives them (`ValidRow.values`), or None
@@ -129,12 +132,7 @@ class ColumnTyper:
                     for i, value in zip(present, done, strict=True):
                         values[i] = value
             typed[name] = values
-        required = [
-            name
-            for name, info in self.target.Row.model_fields.items()
-            if info.is_required() and name in typed
-        ]
-        for name in required:
+        for name in self.required:
             for i, value in enumerate(typed[name]):
                 if value is _BLANK:
                     bad[i] = True
