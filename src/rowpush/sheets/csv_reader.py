@@ -22,15 +22,15 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from rowpush.errors import SheetError
-from rowpush.model import RawRow, column_letter
+from rowpush.model import CellValue, RawRow, column_letter
 from rowpush.sheets.cells import MAX_CELL_CHARS, csv_unescape
-from rowpush.sheets.table import HeaderLayout, Sheet, build_layout
+from rowpush.sheets.table import HeaderLayout, RowBlock, Sheet, build_layout
 
 __all__ = ["MAX_HEADER_CHARS", "detect_delimiter", "detect_encoding", "open_csv"]
 
@@ -39,6 +39,8 @@ __all__ = ["MAX_HEADER_CHARS", "detect_delimiter", "detect_encoding", "open_csv"
 MAX_HEADER_CHARS = 1 << 22
 DELIMITERS = (",", ";", "\t")
 _BLOCK = 1 << 20
+_ROWS_BLOCK = 64
+"""Rows read ahead by `rows()` (a block at a time underneath)."""
 _ZIP_MAGIC = b"PK\x03\x04"
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # With errors="surrogateescape", a byte the codec cannot read becomes U+DC80..U+DCFF.
@@ -285,6 +287,13 @@ class CsvRows:
         self.layout = layout
 
     def rows(self) -> Iterator[RawRow]:
+        headers = self.layout.headers
+        for block in self.blocks(_ROWS_BLOCK):
+            for number, cells in zip(block.numbers, block.cells, strict=True):
+                yield RawRow(number, dict(zip(headers, cells, strict=True)))
+
+    def blocks(self, size: int) -> Iterator[RowBlock]:
+        """The data rows `size` at a time, each the csv module's own list of cells."""
         where = str(self.path)
         layout = self.layout
         width = layout.width
@@ -294,6 +303,8 @@ class CsvRows:
         # is headerless, and one join tells whether any cell is long, escaped or all blank.
         plain = layout.positions == tuple(range(named))
         number = 0
+        numbers: list[int] = []
+        rows: list[Sequence[CellValue]] = []
         with self.path.open(encoding=self.encoding, newline="") as f:
             # strict: a quote left open is an error at the end of the file, not one cell
             # swallowing every row after it
@@ -306,23 +317,36 @@ class CsvRows:
                     if len(cells) > width:
                         raise self._too_many(number, len(cells))
                     text = "".join(cells)
-                    if "'" in text and any(c[:1] == "'" for c in cells):  # csv_safe's `'`
-                        cells = [csv_unescape(c) for c in cells]
-                    elif (
+                    escaped = "'" in text and any(c[:1] == "'" for c in cells)  # csv_safe's
+                    if (
                         plain
+                        and not escaped
                         and len(cells) == named
                         and len(text) <= MAX_CELL_CHARS
                         and text.strip()
                     ):
-                        yield RawRow(number, dict(zip(headers, cells, strict=True)))
-                        continue
-                    row = layout.make_row(number, cells, where)
-                    if row is not None:
-                        yield row
-            except csv.Error as exc:
+                        numbers.append(number)
+                        rows.append(cells)
+                    else:
+                        if escaped:
+                            cells = [csv_unescape(c) for c in cells]
+                        row = layout.make_row(number, cells, where)
+                        if row is not None:
+                            numbers.append(number)
+                            rows.append(list(row.values.values()))
+                    if len(rows) >= size:
+                        yield RowBlock(numbers, rows)
+                        numbers, rows = [], []
+            except (csv.Error, SheetError) as exc:
+                if rows:  # the rows before a bad one come first, as they would one by one
+                    yield RowBlock(numbers, rows)
+                if isinstance(exc, SheetError):
+                    raise
                 if "field limit" in str(exc):
                     self._raise_too_long(number + 1)
                 raise self._unreadable(number + 1, exc) from exc
+        if rows:
+            yield RowBlock(numbers, rows)
 
     def _raise_too_long(self, row: int) -> None:
         """A cell past the csv module's limit (131,072 characters) on `row`: read that row

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 from typing import Protocol, cast
 
@@ -29,6 +29,7 @@ __all__ = [
     "XLSX_SUFFIXES",
     "ColumnSpec",
     "HeaderLayout",
+    "RowBlock",
     "RowSource",
     "Sheet",
     "build_layout",
@@ -43,9 +44,23 @@ META_SHEET = "_rowpush"
 
 
 class RowSource(Protocol):
-    """What a format module hands to `Sheet`: a way to read the data rows again."""
+    """What a format module hands to `Sheet`: a way to read the data rows again. A source
+    may also read them a block at a time (`blocks(size)`, see `Sheet.blocks`)."""
 
     def rows(self) -> Iterator[RawRow]: ...
+
+
+@dataclass(slots=True)
+class RowBlock:
+    """Data rows a block at a time, with no object per row: each row's number, and its
+    cells in header order (`Sheet.headers`), as `RawRow.values` holds them."""
+
+    numbers: list[int]
+    cells: list[Sequence[CellValue]]
+
+    def raw(self, i: int, headers: Sequence[str]) -> RawRow:
+        """Row `i` of the block as a `RawRow`."""
+        return RawRow(self.numbers[i], dict(zip(headers, self.cells[i], strict=True)))
 
 
 class Sheet:
@@ -85,9 +100,25 @@ class Sheet:
         """The data rows, streamed from the start of the file."""
         return self._source.rows()
 
+    def blocks(self, size: int) -> Iterator[RowBlock]:
+        """The data rows `size` at a time (the last block may be smaller), from the start
+        of the file: what `rows` gives, without a `RawRow` per row where the reader can
+        spare it (a million-row CSV)."""
+        own = getattr(self._source, "blocks", None)
+        if own is not None:
+            blocks: Iterator[RowBlock] = own(size)
+            return blocks
+        return _blocks_of(self._source.rows(), self.headers, size)
+
     def __repr__(self) -> str:
         where = f"{self.path}" if self.name is None else f"{self.path} [{self.name}]"
         return f"<Sheet {where}: {len(self.headers)} columns>"
+
+
+def _blocks_of(rows: Iterator[RawRow], headers: list[str], size: int) -> Iterator[RowBlock]:
+    while chunk := list(islice(rows, size)):
+        cells = [[r.values.get(h, "") for h in headers] for r in chunk]
+        yield RowBlock([r.row for r in chunk], cells)
 
 
 def normalize_header(text: str) -> str:
