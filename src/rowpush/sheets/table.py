@@ -117,7 +117,7 @@ class Sheet:
 
 def _blocks_of(rows: Iterator[RawRow], headers: list[str], size: int) -> Iterator[RowBlock]:
     while chunk := list(islice(rows, size)):
-        cells = [[r.values.get(h, "") for h in headers] for r in chunk]
+        cells: list[Sequence[CellValue]] = [[r.values.get(h, "") for h in headers] for r in chunk]
         yield RowBlock([r.row for r in chunk], cells)
 
 
