@@ -75,10 +75,15 @@ class ConsoleCallbacks(Callbacks):
         self._notices = WindowNotices()
         self._planning: Counter | None = None
 
+    each_change = False  # the counter only counts
+
     def planned(self, change: Change) -> None:
+        self.planned_rows(1)
+
+    def planned_rows(self, count: int) -> None:
         if self._planning is None:
             self._planning = PlanProgress(self.prep)
-        self._planning.update(self._planning.count + 1)
+        self._planning.update(self._planning.count + count)
 
     def confirm(self, counts: dict[str, int]) -> bool:
         target = self.prep.target

@@ -15,7 +15,15 @@ __all__ = ["Callbacks"]
 class Callbacks:
     """Progress hooks for a face to draw; every method is optional (no-op here)."""
 
+    each_change: bool = True
+    """Whether `planned` must see every planned change. A face that only counts them (the
+    CLI) says False: apply may then plan a sheet of appends without a change per row
+    (engine/appends.py) and report those rows by `planned_rows`."""
+
     def planned(self, change: Change) -> None: ...
+    def planned_rows(self, count: int) -> None:
+        """`count` rows planned as appends without a change each (see `each_change`)."""
+
     def confirm(self, counts: dict[str, int]) -> bool:
         return True
 

@@ -415,7 +415,14 @@ class Journal:
     def add_batch(self, batch: Sequence[Change], ids: Sequence[str | None]) -> None:
         """Record a planned batch of creates as one journal row: its rows as runs of
         numbers, each payload's wire encoding, each row's planned remote id."""
-        runs = _runs(c.row for c in batch)
+        self.add_wires([c.row for c in batch], [wire_of(c) for c in batch], ids)
+
+    def add_wires(
+        self, rows: Sequence[int], wires: Sequence[bytes], ids: Sequence[str | None]
+    ) -> None:
+        """`add_batch` of a batch planned without changes (engine/appends.py): each row's
+        number, payload wire encoding and planned remote id."""
+        runs = _runs(rows)
         with self._write(sync=False):  # the plan: see `_write`
             self._db.execute(
                 "INSERT OR REPLACE INTO batches (first, last, runs, size, wires, ids, state)"
@@ -424,8 +431,8 @@ class Journal:
                     runs[0][0],
                     runs[-1][1],
                     _JSON.encode(runs),
-                    len(batch),
-                    b"\n".join(wire_of(c) for c in batch),  # compact JSON has no raw newline
+                    len(rows),
+                    b"\n".join(wires),  # compact JSON has no raw newline
                     _JSON.encode(ids),
                 ),
             )

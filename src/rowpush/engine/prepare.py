@@ -75,7 +75,7 @@ class Prepared:
             for raws in chunks(self.sheet.rows(), TYPED_CHUNK):
                 yield [
                     (values is not None and plan_typed(target, raw.row, values))
-                    or self._plan_one(target, raw)
+                    or self.plan_one(target, raw)
                     for raw, values in zip(raws, typer.type_chunk(raws), strict=True)
                 ]
             return
@@ -91,8 +91,9 @@ class Prepared:
         if chunk:
             yield chunk
 
-    def _plan_one(self, target: Target, raw: RawRow) -> Change:
-        """A row of a target with nothing live to read, typed and planned on its own."""
+    def plan_one(self, target: Target, raw: RawRow) -> Change:
+        """A row of a target with nothing live to read, typed and planned on its own (what
+        a row not plainly valid gets, for its messages)."""
         (row,) = validate_rows(self.target, self.hmap, [raw], self.file)
         return plan_row(target, row, {}, self.hmap, self.file)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rowpush.engine.appends import append_blocks, lane_typer
 from rowpush.engine.callbacks import Callbacks
 from rowpush.engine.connect import connect, limiter_for
 from rowpush.engine.journal import Journal, StoredBatch
@@ -30,7 +31,15 @@ from rowpush.engine.results_writer import file_sha256, input_kinds, write_result
 from rowpush.engine.run_files import journal_path, read_unfinished, remove_journal, run_info
 from rowpush.engine.run_stats import RunStats
 from rowpush.engine.saved_plan import Refreshed, recheck
-from rowpush.engine.send import Batcher, apply_changes, dispatch, send_batches, send_stored
+from rowpush.engine.send import (
+    Batcher,
+    Cutter,
+    apply_changes,
+    batch_size_of,
+    dispatch,
+    send_batches,
+    send_stored,
+)
 from rowpush.engine.settle import settle
 from rowpush.engine.verify import Verification, verify_with
 from rowpush.errors import BadInput
@@ -42,6 +51,7 @@ if TYPE_CHECKING:
     import httpx
 
     from rowpush.config import Connection
+    from rowpush.engine.validate_columns import ColumnTyper
     from rowpush.http.transport import RetryEvent
 
 __all__ = ["SETTLE_ROUNDS", "ApplyReport", "ApplyRun"]
@@ -270,6 +280,31 @@ class ApplyRun:
                 self._add_batch(batch)
         self.journal.set_meta(planned="1")
 
+    async def _plan_appends(self, cb: Callbacks, typer: ColumnTyper) -> None:
+        """`plan_chunks` of a sheet of appends in the bulk lane (engine/appends.py): the
+        journal gets the same batches, with no change made per row."""
+        ensure_writable(type(self.target))
+        async with self._connect(cb) as client:
+            await self.target.load_reference(client)
+        size = batch_size_of(self.target, self.batch_size)
+        cutter: Cutter[tuple[int, bytes, str | None]] = Cutter(size, self.target.batch_bytes)
+        for block in append_blocks(self.prep, self.target, typer):
+            weights = [len(wire) + 1 for _, wire, _ in block.appends]  # `payload_bytes`
+            for batch in cutter.add_many(block.appends, weights):
+                self._add_wires(batch)
+            if block.others:
+                self.journal.add_changes(block.others)
+                for change in block.others:
+                    cb.planned(change)
+            cb.planned_rows(block.size - len(block.others))
+        if (rest := cutter.rest()) is not None:
+            self._add_wires(rest)
+        self.journal.set_meta(planned="1")
+
+    def _add_wires(self, batch: list[tuple[int, bytes, str | None]]) -> None:
+        rows, wires, ids = zip(*batch, strict=True)
+        self.journal.add_wires(rows, wires, ids)
+
     def _add_batch(self, batch: list[Change]) -> None:
         self.journal.add_batch(batch, [self.target.planned_id(c) for c in batch])
 
@@ -427,9 +462,13 @@ class ApplyRun:
         run before anything is sent, unless `skip_invalid`."""
         cb = cb or Callbacks()
         resumed = self.planned
-        async for chunk in self.plan_chunks(cb):
-            for change in chunk:
-                cb.planned(change)
+        typer = None if resumed or cb.each_change else lane_typer(self.prep, self.target)
+        if typer is not None:  # a sheet of appends: no change per row (engine/appends)
+            await self._plan_appends(cb, typer)
+        else:
+            async for chunk in self.plan_chunks(cb):
+                for change in chunk:
+                    cb.planned(change)
         planned = self.counts()
         report = ApplyReport(results=None, planned=planned, resumed=resumed)
         if planned[Action.INVALID] and not skip_invalid and not resumed:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import httpx
 
@@ -34,7 +34,9 @@ T = TypeVar("T")
 
 __all__ = [
     "Batcher",
+    "Cutter",
     "apply_changes",
+    "batch_size_of",
     "batches_of",
     "dispatch",
     "send_batch",
@@ -87,6 +89,44 @@ def batches_of(
     yield from batcher.rest()
 
 
+class Cutter(Generic[T]):
+    """Cuts items into batches as they come: at most `size` items, and at most `cap`
+    bytes with each item weighed by the caller (no cap: None). The one rule every batch
+    is cut by: the send's (`Batcher`) and, for a target whose journal keeps batches, the
+    plan's (engine/appends.py)."""
+
+    def __init__(self, size: int, cap: int | None) -> None:
+        self.size = size
+        self.cap = cap
+        self._items: list[T] = []
+        self._bytes = 0
+
+    def add(self, item: T, weight: int) -> list[list[T]]:
+        """Take an item; returns the batches it completed (mostly none)."""
+        return self.add_many((item,), (weight,))
+
+    def add_many(self, items: Iterable[T], weights: Iterable[int]) -> list[list[T]]:
+        """Take items in turn, each with its weight; returns the batches they completed."""
+        full: list[list[T]] = []
+        size, cap = self.size, self.cap
+        for item, weight in zip(items, weights, strict=True):
+            if cap:
+                if self._items and self._bytes + weight > cap:
+                    full.append(self._items)  # the byte cap comes first
+                    self._items, self._bytes = [], 0
+                self._bytes += weight
+            self._items.append(item)
+            if len(self._items) >= size:
+                full.append(self._items)
+                self._items, self._bytes = [], 0
+        return full
+
+    def rest(self) -> list[T] | None:
+        """The batch still open, once every item is in (None: none is)."""
+        rest, self._items, self._bytes = self._items, [], 0
+        return rest or None
+
+
 class Batcher:
     """Cuts changes into a target's batches as they come: at most `batch_size` (and the
     target's own limit) and `batch_bytes` each, creates and updates apart (so update
@@ -95,35 +135,25 @@ class Batcher:
 
     def __init__(self, target: Target, batch_size: int | None = None) -> None:
         self.target = target
-        self.size = max(1, min(batch_size or target.batch_size, target.batch_size))
+        self.size = batch_size_of(target, batch_size)
         self.cap = target.batch_bytes
-        self._open: dict[Action, list[Change]] = {}
-        self._bytes: dict[Action, int] = {}
+        self._open: dict[Action, Cutter[Change]] = {}
 
     def add(self, change: Change) -> Sequence[list[Change]]:
         """Take a change; returns the batches it completed (mostly none)."""
-        action = change.action
-        batch = self._open.get(action)
-        full: Sequence[list[Change]] = ()
-        if self.cap:
-            weight = payload_bytes(self.target, change)
-            if batch and self._bytes[action] + weight > self.cap:
-                full = [batch]  # the byte cap comes first
-                batch = None
-            self._bytes[action] = (self._bytes[action] if batch else 0) + weight
-        if batch is None:
-            batch = self._open[action] = []
-        batch.append(change)
-        if len(batch) >= self.size:
-            del self._open[action]
-            full = [*full, batch]
-        return full
+        cutter = self._open.get(change.action)
+        if cutter is None:
+            cutter = self._open[change.action] = Cutter(self.size, self.cap)
+        return cutter.add(change, payload_bytes(self.target, change) if self.cap else 0)
 
     def rest(self) -> list[list[Change]]:
         """The batches still open, once every change is in."""
-        rest = list(self._open.values())
-        self._open.clear()
-        return rest
+        return [batch for cutter in self._open.values() if (batch := cutter.rest())]
+
+
+def batch_size_of(target: Target, batch_size: int | None) -> int:
+    """Rows a batch holds: the size asked (`--batch-size`), within the target's own."""
+    return max(1, min(batch_size or target.batch_size, target.batch_size))
 
 
 async def send_batches(

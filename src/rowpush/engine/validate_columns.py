@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import enum
 import types
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import repeat
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, cast, get_args, get_origin
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
@@ -29,10 +29,10 @@ if TYPE_CHECKING:
     from pydantic.fields import FieldInfo
 
     from rowpush.engine.validate import HeaderMap
-    from rowpush.model import RawRow
+    from rowpush.model import CellValue, RawRow
     from rowpush.targets.base import Target
 
-__all__ = ["ColumnTyper"]
+__all__ = ["BLANK", "ColumnTyper"]
 
 #: Model settings that only shape a model (not a field's values), or that these typers
 #: pass on to each field's validator; a Row model with any other setting is typed row by row.
@@ -41,7 +41,8 @@ _PASSED_ON = frozenset(
     {"str_strip_whitespace", "str_to_lower", "str_to_upper", "str_min_length", "str_max_length"}
 )
 _SCALARS = (str, int, float, bool, datetime, date, Decimal, type(None))
-_BLANK = object()
+BLANK: Any = object()
+"""A blank cell among a column's typed values: the field is left unset in that row."""
 
 
 class ColumnTyper:
@@ -101,22 +102,47 @@ class ColumnTyper:
     def type_chunk(self, chunk: Sequence[RawRow]) -> list[dict[str, Any] | None]:
         """Each row's values as `validate_rows` gives them (`ValidRow.values`), or None
         for a row that is not plainly valid (it is typed row by row for its errors)."""
-        size = len(chunk)
+        cells = [raw.values for raw in chunk]
+        by_header = {
+            header: list(map(dict.get, cells, repeat(header), repeat("")))
+            for header, *_ in self.columns
+        }
+        typed, bad = self.type_columns(by_header, len(chunk))
+        order = self.order
+        # each row's dict made in C; the rows with a blank cell or a problem then redone
+        out: list[dict[str, Any] | None] = list(
+            map(dict, map(zip, repeat(order), zip(*(typed[n] for n in order), strict=True)))
+        )
+        blanks = any(BLANK in typed[n] for n in order)
+        if not blanks and True not in bad:
+            return out
+        for i, row_values in enumerate(out):
+            if bad[i]:
+                out[i] = None
+            elif blanks and row_values is not None and BLANK in row_values.values():
+                out[i] = {n: v for n, v in row_values.items() if v is not BLANK}
+        return out
+
+    def type_columns(
+        self, cells: Mapping[str, Sequence[CellValue]], size: int
+    ) -> tuple[dict[str, list[Any]], list[bool]]:
+        """The `size` rows whose cells are `cells` (header → the column's cells), typed a
+        column at a time: each field's values (`BLANK` where its cell is blank; by field
+        name in `order`, an extra column by its alias) and, per row, whether it is not
+        plainly valid (a cell refused, or a required one blank)."""
         bad = [False] * size
         typed: dict[str, list[Any]] = {}
-        cells = [raw.values for raw in chunk]
         for header, alias, name, kind, adapter in self.columns:
-            column = list(map(dict.get, cells, repeat(header), repeat("")))
-            inputs = self._inputs(alias, kind, column)
+            inputs = self._inputs(alias, kind, cells[header])
             if name is None:  # an extra column: kept as written, a blank left unset
                 typed[alias] = inputs
                 continue
-            if _BLANK in inputs:
-                present = [i for i, v in enumerate(inputs) if v is not _BLANK]
+            if BLANK in inputs:
+                present = [i for i, v in enumerate(inputs) if v is not BLANK]
                 given = [inputs[i] for i in present]
             else:
                 present, given = list(range(size)), inputs
-            values: list[Any] = [_BLANK] * size
+            values: list[Any] = [BLANK] * size
             if present:
                 assert adapter is not None
                 try:
@@ -134,34 +160,21 @@ class ColumnTyper:
             typed[name] = values
         for name in self.required:
             for i, value in enumerate(typed[name]):
-                if value is _BLANK:
+                if value is BLANK:
                     bad[i] = True
-        order = self.order
-        # each row's dict made in C; the rows with a blank cell or a problem then redone
-        out: list[dict[str, Any] | None] = list(
-            map(dict, map(zip, repeat(order), zip(*(typed[n] for n in order), strict=True)))
-        )
-        blanks = any(_BLANK in typed[n] for n in order)
-        if not blanks and True not in bad:
-            return out
-        for i, row_values in enumerate(out):
-            if bad[i]:
-                out[i] = None
-            elif blanks and row_values is not None and _BLANK in row_values.values():
-                out[i] = {n: v for n, v in row_values.items() if v is not _BLANK}
-        return out
+        return {n: typed[n] for n in self.order}, bad
 
-    def _inputs(self, alias: str, kind: type | None, column: list[Any]) -> list[Any]:
+    def _inputs(self, alias: str, kind: type | None, column: Sequence[CellValue]) -> list[Any]:
         """A column's cells as the Row model's input: the usual column (text, none blank,
         dates as ISO text) as it is, any other cell by cell (`_input`)."""
         plain = "" not in column and set(map(type, column)) == {str}
-        if plain and (kind is None or all("-" in v or ":" in v for v in column)):
-            return column
+        if plain and (kind is None or all("-" in v or ":" in v for v in cast("list[str]", column))):
+            return column if type(column) is list else list(column)
         return [self._input(alias, kind, v) for v in column]
 
     def _input(self, alias: str, kind: type | None, value: Any) -> Any:
-        """A cell as the Row model's input (as `validate_rows` gives it), _BLANK if blank."""
-        return _BLANK if value == "" else cell_input(self.target, alias, kind, value)
+        """A cell as the Row model's input (as `validate_rows` gives it), BLANK if blank."""
+        return BLANK if value == "" else cell_input(self.target, alias, kind, value)
 
     @staticmethod
     def _one_by_one(adapter: TypeAdapter[Any], given: list[Any], refused: set[int]) -> list[Any]:

@@ -432,6 +432,18 @@ class Target(ABC):
         halves. The default always says None."""
         return None
 
+    def encode_appends(
+        self, columns: Mapping[str, Sequence[Any]], count: int
+    ) -> Sequence[tuple[bytes, str | None] | None] | None:
+        """A target with `batched_journal`: plan `count` rows typed a column at a time
+        (`columns`: field name → the column's values, none blank, in the Row model's
+        order) as apply's bulk lane does (engine/appends.py), without an object per row:
+        each row's create as (wire bytes, planned id), exactly what `plan_typed` and
+        `planned_id` make of it; None for a row that is not plainly a create (`check`
+        refuses it, or its encoding needs the general path): it is planned on its own.
+        None for all: no such encoder here (the default); the rows are planned one by one."""
+        return None
+
     def planned_id(self, change: Change) -> str | None:
         """The remote id a create will have, known before it is sent (`content_id`)."""
         if self.content_id is None:

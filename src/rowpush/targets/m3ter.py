@@ -40,6 +40,7 @@ from rowpush.targets.base import Api, ExportOptions, GroupPlan, Target, outcome_
 from rowpush.targets.m3ter_body import (
     NUMERIC,
     UID_CONTENT,
+    BodyLayout,
     body_layout,
     uuid5_text,
 )
@@ -712,6 +713,46 @@ class M3terMeasurements(Target):
         """The one encoding of a batch: what is measured is what is sent."""
         return _ingest_body(json_array(wire_of(c) for c in batch))
 
+    def _moment_text(self, value: Any) -> str:
+        """A ts (or ets) as the body writes it: ISO 8601 in UTC with a Z."""
+        if type(value) is datetime and value.tzinfo is None and self.zone is UTC:
+            return value.isoformat() + "Z"  # `_utc` of it, without the calls
+        return self._utc(_moment(value))
+
+    def encode_appends(
+        self, columns: Mapping[str, Sequence[Any]], count: int
+    ) -> Sequence[tuple[bytes, str | None] | None] | None:
+        """`check` and `payload_wire` of a block of rows, a column at a time: the rows'
+        field names are one layout (m3ter_body), each distinct meter's fields are checked
+        once, each distinct moment written once."""
+        ets = columns.get("ets")
+        layout = body_layout(columns, ets is not None)
+        if layout is None:
+            return None
+        meters, accounts = columns["meter"], columns["account"]
+        usable = {m for m in set(meters) if self._meter_takes(m, layout)}
+        ok = [m in usable and a in self.accounts for m, a in zip(meters, accounts, strict=True)]
+        top = [meters, accounts, self._moment_texts(columns["ts"])]
+        if ets is not None:
+            top.append(self._moment_texts(ets))
+        data = [columns[name] for name, _, _, _ in layout.fields]
+        encoded = layout.encode_columns(top, data, columns.get("uid"))
+        return [e if good else None for e, good in zip(encoded, ok, strict=True)]
+
+    def _meter_takes(self, meter: Any, layout: BodyLayout) -> bool:
+        """A known meter with every data field of the layout (what `check` asks of a row)."""
+        fields = self.meters.get(str(meter))
+        return fields is not None and all(
+            code in fields.get(category, ()) for _, category, code, _ in layout.checked
+        )
+
+    def _moment_texts(self, column: Sequence[Any]) -> list[str]:
+        """`_moment_text` of each value, once per distinct moment (rows share minutes)."""
+        if any(getattr(moment, "fold", 0) for moment in column):  # equal, yet not alike
+            return [self._moment_text(moment) for moment in column]
+        done = {moment: self._moment_text(moment) for moment in set(column)}
+        return [done[moment] for moment in column]
+
     def _utc(self, moment: datetime) -> str:
         if moment.tzinfo is None:
             zone = self.zone
@@ -729,11 +770,7 @@ class M3terMeasurements(Target):
         """The body, and its wire bytes from the row's layout's templates (m3ter_body);
         a row those cannot encode exactly is encoded by json, as it always was."""
         body: dict[str, Any] = {"meter": values["meter"], "account": values["account"]}
-        ts = values["ts"]
-        if type(ts) is datetime and ts.tzinfo is None and self.zone is UTC:
-            body["ts"] = ts.isoformat() + "Z"  # `_utc` of it, without the calls
-        else:
-            body["ts"] = self._utc(_moment(ts))
+        body["ts"] = self._moment_text(values["ts"])
         ets = values.get("ets")
         if ets is not None:
             body["ets"] = self._utc(_moment(ets))

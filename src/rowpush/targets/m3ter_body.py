@@ -21,7 +21,7 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
@@ -76,6 +76,8 @@ class BodyLayout:
 
     encoder: Encoder
     """`encode` for this layout, written out field by field (`_compile`)."""
+    uid_order: tuple[int, ...]
+    """The body's values (top ones, then `fields`) in the order the uid text takes them."""
 
     def encode(
         self, body: dict[str, Any], values: Mapping[str, Any]
@@ -86,6 +88,110 @@ class BodyLayout:
         part-filled); wire None when the body is not UTF-8 (a lone surrogate: `wire_of`
         falls back, as it always did)."""
         return self.encoder(body, values)
+
+    def encode_columns(
+        self,
+        top: Sequence[Sequence[Any]],
+        data: Sequence[Sequence[Any]],
+        uids: Sequence[Any] | None,
+    ) -> list[tuple[bytes, str] | None]:
+        """`encode` of many rows given a column at a time: `top` the meter, account, ts
+        and [ets] columns (as text), `data` each of `fields`' columns, `uids` the rows' own
+        uids (None: every uid derived). Each row's (wire bytes, uid), or None where
+        `encode` would not encode it exactly (or it has no wire: not UTF-8)."""
+        count = len(top[0]) if top else 0
+        ok = [True] * count
+        ascii_columns: list[Sequence[str]] = []
+        wire_columns: list[Sequence[str]] = []
+        for column in top:
+            texts = _texts(column, ok, convert=False)
+            ascii_columns.append(_each(encode_basestring_ascii, texts))
+            wire_columns.append(_each(encode_basestring, texts))
+        for (_, _, _, numeric), column in zip(self.fields, data, strict=True):
+            if numeric:
+                numbers = _number_texts(column, ok)
+                ascii_columns.append(numbers)
+                wire_columns.append(numbers)
+            else:
+                texts = _texts(column, ok, convert=True)
+                ascii_columns.append(_each(encode_basestring_ascii, texts))
+                wire_columns.append(_each(encode_basestring, texts))
+        template = self.uid_template
+        in_uid_order = [ascii_columns[n] for n in self.uid_order]
+        derived: Sequence[str | None]
+        if uids is None:
+            rows = zip(*in_uid_order, strict=True)
+            derived = [uuid5_text((template % parts).encode()) for parts in rows]
+        else:  # a row's own uid, else derived (a blank one is unset)
+            derived = [
+                (uid if type(uid) is str else None)
+                if uid
+                else uuid5_text((template % parts).encode())
+                for uid, parts in zip(uids, zip(*in_uid_order, strict=True), strict=True)
+            ]
+        out: list[tuple[bytes, str] | None] = []
+        wire_template = self.wire_template
+        for good, uid, parts in zip(ok, derived, zip(*wire_columns, strict=True), strict=True):
+            if not good or uid is None:
+                out.append(None)
+                continue
+            try:
+                out.append(((wire_template % (*parts, encode_basestring(uid))).encode(), uid))
+            except UnicodeEncodeError:  # a lone surrogate: `wire_of` falls back for it
+                out.append(None)
+        return out
+
+
+def _each(encode: Callable[[str], str], texts: Sequence[str]) -> Sequence[str]:
+    """`encode` of each text, once per distinct text when they repeat (a meter, a minute)."""
+    if len(texts) > 8:
+        distinct = set(texts)
+        if len(distinct) * 4 <= len(texts):
+            done = {text: encode(text) for text in distinct}
+            return [done[text] for text in texts]
+    return list(map(encode, texts))
+
+
+def _texts(column: Sequence[Any], ok: list[bool], *, convert: bool) -> Sequence[str]:
+    """A column's values as text: `str()` of a non-text one with `convert`, else its row
+    is not encoded (`ok` False) — as `encode` does a value at a time."""
+    if all(type(v) is str for v in column):
+        return column
+    texts = []
+    for i, value in enumerate(column):
+        if type(value) is str:
+            texts.append(value)
+        elif convert:
+            texts.append(str(value))
+        else:
+            ok[i] = False
+            texts.append("")
+    return texts
+
+
+def _number_texts(column: Sequence[Any], ok: list[bool]) -> list[str]:
+    """A numeric column's values as JSON numbers (`as_number`, written as json writes
+    it); a row whose value is none is not encoded (`ok` False)."""
+    if all(type(v) is str for v in column):  # text: each distinct value once
+        done = {text: _number_text(text) for text in set(column)}
+        found = [done[v] for v in column]
+    else:  # 1, 1.0 and True are one key to a dict: each value anew
+        found = [_number_text(v) for v in column]
+    if None in found:
+        for i, text in enumerate(found):
+            if text is None:
+                ok[i] = False
+    return [t or "" for t in found]
+
+
+def _number_text(value: Any) -> str | None:
+    number = as_number(value)
+    kind = type(number)
+    if kind is int:
+        return int.__repr__(number)
+    if kind is float:
+        return float.__repr__(number)
+    return None  # not a number (`check` refuses it), or an unusual kind
 
 
 def _compile(
@@ -232,6 +338,7 @@ def _layout(names: tuple[str, ...], has_ets: bool) -> BodyLayout | None:
         fields=tuple(fields),
         checked=tuple(checked),
         uid_template=uid_template,
+        uid_order=tuple(order),
         wire_template=wire,
         encoder=encoder,
     )
