@@ -15,7 +15,6 @@ Figures, not assertions; the test suite runs it on a tiny N only to prove it sti
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import subprocess
 import sys
@@ -23,6 +22,8 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from installed import cli_env
 
 from rowpush.sandbox.options import SandboxOptions
 from rowpush.sandbox.server import SandboxServer, render_config
@@ -67,7 +68,7 @@ def main() -> int:
             sys.executable, "-m", "rowpush", "apply", str(sheet), "-t", "m3ter.measurements",
             "-c", "m3ter", "--yes", "--rate", "100000/s", "--results", str(folder / "r.xlsx"),
         ]  # fmt: skip
-        env = {**os.environ, "ROWPUSH_CONFIG": str(config)}
+        env = cli_env(config)  # bytecode compiled, as installed
         before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         child = subprocess.Popen(

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -31,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from installed import cli_env
 
 from rowpush.sandbox.options import SandboxOptions
 from rowpush.sandbox.server import SandboxServer, render_config
@@ -172,7 +173,7 @@ def main() -> int:
             sys.executable, "-m", "rowpush", "apply", sheet.name, "-t", "halopsa.clients",
             "-c", "halopsa", "--yes", "--rate", "100000/s", "--results", "results.xlsx",
         ]  # fmt: skip
-        env = {**os.environ, "ROWPUSH_CONFIG": str(config)}
+        env = cli_env(config)  # bytecode compiled, as installed
         started = time.perf_counter()
         ours = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
         rowpush_took = time.perf_counter() - started
