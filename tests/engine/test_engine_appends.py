@@ -19,6 +19,7 @@ from rowpush.engine.callbacks import Callbacks
 from rowpush.engine.prepare import Prepared, prepare
 from rowpush.engine.run import ApplyRun
 from rowpush.engine.run_files import journal_path
+from rowpush.engine.send import Cutter
 from rowpush.model import Change
 from rowpush.targets.m3ter import M3terMeasurements
 
@@ -203,3 +204,40 @@ def test_the_lane_is_only_for_appends_planned_on_the_command_line(tmp_path: Path
     halo = prepare(clients, target="halopsa.clients")
     assert lane_typer(halo, halo.target(None)) is None  # keyed: the Change path
     assert Callbacks.each_change  # a face that looks at each change keeps the Change path
+
+
+def _cut_one_by_one(weights: list[int], size: int, cap: int | None) -> list[list[int]]:
+    """The batching rule, an item at a time: the byte cap first (an empty batch takes any
+    item), then the count."""
+    batches: list[list[int]] = []
+    batch: list[int] = []
+    used = 0
+    for item, weight in enumerate(weights):
+        if cap and batch and used + weight > cap:
+            batches.append(batch)
+            batch, used = [], 0
+        batch.append(item)
+        used += weight
+        if len(batch) >= size:
+            batches.append(batch)
+            batch, used = [], 0
+    return [*batches, batch] if batch else batches
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_cutter_cuts_runs_of_items_as_it_cuts_them_one_at_a_time(seed: int) -> None:
+    rnd = random.Random(seed)
+    size = rnd.choice([1, 2, 3, 7, 1000])
+    cap = rnd.choice([None, 10, 50, 300])
+    weights = [rnd.choice([1, 2, 5, 9, 30, 70, 400]) for _ in range(rnd.randrange(0, 120))]
+    cutter: Cutter[int] = Cutter(size, cap)
+    got: list[list[int]] = []
+    at = 0
+    while at < len(weights):  # runs of random lengths, as blocks come
+        step = rnd.randrange(1, 40)
+        items = list(range(at, min(at + step, len(weights))))
+        got += cutter.add_many(items, weights[at : at + step])
+        at += step
+    if (rest := cutter.rest()) is not None:
+        got.append(rest)
+    assert got == _cut_one_by_one(weights, size, cap)

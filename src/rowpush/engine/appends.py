@@ -84,8 +84,16 @@ def _plan_block(
         encoded = _encoded(target, columns, [block.numbers[i] for i in at])
         for i, found in zip(at, encoded, strict=True):
             planned[i] = found
-    cap = target.batch_bytes
     out = AppendBlock(size=size)
+    cap = target.batch_bytes
+    if None not in planned:
+        wires = [found[0] for found in planned]  # type: ignore[index]
+        if cap is None or max(map(len, wires)) + 1 <= cap:  # the usual block: all appends
+            out.appends = [
+                (number, wire, found[1])  # type: ignore[index]
+                for number, wire, found in zip(block.numbers, wires, planned, strict=True)
+            ]
+            return out
     for i, (number, found) in enumerate(zip(block.numbers, planned, strict=True)):
         if found is not None and (cap is None or len(found[0]) + 1 <= cap):
             out.appends.append((number, *found))

@@ -17,8 +17,10 @@ looking at the live records (engine/settle.py) before sending any again.
 from __future__ import annotations
 
 import asyncio
+from bisect import bisect_right
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
+from itertools import accumulate
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 import httpx
@@ -105,18 +107,26 @@ class Cutter(Generic[T]):
         """Take an item; returns the batches it completed (mostly none)."""
         return self.add_many((item,), (weight,))
 
-    def add_many(self, items: Iterable[T], weights: Iterable[int]) -> list[list[T]]:
-        """Take items in turn, each with its weight; returns the batches they completed."""
+    def add_many(self, items: Sequence[T], weights: Sequence[int]) -> list[list[T]]:
+        """Take items in turn, each with its weight; returns the batches they completed.
+        A run of items is taken at once: as many as the batch has room for, by count and
+        by the running sum of their weights."""
         full: list[list[T]] = []
-        size, cap = self.size, self.cap
-        for item, weight in zip(items, weights, strict=True):
-            if cap:
-                if self._items and self._bytes + weight > cap:
-                    full.append(self._items)  # the byte cap comes first
-                    self._items, self._bytes = [], 0
-                self._bytes += weight
-            self._items.append(item)
-            if len(self._items) >= size:
+        start, count = 0, len(items)
+        while start < count:
+            end = min(count, start + self.size - len(self._items))
+            cut = False
+            if self.cap:
+                sums = list(accumulate(weights[start:end], initial=self._bytes))
+                fit = max(bisect_right(sums, self.cap) - 1, 0)
+                if fit == 0 and not self._items:
+                    fit = 1  # an empty batch takes an item over the cap on its own
+                cut = fit < end - start  # the byte cap comes first
+                end = start + fit
+                self._bytes = sums[fit]
+            self._items.extend(items[start:end])
+            start = end
+            if cut or len(self._items) >= self.size:
                 full.append(self._items)
                 self._items, self._bytes = [], 0
         return full

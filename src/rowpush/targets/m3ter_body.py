@@ -129,17 +129,27 @@ class BodyLayout:
                 else uuid5_text((template % parts).encode())
                 for uid, parts in zip(uids, zip(*in_uid_order, strict=True), strict=True)
             ]
-        out: list[tuple[bytes, str] | None] = []
         wire_template = self.wire_template
-        for good, uid, parts in zip(ok, derived, zip(*wire_columns, strict=True), strict=True):
-            if not good or uid is None:
-                out.append(None)
-                continue
-            try:
-                out.append(((wire_template % (*parts, encode_basestring(uid))).encode(), uid))
-            except UnicodeEncodeError:  # a lone surrogate: `wire_of` falls back for it
-                out.append(None)
-        return out
+        uid_texts = _each(encode_basestring, [uid or "" for uid in derived])
+        texts = [wire_template % parts for parts in zip(*wire_columns, uid_texts, strict=True)]
+        wires: list[bytes | None]
+        try:
+            wires = [text.encode() for text in texts]
+        except UnicodeEncodeError:  # a lone surrogate: `wire_of` falls back for such a row
+            wires = [_utf8(text) for text in texts]
+        if False in ok or None in derived or None in wires:
+            return [
+                (wire, uid) if good and uid is not None and wire is not None else None
+                for good, uid, wire in zip(ok, derived, wires, strict=True)
+            ]
+        return list(zip(wires, derived, strict=True))  # type: ignore[arg-type]
+
+
+def _utf8(text: str) -> bytes | None:
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return None
 
 
 def _each(encode: Callable[[str], str], texts: Sequence[str]) -> Sequence[str]:
@@ -155,7 +165,7 @@ def _each(encode: Callable[[str], str], texts: Sequence[str]) -> Sequence[str]:
 def _texts(column: Sequence[Any], ok: list[bool], *, convert: bool) -> Sequence[str]:
     """A column's values as text: `str()` of a non-text one with `convert`, else its row
     is not encoded (`ok` False) — as `encode` does a value at a time."""
-    if all(type(v) is str for v in column):
+    if set(map(type, column)) <= {str}:
         return column
     texts = []
     for i, value in enumerate(column):
@@ -172,7 +182,7 @@ def _texts(column: Sequence[Any], ok: list[bool], *, convert: bool) -> Sequence[
 def _number_texts(column: Sequence[Any], ok: list[bool]) -> list[str]:
     """A numeric column's values as JSON numbers (`as_number`, written as json writes
     it); a row whose value is none is not encoded (`ok` False)."""
-    if all(type(v) is str for v in column):  # text: each distinct value once
+    if set(map(type, column)) <= {str}:  # text: each distinct value once
         done = {text: _number_text(text) for text in set(column)}
         found = [done[v] for v in column]
     else:  # 1, 1.0 and True are one key to a dict: each value anew
@@ -185,6 +195,8 @@ def _number_texts(column: Sequence[Any], ok: list[bool]) -> list[str]:
 
 
 def _number_text(value: Any) -> str | None:
+    if type(value) is str and len(value) < 16 and value.isascii() and value.isdigit():
+        return int.__repr__(int(value))  # as_number's int, without a float between
     number = as_number(value)
     kind = type(number)
     if kind is int:
