@@ -123,7 +123,7 @@ def _journal(results: Path) -> dict[str, list[Any]]:
     try:
         return {
             "batches": db.execute(
-                "SELECT first, last, runs, size, wires, ids, state FROM batches ORDER BY first"
+                "SELECT first, last, runs, size, wires, ids, state FROM stored ORDER BY first"
             ).fetchall(),
             "rows": db.execute(
                 "SELECT row, action, key, label, fields, payload, errors, state FROM rows"
