@@ -293,58 +293,79 @@ class CsvRows:
                 yield RawRow(number, dict(zip(headers, cells, strict=True)))
 
     def blocks(self, size: int) -> Iterator[RowBlock]:
-        """The data rows `size` at a time, each the csv module's own list of cells."""
-        where = str(self.path)
+        """The data rows at most `size` at a time, each the csv module's own list of
+        cells. A block of usual rows (as many cells as headers, headed from column A on,
+        none long, escaped or all blank) is told so a block at a time, in C; any other
+        block row by row."""
         layout = self.layout
-        width = layout.width
-        headers = layout.headers
-        named = len(headers)
-        # The usual row: as many cells as headers, headed from column A on. Then no cell
-        # is headerless, and one join tells whether any cell is long, escaped or all blank.
-        plain = layout.positions == tuple(range(named))
+        plain = layout.positions == tuple(range(len(layout.headers)))
         number = 0
-        numbers: list[int] = []
-        rows: list[Sequence[CellValue]] = []
         with self.path.open(encoding=self.encoding, newline="") as f:
             # strict: a quote left open is an error at the end of the file, not one cell
             # swallowing every row after it
             reader = csv.reader(f, delimiter=self.delimiter, quotechar='"', strict=True)
-            try:
-                for cells in reader:
-                    number += 1
-                    if number <= layout.row:
-                        continue
-                    if len(cells) > width:
-                        raise self._too_many(number, len(cells))
-                    text = "".join(cells)
-                    escaped = "'" in text and any(c[:1] == "'" for c in cells)  # csv_safe's
-                    if (
-                        plain
-                        and not escaped
-                        and len(cells) == named
-                        and len(text) <= MAX_CELL_CHARS
-                        and text.strip()
-                    ):
-                        numbers.append(number)
-                        rows.append(cells)
-                    else:
-                        if escaped:
-                            cells = [csv_unescape(c) for c in cells]
-                        row = layout.make_row(number, cells, where)
-                        if row is not None:
-                            numbers.append(number)
-                            rows.append(list(row.values.values()))
-                    if len(rows) >= size:
-                        yield RowBlock(numbers, rows)
-                        numbers, rows = [], []
-            except (csv.Error, SheetError) as exc:
-                if rows:  # the rows before a bad one come first, as they would one by one
-                    yield RowBlock(numbers, rows)
-                if isinstance(exc, SheetError):
-                    raise
-                if "field limit" in str(exc):
-                    self._raise_too_long(number + 1)
-                raise self._unreadable(number + 1, exc) from exc
+            more = True
+            while more:
+                records: list[list[str]] = []
+                error: csv.Error | None = None
+                more = False
+                try:
+                    for cells in reader:
+                        records.append(cells)
+                        if len(records) >= size:
+                            more = True
+                            break
+                except csv.Error as exc:
+                    error = exc
+                if number < layout.row:  # the header row and any above it
+                    skip = min(len(records), layout.row - number)
+                    number += skip
+                    del records[:skip]
+                first = number + 1
+                number += len(records)
+                if records and plain and self._usual(records):
+                    yield RowBlock(list(range(first, number + 1)), list(records))
+                elif records:
+                    yield from self._checked(records, first)
+                if error is not None:
+                    if "field limit" in str(error):
+                        self._raise_too_long(number + 1)
+                    raise self._unreadable(number + 1, error) from error
+
+    def _usual(self, records: list[list[str]]) -> bool:
+        """Whether every record is a usual row (see `blocks`), told in C."""
+        if set(map(len, records)) != {len(self.layout.headers)}:
+            return False
+        texts = list(map("".join, records))
+        return (
+            max(map(len, texts)) <= MAX_CELL_CHARS
+            and all(map(str.strip, texts))
+            and "'" not in "".join(texts)  # csv_safe's escape, or an apostrophe: row by row
+        )
+
+    def _checked(self, records: list[list[str]], first: int) -> Iterator[RowBlock]:
+        """A block of records read row by row: a blank row left out, a row escaped by
+        csv_safe unescaped, each checked by the layout (`make_row`). On a bad row, the
+        rows before it come first, as they would one by one, then the error."""
+        where = str(self.path)
+        layout = self.layout
+        width = layout.width
+        numbers: list[int] = []
+        rows: list[Sequence[CellValue]] = []
+        try:
+            for number, cells in enumerate(records, start=first):
+                if len(cells) > width:
+                    raise self._too_many(number, len(cells))
+                if any(c[:1] == "'" for c in cells):  # csv_safe's escape
+                    cells = [csv_unescape(c) for c in cells]
+                row = layout.make_row(number, cells, where)
+                if row is not None:
+                    numbers.append(number)
+                    rows.append(list(row.values.values()))
+        except SheetError:
+            if rows:
+                yield RowBlock(numbers, rows)
+            raise
         if rows:
             yield RowBlock(numbers, rows)
 
