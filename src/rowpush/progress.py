@@ -132,8 +132,14 @@ class ConsoleCallbacks(Callbacks):
             self._task = self._progress.add_task("apply", total=total, failed=0, note="")
 
     def outcomes(self, outcomes: Sequence[Outcome]) -> None:
-        self.done += len(outcomes)
-        self.failed += sum(o.status is Status.FAILED for o in outcomes)
+        self._count(len(outcomes), sum(o.status is Status.FAILED for o in outcomes))
+
+    def answered(self, rows: Sequence[int], answer: Outcome) -> None:
+        self._count(len(rows), len(rows) if answer.status is Status.FAILED else 0)
+
+    def _count(self, done: int, failed: int) -> None:
+        self.done += done
+        self.failed += failed
         if self._progress is not None:
             self._progress.update(self._task, completed=self.done, failed=self.failed)
 

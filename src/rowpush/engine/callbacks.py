@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from rowpush.model import Outcome
+
 if TYPE_CHECKING:
     from rowpush.http.transport import RetryEvent
-    from rowpush.model import Change, Outcome
+    from rowpush.model import Change
 
 __all__ = ["Callbacks"]
 
@@ -30,6 +32,13 @@ class Callbacks:
     def sending(self, total: int) -> None: ...
     def outcomes(self, outcomes: Sequence[Outcome]) -> None:
         """Final outcomes as they land (a row whose answer was lost comes once settled)."""
+
+    def answered(self, rows: Sequence[int], answer: Outcome) -> None:
+        """Every row of `rows` got the final outcome `answer` (a batch answered whole; its
+        `row` is not read). By default told to `outcomes`, an outcome per row; a face that
+        only counts them may count them at once."""
+        status, code, message, at = answer.status, answer.http_status, answer.message, answer.at
+        self.outcomes([Outcome(row, status, code, message, None, at) for row in rows])
 
     def retry_event(self, event: RetryEvent) -> None: ...
     def settling(self, rows: int) -> None:

@@ -368,8 +368,7 @@ class ApplyRun:
         def answered(batch: StoredBatch, answer: Outcome) -> None:
             (answer,) = scrubbed([answer])
             self.journal.answer_batch(batch, answer)
-            status, code, message, at = answer.status, answer.http_status, answer.message, answer.at
-            cb.outcomes([Outcome(row, status, code, message, None, at) for row in batch.rows])
+            cb.answered(batch.rows, answer)
 
         # a saved plan (not --refresh) is checked again a batch at a time, just before it
         # goes: the records read at the start may have moved during the run
