@@ -12,6 +12,7 @@ this path only ever says "valid, and these are its values".
 from __future__ import annotations
 
 import enum
+import re
 import types
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -40,6 +41,8 @@ _MODEL_ONLY = frozenset({"extra", "title", "json_schema_extra", "protected_names
 _PASSED_ON = frozenset(
     {"str_strip_whitespace", "str_to_lower", "str_to_upper", "str_min_length", "str_max_length"}
 )
+_DATE_MARK = re.compile("[-:]")
+"""In a date written as text (2026-01-31, 10:00): else it may be an Excel serial."""
 _SCALARS = (str, int, float, bool, datetime, date, Decimal, type(None))
 BLANK: Any = object()
 """A blank cell among a column's typed values: the field is left unset in that row."""
@@ -168,7 +171,7 @@ class ColumnTyper:
         """A column's cells as the Row model's input: the usual column (text, none blank,
         dates as ISO text) as it is, any other cell by cell (`_input`)."""
         plain = "" not in column and set(map(type, column)) == {str}
-        if plain and (kind is None or all("-" in v or ":" in v for v in cast("list[str]", column))):
+        if plain and (kind is None or all(map(_DATE_MARK.search, cast("list[str]", column)))):
             return column if type(column) is list else list(column)
         return [self._input(alias, kind, v) for v in column]
 
