@@ -63,3 +63,12 @@ def test_csv_rows_before_a_bad_one_come_in_a_block_first(tmp_path: Path) -> None
     assert first.numbers == [2, 3, 4, 5, 6]
     with pytest.raises(SheetError, match="row 7 has 3 cells"):
         next(blocks)
+
+
+def test_csv_rows_before_an_unreadable_one_come_first(tmp_path: Path) -> None:
+    path = tmp_path / "open_quote.csv"
+    path.write_text('a,b\n1,2\n3,4\n"5,6\n', encoding="utf-8")
+    blocks = open_sheet(path).blocks(100)
+    assert next(blocks).cells == [["1", "2"], ["3", "4"]]
+    with pytest.raises(SheetError):
+        next(blocks)

@@ -24,6 +24,7 @@ import csv
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import IO
 
@@ -308,15 +309,11 @@ class CsvRows:
             while more:
                 records: list[list[str]] = []
                 error: csv.Error | None = None
-                more = False
-                try:
-                    for cells in reader:
-                        records.append(cells)
-                        if len(records) >= size:
-                            more = True
-                            break
+                try:  # extend keeps the records read before an error
+                    records.extend(islice(reader, size))
                 except csv.Error as exc:
                     error = exc
+                more = error is None and len(records) == size
                 if number < layout.row:  # the header row and any above it
                     skip = min(len(records), layout.row - number)
                     number += skip
