@@ -21,7 +21,7 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
@@ -43,7 +43,8 @@ UID_CONTENT = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 # The variant nibble uuid5 writes (RFC 4122: binary 10xx) for each hex digit hashed.
 _VARIANT = {f"{n:x}": f"{(n & 0x3) | 0x8:x}" for n in range(16)}
-_SHA1_NAMESPACE = hashlib.sha1(UID_NAMESPACE.bytes)
+_NAMESPACE = UID_NAMESPACE.bytes
+_sha1 = hashlib.sha1
 _LAYOUTS_KEPT = 256  # distinct column sets remembered; a sheet has one or a few
 NUMERIC = frozenset({"measure", "cost", "income"})
 """Categories whose values are numbers."""
@@ -51,10 +52,15 @@ NUMERIC = frozenset({"measure", "cost", "income"})
 
 def uuid5_text(content: bytes) -> str:
     """`str(uuid.uuid5(UID_NAMESPACE, content))`, without building a UUID object."""
-    digest = _SHA1_NAMESPACE.copy()
-    digest.update(content)
-    h = digest.hexdigest()
-    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+    (text,) = uuid5_texts([content])
+    return text
+
+
+def uuid5_texts(contents: Iterable[bytes]) -> list[str]:
+    """`uuid5_text` of each of `contents`, with no Python call per content."""
+    hexes = [_sha1(_NAMESPACE + content).hexdigest() for content in contents]
+    variant = _VARIANT
+    return [f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant[h[16]]}{h[17:20]}-{h[20:32]}" for h in hexes]
 
 
 Encoder = Callable[[dict[str, Any], Mapping[str, Any]], tuple[dict[str, Any], bytes | None] | None]
@@ -119,15 +125,15 @@ class BodyLayout:
         template = self.uid_template
         in_uid_order = [ascii_columns[n] for n in self.uid_order]
         derived: Sequence[str | None]
+        rows = zip(*in_uid_order, strict=True)
         if uids is None:
-            rows = zip(*in_uid_order, strict=True)
-            derived = [uuid5_text((template % parts).encode()) for parts in rows]
+            derived = uuid5_texts([(template % parts).encode() for parts in rows])
         else:  # a row's own uid, else derived (a blank one is unset)
             derived = [
                 (uid if type(uid) is str else None)
                 if uid
                 else uuid5_text((template % parts).encode())
-                for uid, parts in zip(uids, zip(*in_uid_order, strict=True), strict=True)
+                for uid, parts in zip(uids, rows, strict=True)
             ]
         wire_template = self.wire_template
         uid_texts = _each(encode_basestring, [uid or "" for uid in derived])
@@ -183,6 +189,10 @@ def _number_texts(column: Sequence[Any], ok: list[bool]) -> list[str]:
     """A numeric column's values as JSON numbers (`as_number`, written as json writes
     it); a row whose value is none is not encoded (`ok` False)."""
     if set(map(type, column)) <= {str}:  # text: each distinct value once
+        joined = "".join(column)
+        lengths = set(map(len, column))
+        if joined.isascii() and joined.isdigit() and min(lengths) > 0 and max(lengths) < 16:
+            return list(map(str, map(int, column)))  # whole numbers: as `_number_text` has them
         done = {text: _number_text(text) for text in set(column)}
         found = [done[v] for v in column]
     else:  # 1, 1.0 and True are one key to a dict: each value anew
