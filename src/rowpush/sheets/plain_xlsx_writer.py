@@ -17,20 +17,36 @@ Speed: a cell's XML is made with a placeholder (`_ROW`) for its row number, so a
 value's XML is made once per column and reused (a dict look-up per cell, in C); a row is
 its cells joined, the placeholder replaced by the row's number. Cells keep their `r=`
 attribute: rowpush's own reader takes its fast path on such rows only.
+
+Rows given as `CellBlocks` (cell_blocks.py) are written a block at a time, column by
+column, with no Python step per row: a column's cells are looked up in one map (a typed
+column by its text as read, so a repeated "17" is typed and made once), a value the
+block's rows share is made once, and the new values of a column are made together
+(numbers, inline text) where that is exact. A block that would add a string to the
+shared table goes row by row instead, so strings are numbered in the order rows give
+them: the sheet's XML is the same either way.
 """
 
 from __future__ import annotations
 
 import math
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from itertools import chain, islice, zip_longest
+from itertools import chain, islice, repeat, zip_longest
 from pathlib import Path
 from typing import IO, cast
 
 from rowpush.model import column_letter
+from rowpush.sheets.cell_blocks import (
+    CellBlock,
+    CellBlocks,
+    Same,
+    TypedCache,
+    Typer,
+    block_rows,
+)
 from rowpush.sheets.cells import (
     EXACT_INT_LIMIT,
     TITLE_LIMIT,
@@ -199,7 +215,7 @@ class _Column(dict[object, str]):
     `_COLUMN_CACHE` values it starts afresh.
     """
 
-    __slots__ = ("number", "ref", "share", "strings", "style")
+    __slots__ = ("inline", "number", "numbers", "ref", "share", "strings", "style")
 
     def __init__(self, strings: _Strings, ref: str, share: bool, style: str) -> None:
         super().__init__(_BLANK)
@@ -210,6 +226,10 @@ class _Column(dict[object, str]):
         self.style = style
         self.number = f'<c r="{ref}"{style}><v>'
         """The opening of the column's number cells."""
+        self.numbers = self.number + "{}</v></c>"
+        """A whole number's cell, to `format` (`_Column.__missing__`'s)."""
+        self.inline = f'<c r="{ref}"{style} t="inlineStr"><is><t>{{}}</t></is></c>'
+        """Plain text's inline cell, to `format` (`_Strings.cell`'s)."""
 
     def cell(self, value: object) -> str:
         """The XML of a cell holding `value`, whatever it is (a list: its text)."""
@@ -234,6 +254,30 @@ class _Column(dict[object, str]):
                 self.update(_BLANK)
             self[value] = xml
         return xml
+
+
+#: Types whose cell never holds a string (whatever their value).
+_NO_STRING = frozenset({type(None), bool, time, timedelta})
+
+
+class _Typed(dict[object, str]):
+    """A typed column of `CellBlocks` (its values as read): a value → its cell's XML,
+    typed (`typed`) and made once. Kept: text whose cell reads the same whatever comes
+    later (not inline text: a later row may share it), up to `_COLUMN_CACHE` values."""
+
+    __slots__ = ("typed",)
+
+    def __init__(self, typer: Typer) -> None:
+        super().__init__()
+        self.typed = TypedCache(typer)
+
+    def keep(self, values: Sequence[object], xmls: Sequence[str]) -> None:
+        """Remember the cells made for `values` (text as read only: "1" is not 1)."""
+        for value, xml in zip(values, xmls, strict=True):
+            if type(value) is str and ' t="inlineStr"' not in xml:
+                if len(self) >= _COLUMN_CACHE:  # start afresh: a sheet's values drift
+                    self.clear()
+                self[value] = xml
 
 
 class _SheetWriter:
@@ -285,6 +329,8 @@ class _SheetWriter:
         parts.append("<sheetData>")
         out.write("".join(parts).encode())
         self.buffer: list[str] = []
+        self.buffered = 0
+        """Rows in `buffer`."""
         if headers:
             style = f' s="{_BOLD}"' if bold_header else ""
             cells = "".join(
@@ -304,8 +350,165 @@ class _SheetWriter:
         cells.append("</row>")
         xml = _ROW_OPEN + "".join(cells)
         self.buffer.append(xml.replace(_ROW, str(self.rows)))
-        if len(self.buffer) >= _FLUSH_ROWS:
+        self.buffered += 1
+        if self.buffered >= _FLUSH_ROWS:
             self.flush()
+
+    def append_block(self, block: CellBlock, typed: Sequence[_Typed | None]) -> None:
+        """Write a block's rows (see the module's docstring); `typed`: each column's typer
+        with its caches (None: values written as they are)."""
+        size = block.size
+        parts = self._block_cells(block, typed) if size else []
+        if parts is None:  # a new shared string: row by row, in the rows' order
+            caches = [None if t is None else t.typed for t in typed]
+            for row in block_rows(block, caches):
+                self.append(row)
+            return
+        if not parts:
+            return
+        first = self.rows + 1
+        self.rows += size
+        cells = (repeat(p, size) if type(p) is str else p for p in parts)
+        rows = map("".join, zip(*cells, strict=True))
+        numbers = map(str, range(first, first + size))
+        self.buffer.append("".join(map(str.replace, rows, repeat(_ROW), numbers)))
+        self.buffered += size
+        if self.buffered >= _FLUSH_ROWS:
+            self.flush()
+
+    def _block_cells(
+        self, block: CellBlock, typed: Sequence[_Typed | None]
+    ) -> list[str | list[str]] | None:
+        """Per column, its cells' XML (one text: every row's), between the rows' opening
+        and closing; None when a cell would add a string to the shared table."""
+        parts: list[str | list[str]] = [_ROW_OPEN]
+        for column, known, typing in zip(block.columns, self.known, typed, strict=False):
+            if isinstance(column, Same):
+                value = column.value if typing is None else typing.typed.typed(column.value)
+                if self._adds(known, value):
+                    return None
+                xml = known.cell(value)
+                if type(parts[-1]) is str:  # a shared value beside another: one text
+                    parts[-1] += xml
+                else:
+                    parts.append(xml)
+                continue
+            lookup = known if typing is None else typing
+            try:
+                cells: list[str | None] = list(map(lookup.get, column))
+            except TypeError:  # an unhashable value: row by row
+                return None
+            if None in cells and not self._fill(known, typing, column, cells):
+                return None
+            parts.append(cast("list[str]", cells))
+        if type(parts[-1]) is str:
+            parts[-1] += "</row>"
+        else:
+            parts.append("</row>")
+        return parts
+
+    def _fill(
+        self,
+        known: _Column,
+        typing: _Typed | None,
+        column: Sequence[object],
+        cells: list[str | None],
+    ) -> bool:
+        """Make the cells missing (None) in `cells` from `column`'s values; False when one
+        would add a string to the shared table (then none that would was made)."""
+        size = len(cells)
+        if cells.count(None) == size:
+            spots: Sequence[int] = range(size)
+            values = list(column)
+        else:
+            spots = [i for i, xml in enumerate(cells) if xml is None]
+            values = [column[i] for i in spots]
+        if typing is not None and set(map(type, values)) == {str}:
+            # text as read repeats (a minute shared by 50 rows): each distinct one made once
+            texts = list(dict.fromkeys(values))
+            xmls = self._made(known, list(map(typing.typed.typed, texts)))
+            if xmls is None:
+                return False
+            typing.keep(texts, xmls)
+            if len(texts) < len(values):
+                xmls = list(map(dict(zip(texts, xmls, strict=True)).__getitem__, values))
+        else:
+            made = values if typing is None else list(map(typing.typed.typed, values))
+            xmls = self._made(known, made)
+            if xmls is None:
+                return False
+            if typing is not None:
+                typing.keep(values, xmls)
+        if len(spots) == size:
+            cells[:] = xmls
+        else:
+            for i, xml in zip(spots, xmls, strict=True):
+                cells[i] = xml
+        return True
+
+    def _made(self, known: _Column, values: list[object]) -> list[str] | None:
+        """The cells of `values` in column `known`; None when one would add a string to
+        the shared table (then none that would was made)."""
+        xmls = self._together(known, values)
+        if xmls is None:
+            xmls = []
+            for value in values:
+                if self._adds(known, value):
+                    return None
+                xmls.append(known.cell(value))
+        return xmls
+
+    def _together(self, known: _Column, values: list[object]) -> list[str] | None:
+        """The cells of `values` made in one pass, when they are all whole numbers, or all
+        plain text written inline (not to be shared, not in the table): what
+        `_Column.__missing__` makes of each. None otherwise."""
+        kinds = set(map(type, values))
+        if kinds == {int}:
+            numbers = cast("list[int]", values)
+            if min(numbers) > -EXACT_INT_LIMIT and max(numbers) < EXACT_INT_LIMIT:
+                return list(map(known.numbers.format, numbers))
+            return None
+        if kinds != {str} or known.share:
+            return None
+        texts = cast("list[str]", values)
+        joined = "".join(texts)
+        plain = (
+            min(map(len, texts)) > 0
+            and max(map(len, texts)) <= _SHARED_MAX_LEN
+            and joined.isprintable()
+            and "&" not in joined
+            and "<" not in joined
+            and ">" not in joined
+            and list(map(str.strip, texts)) == texts
+            and not any(map(self.strings.index.__contains__, texts))
+        )
+        return list(map(known.inline.format, texts)) if plain else None
+
+    def _adds(self, known: _Column, value: object) -> bool:
+        """Whether `value`'s cell in column `known` may add a string to the shared table."""
+        kind = type(value)
+        if kind is str:
+            text = cast("str", value)
+            return (
+                known.share
+                and text != ""
+                and len(self.strings.index) < SHARED_LIMIT
+                and (
+                    not text.isprintable()
+                    or (len(text) <= _SHARED_MAX_LEN and text not in self.strings.index)
+                )
+            )
+        if kind is int:
+            return not -EXACT_INT_LIMIT < cast("int", value) < EXACT_INT_LIMIT
+        if kind is float:
+            return not math.isfinite(cast("float", value))
+        if kind is datetime:
+            moment = cast("datetime", value)
+            return moment.tzinfo is not None or moment < _FIRST_SAFE_DAY
+        if kind is date:
+            day = cast("date", value)
+            return datetime(day.year, day.month, day.day) < _FIRST_SAFE_DAY
+        return kind not in _NO_STRING
 
     def flush(self) -> None:
         if self.buffer:
@@ -313,6 +516,7 @@ class _SheetWriter:
             self.strings.uses += text.count(_SHARED_USE)
             self.out.write(text.encode("utf-8", "replace"))  # a lone surrogate: "?"
             self.buffer = []
+            self.buffered = 0
 
     def close(self, *, autofilter: bool) -> str | None:
         """End the sheet; returns the autofilter's range, if any."""
@@ -330,7 +534,7 @@ class _SheetWriter:
 def write_plain_xlsx(
     path: Path,
     headers: Sequence[str],
-    rows: Iterable[Sequence[object]],
+    rows: Iterable[Sequence[object]] | CellBlocks,
     *,
     kinds: Sequence[ColumnKind] = (),
     sheet_title: str,
@@ -342,7 +546,8 @@ def write_plain_xlsx(
 ) -> int:
     """Write a plain table (see the module's docstring); return the data rows written.
     `kinds` gives each column's style: a text column is in the Text format, an integer
-    one shows whole numbers (values are written as they come: type them beforehand)."""
+    one shows whole numbers (values are written as they come: type them beforehand, or
+    give `CellBlocks` with their typers)."""
     strings = _Strings()
     sheets: list[tuple[str, bool, str | None]] = []  # title, hidden, autofilter range
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
@@ -361,8 +566,16 @@ def write_plain_xlsx(
                 styles=[_KIND_STYLE.get(k) for k in kinds],
             )
 
-        it = iter(rows)
-        sample = list(islice(it, sample_rows))
+        blocks: Iterator[CellBlock] = iter(())
+        typed: list[_Typed | None] = []
+        if isinstance(rows, CellBlocks):
+            typed = [None if t is None else _Typed(t) for t in rows.typers]
+            typed_sample, blocks = _sampled(rows.blocks, typed, sample_rows)
+            sample: list[Sequence[object]] = list(typed_sample)
+            it: Iterator[Sequence[object]] = iter(())
+        else:
+            it = iter(rows)
+            sample = list(islice(it, sample_rows))
         fitted = fit_widths(headers, sample, widths, header=True)
         shared = _repeating(len(headers), sample)
         written = 0
@@ -375,6 +588,18 @@ def write_plain_xlsx(
                 sheet = new_sheet(page_title(sheet_title, page), headers, fitted)
             sheet.append(row)
             written += 1
+        for whole in blocks:
+            block = whole
+            while block.size:
+                if sheet.rows >= max_rows:
+                    sheets[-1] = (sheets[-1][0], False, sheet.close(autofilter=True))
+                    page += 1
+                    sheet = new_sheet(page_title(sheet_title, page), headers, fitted)
+                room = max_rows - sheet.rows
+                piece = block if block.size <= room else block.part(0, room)
+                sheet.append_block(piece, typed)
+                written += piece.size
+                block = block.part(piece.size, block.size) if piece is not block else _EMPTY
         sheets[-1] = (sheets[-1][0], False, sheet.close(autofilter=True))
 
         for title, extra in extra_sheets:
@@ -460,6 +685,27 @@ def _write_package(
         f'<Override PartName="/xl/sharedStrings.xml" ContentType="{main}.sharedStrings+xml"/>'
         f"{overrides}</Types>",
     )
+
+
+_EMPTY = CellBlock(0, [])
+
+
+def _sampled(
+    blocks: Iterable[CellBlock], typed: Sequence[_Typed | None], count: int
+) -> tuple[list[list[object]], Iterator[CellBlock]]:
+    """The first `count` rows of `blocks`, typed (to fit widths and find the repeating
+    columns), and the blocks after them."""
+    caches = [None if t is None else t.typed for t in typed]
+    sample: list[list[object]] = []
+    it = iter(blocks)
+    for block in it:
+        need = count - len(sample)
+        if block.size >= need:
+            sample.extend(block_rows(block.part(0, need), caches))
+            rest = block.part(need, block.size)
+            return sample, chain([rest], it)
+        sample.extend(block_rows(block, caches))
+    return sample, it
 
 
 def _repeating(width: int, sample: Sequence[Sequence[object]]) -> list[bool]:
