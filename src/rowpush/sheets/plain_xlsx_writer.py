@@ -260,6 +260,30 @@ class _Column(dict[object, str]):
 _NO_STRING = frozenset({type(None), bool, time, timedelta})
 
 
+def _shared_text(value: object, *, share: bool) -> str:
+    """The text `_cell` would look up in (or add to) the shared table for `value` in a
+    column that shares (`share`) or not; "" when its cell holds no shared text."""
+    kind = type(value)
+    if kind is str:
+        return cast("str", value) if share else ""
+    if kind in _NO_STRING:
+        return ""
+    if kind is int:
+        number = cast("int", value)
+        return "" if -EXACT_INT_LIMIT < number < EXACT_INT_LIMIT else str(number)
+    if kind is float:
+        return "" if math.isfinite(cast("float", value)) else text_of(value)
+    if isinstance(value, Decimal):
+        return "" if value.is_finite() else text_of(value)
+    if isinstance(value, datetime):
+        safe = value.tzinfo is None and value >= _FIRST_SAFE_DAY
+        return "" if safe else value.isoformat()
+    if isinstance(value, date):
+        early = datetime(value.year, value.month, value.day) < _FIRST_SAFE_DAY
+        return value.isoformat() if early else ""
+    return str(value)  # anything else: its text, shared
+
+
 class _Typed(dict[object, str]):
     """A typed column of `CellBlocks` (its values as read): a value → its cell's XML,
     typed (`typed`) and made once. Kept: text whose cell reads the same whatever comes
@@ -486,29 +510,15 @@ class _SheetWriter:
 
     def _adds(self, known: _Column, value: object) -> bool:
         """Whether `value`'s cell in column `known` may add a string to the shared table."""
-        kind = type(value)
-        if kind is str:
-            text = cast("str", value)
-            return (
-                known.share
-                and text != ""
-                and len(self.strings.index) < SHARED_LIMIT
-                and (
-                    not text.isprintable()
-                    or (len(text) <= _SHARED_MAX_LEN and text not in self.strings.index)
-                )
+        text = _shared_text(value, share=known.share)
+        return (
+            bool(text)
+            and len(self.strings.index) < SHARED_LIMIT
+            and (
+                not text.isprintable()  # made safe first (`xlsx_safe_text`): may be new
+                or (len(text) <= _SHARED_MAX_LEN and text not in self.strings.index)
             )
-        if kind is int:
-            return not -EXACT_INT_LIMIT < cast("int", value) < EXACT_INT_LIMIT
-        if kind is float:
-            return not math.isfinite(cast("float", value))
-        if kind is datetime:
-            moment = cast("datetime", value)
-            return moment.tzinfo is not None or moment < _FIRST_SAFE_DAY
-        if kind is date:
-            day = cast("date", value)
-            return datetime(day.year, day.month, day.day) < _FIRST_SAFE_DAY
-        return kind not in _NO_STRING
+        )
 
     def flush(self) -> None:
         if self.buffer:
