@@ -215,7 +215,7 @@ class _Column(dict[object, str]):
     `_COLUMN_CACHE` values it starts afresh.
     """
 
-    __slots__ = ("inline", "number", "numbers", "ref", "share", "strings", "style")
+    __slots__ = ("inline", "number", "ref", "share", "strings", "style")
 
     def __init__(self, strings: _Strings, ref: str, share: bool, style: str) -> None:
         super().__init__(_BLANK)
@@ -226,10 +226,8 @@ class _Column(dict[object, str]):
         self.style = style
         self.number = f'<c r="{ref}"{style}><v>'
         """The opening of the column's number cells."""
-        self.numbers = self.number + "{}</v></c>"
-        """A whole number's cell, to `format` (`_Column.__missing__`'s)."""
-        self.inline = f'<c r="{ref}"{style} t="inlineStr"><is><t>{{}}</t></is></c>'
-        """Plain text's inline cell, to `format` (`_Strings.cell`'s)."""
+        self.inline = f'<c r="{ref}"{style} t="inlineStr"><is><t>'
+        """The opening of the column's inline text cells (`_Strings.cell`'s)."""
 
     def cell(self, value: object) -> str:
         """The XML of a cell holding `value`, whatever it is (a list: its text)."""
@@ -411,24 +409,26 @@ class _SheetWriter:
                 value = column.value if typing is None else typing.typed.typed(column.value)
                 if self._adds(known, value):
                     return None
-                xml = known.cell(value)
-                if type(parts[-1]) is str:  # a shared value beside another: one text
-                    parts[-1] += xml
-                else:
-                    parts.append(xml)
+                _put(parts, known.cell(value))  # once for the block
                 continue
             lookup = known if typing is None else typing
             try:
                 cells: list[str | None] = list(map(lookup.get, column))
             except TypeError:  # an unhashable value: row by row
                 return None
+            if typing is None and cells.count(None) == len(cells):
+                # all new (row numbers, ids): each cell's text between one opening and
+                # closing, joined with the row's other cells
+                span = self._span(known, list(column))
+                if span is not None:
+                    _put(parts, span[0])
+                    parts.append(span[1])
+                    _put(parts, span[2])
+                    continue
             if None in cells and not self._fill(known, typing, column, cells):
                 return None
             parts.append(cast("list[str]", cells))
-        if type(parts[-1]) is str:
-            parts[-1] += "</row>"
-        else:
-            parts.append("</row>")
+        _put(parts, "</row>")
         return parts
 
     def _fill(
@@ -483,14 +483,22 @@ class _SheetWriter:
         return xmls
 
     def _together(self, known: _Column, values: list[object]) -> list[str] | None:
-        """The cells of `values` made in one pass, when they are all whole numbers, or all
-        plain text written inline (not to be shared, not in the table): what
-        `_Column.__missing__` makes of each. None otherwise."""
+        """The cells of `values` made in one pass (see `_span`); None otherwise."""
+        span = self._span(known, values)
+        if span is None:
+            return None
+        opening, texts, closing = span
+        return list(map(opening.__add__, map(str.__add__, texts, repeat(closing))))
+
+    def _span(self, known: _Column, values: list[object]) -> tuple[str, list[str], str] | None:
+        """The cells of `values` as one opening, each value's text and one closing, when
+        they are all whole numbers, or all plain text written inline (not to be shared,
+        not in the table): what `_Column.__missing__` makes of each. None otherwise."""
         kinds = set(map(type, values))
         if kinds == {int}:
             numbers = cast("list[int]", values)
             if min(numbers) > -EXACT_INT_LIMIT and max(numbers) < EXACT_INT_LIMIT:
-                return list(map(known.numbers.format, numbers))
+                return known.number, list(map(str, numbers)), "</v></c>"
             return None
         if kinds != {str} or known.share:
             return None
@@ -506,7 +514,7 @@ class _SheetWriter:
             and list(map(str.strip, texts)) == texts
             and not any(map(self.strings.index.__contains__, texts))
         )
-        return list(map(known.inline.format, texts)) if plain else None
+        return (known.inline, texts, "</t></is></c>") if plain else None
 
     def _adds(self, known: _Column, value: object) -> bool:
         """Whether `value`'s cell in column `known` may add a string to the shared table."""
@@ -698,6 +706,14 @@ def _write_package(
 
 
 _EMPTY = CellBlock(0, [])
+
+
+def _put(parts: list[str | list[str]], text: str) -> None:
+    """Add text every row of a block has to its parts: beside other such text, one text."""
+    if type(parts[-1]) is str:
+        parts[-1] += text
+    else:
+        parts.append(text)
 
 
 def _sampled(
