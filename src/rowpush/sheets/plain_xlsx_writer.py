@@ -34,7 +34,8 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from itertools import chain, islice, repeat, zip_longest
+from itertools import chain, compress, islice, repeat, zip_longest
+from operator import is_
 from pathlib import Path
 from typing import IO, cast
 
@@ -440,6 +441,27 @@ class _SheetWriter:
     ) -> bool:
         """Make the cells missing (None) in `cells` from `column`'s values; False when one
         would add a string to the shared table (then none that would was made)."""
+        if typing is not None:
+            # text as read repeats (a minute shared by 50 rows): each new one made once,
+            # kept, then the column looked up again (in C)
+            texts = list(dict.fromkeys(compress(column, map(is_, cells, repeat(None)))))
+            if set(map(type, texts)) == {str}:
+                xmls = self._made(known, list(map(typing.typed.typed, texts)))
+                if xmls is None:
+                    return False
+                typing.keep(texts, xmls)
+                cells[:] = map(typing.get, column)
+                if None in cells:  # not kept (inline text, a cache started afresh)
+                    made = dict(zip(texts, xmls, strict=True))
+                    cells[:] = [
+                        x
+                        if x is not None
+                        else made[v]
+                        if v in made
+                        else known.cell(typing.typed.typed(v))  # made before: no new string
+                        for v, x in zip(column, cells, strict=True)
+                    ]
+                return True
         size = len(cells)
         if cells.count(None) == size:
             spots: Sequence[int] = range(size)
@@ -447,22 +469,12 @@ class _SheetWriter:
         else:
             spots = [i for i, xml in enumerate(cells) if xml is None]
             values = [column[i] for i in spots]
-        if typing is not None and set(map(type, values)) == {str}:
-            # text as read repeats (a minute shared by 50 rows): each distinct one made once
-            texts = list(dict.fromkeys(values))
-            xmls = self._made(known, list(map(typing.typed.typed, texts)))
-            if xmls is None:
-                return False
-            typing.keep(texts, xmls)
-            if len(texts) < len(values):
-                xmls = list(map(dict(zip(texts, xmls, strict=True)).__getitem__, values))
-        else:
-            made = values if typing is None else list(map(typing.typed.typed, values))
-            xmls = self._made(known, made)
-            if xmls is None:
-                return False
-            if typing is not None:
-                typing.keep(values, xmls)
+        made_values = values if typing is None else list(map(typing.typed.typed, values))
+        xmls = self._made(known, made_values)
+        if xmls is None:
+            return False
+        if typing is not None:
+            typing.keep(values, xmls)
         if len(spots) == size:
             cells[:] = xmls
         else:
