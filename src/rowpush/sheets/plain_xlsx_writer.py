@@ -132,7 +132,7 @@ class _Strings:
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
         self.uses = 0
-        """References to the table: counted in the XML as it is written (`_SHARED_USE`)."""
+        """References to the table: counted in the XML as it is made (`_SHARED_USE`)."""
 
     def cell(self, ref: str, value: str, share: bool = True, style: str = "") -> str:
         text = xlsx_safe_text(value) if value.isprintable() is False else value
@@ -303,6 +303,20 @@ class _Typed(dict[object, str]):
                 self[value] = xml
 
 
+class _SharedUses(dict[str, int]):
+    """A cell's XML → the references to the shared table it makes (0 or 1), to count a
+    block's without reading its text again; up to `_COLUMN_CACHE` * 16 cells."""
+
+    __slots__ = ()
+
+    def __missing__(self, xml: str) -> int:
+        found = xml.count(_SHARED_USE)
+        if len(self) >= _COLUMN_CACHE * 16:  # start afresh: a sheet's values drift
+            self.clear()
+        self[xml] = found
+        return found
+
+
 class _SheetWriter:
     """One worksheet part, written to the zip as rows come."""
 
@@ -354,6 +368,7 @@ class _SheetWriter:
         self.buffer: list[str] = []
         self.buffered = 0
         """Rows in `buffer`."""
+        self.uses_of = _SharedUses()
         if headers:
             style = f' s="{_BOLD}"' if bold_header else ""
             cells = "".join(
@@ -361,6 +376,7 @@ class _SheetWriter:
                 for letter, h in zip(self.letters, headers, strict=True)
                 if h
             )
+            strings.uses += cells.count(_SHARED_USE)
             self.buffer.append(f'<row r="1">{cells}</row>')
             self.rows = 1
 
@@ -372,6 +388,7 @@ class _SheetWriter:
             cells = [column.cell(value) for column, value in zip(self.known, row, strict=False)]
         cells.append("</row>")
         xml = _ROW_OPEN + "".join(cells)
+        self.strings.uses += xml.count(_SHARED_USE)
         self.buffer.append(xml.replace(_ROW, str(self.rows)))
         self.buffered += 1
         if self.buffered >= _FLUSH_ROWS:
@@ -381,14 +398,16 @@ class _SheetWriter:
         """Write a block's rows (see the module's docstring); `typed`: each column's typer
         with its caches (None: values written as they are)."""
         size = block.size
-        parts = self._block_cells(block, typed) if size else []
-        if parts is None:  # a new shared string: row by row, in the rows' order
+        if not size:
+            return
+        made = self._block_cells(block, typed)
+        if made is None:  # a new shared string: row by row, in the rows' order
             caches = [None if t is None else t.typed for t in typed]
             for row in block_rows(block, caches):
                 self.append(row)
             return
-        if not parts:
-            return
+        parts, uses = made
+        self.strings.uses += uses
         first = self.rows + 1
         self.rows += size
         cells = (repeat(p, size) if type(p) is str else p for p in parts)
@@ -401,16 +420,20 @@ class _SheetWriter:
 
     def _block_cells(
         self, block: CellBlock, typed: Sequence[_Typed | None]
-    ) -> list[str | list[str]] | None:
+    ) -> tuple[list[str | list[str]], int] | None:
         """Per column, its cells' XML (one text: every row's), between the rows' opening
-        and closing; None when a cell would add a string to the shared table."""
+        and closing, and the references to the shared table they make; None when a cell
+        would add a string to the table."""
         parts: list[str | list[str]] = [_ROW_OPEN]
+        uses = 0
         for column, known, typing in zip(block.columns, self.known, typed, strict=False):
             if isinstance(column, Same):
                 value = column.value if typing is None else typing.typed.typed(column.value)
                 if self._adds(known, value):
                     return None
-                _put(parts, known.cell(value))  # once for the block
+                xml = known.cell(value)  # once for the block
+                uses += xml.count(_SHARED_USE) * block.size
+                _put(parts, xml)
                 continue
             lookup = known if typing is None else typing
             try:
@@ -428,9 +451,10 @@ class _SheetWriter:
                     continue
             if None in cells and not self._fill(known, typing, column, cells):
                 return None
+            uses += sum(map(self.uses_of.__getitem__, cast("list[str]", cells)))
             parts.append(cast("list[str]", cells))
         _put(parts, "</row>")
-        return parts
+        return parts, uses
 
     def _fill(
         self,
@@ -543,7 +567,6 @@ class _SheetWriter:
     def flush(self) -> None:
         if self.buffer:
             text = "".join(self.buffer)
-            self.strings.uses += text.count(_SHARED_USE)
             self.out.write(text.encode("utf-8", "replace"))  # a lone surrogate: "?"
             self.buffer = []
             self.buffered = 0
