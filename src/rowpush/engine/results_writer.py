@@ -266,9 +266,6 @@ class _ResultBlocks:
                 ids = list(map(_typed_id, named))
             else:
                 ids = named
-        verify: Sequence[object] | Same = Same(None)
-        if self.verdicts is not None and status in _VERIFIED:
-            verify = list(map(self.verdicts.problems.get, rows, repeat("holds")))
         tail: list[Sequence[object] | Same] = [
             rows,
             Same(status),
@@ -279,7 +276,7 @@ class _ResultBlocks:
             self._olds(rows),
         ]
         if self.verdicts is not None:
-            tail.append(verify)
+            tail.append(list(map(self.verdicts.column, rows, repeat(status))))
         return tail
 
     def _row_tail(self, numbers: list[int], i: int) -> tuple[int, list[Sequence[object] | Same]]:
@@ -329,9 +326,6 @@ class _ResultBlocks:
             before = self.before
             olds.append(old_values(before[1]) if before is not None and before[0] == row else None)
         return olds
-
-
-_VERIFIED = ("created", "updated")  # the statuses `Verdicts.column` says something of
 
 
 def _typed_id(remote_id: str | None) -> object:
