@@ -16,6 +16,8 @@ from openpyxl import load_workbook
 import rowpush.engine.results_writer as results_module
 import rowpush.sheets.writer as writer_module
 from rowpush.engine.journal import Journal, OutcomeRun
+from rowpush.engine.results_reader import open_results
+from rowpush.engine.results_view import ResultsView
 from rowpush.engine.results_writer import (
     _TYPERS,
     RunInfo,
@@ -227,3 +229,22 @@ def test_outcome_blocks_say_what_outcomes_says_with_a_run_per_batch(tmp_path: Pa
     flat = [o for i in items for o in (i.outcomes() if isinstance(i, OutcomeRun) else [i])]
     assert flat == list(journal.outcomes())
     assert [o.row for o in flat] == list(range(2, 82))
+
+
+def test_sheets_made_from_a_results_workbook_read_a_block_at_a_time(tmp_path: Path) -> None:
+    # A retry's input rows and a verify/revert view are sheets too: their results are
+    # written from their blocks
+    journal = _journal(tmp_path / "j")
+    sheet = _sheet(tmp_path / "usage.csv")
+    out = tmp_path / "r.xlsx"
+    info = RunInfo("m3ter.measurements", "m3ter", "https://x", sheet.path, "0" * 64, None, AT, AT)
+    write_results(out, sheet, journal, info, kinds=KINDS)
+    book = open_results(out)
+    retry = book.input_sheet()
+    rows = list(retry.rows())
+    assert [r.row for r in rows][:3] == [33, 36, 39]  # the failed (then skipped) rows
+    blocks = list(retry.blocks(4))
+    assert [n for b in blocks for n in b.numbers] == [r.row for r in rows]
+    assert [b.raw(i, retry.headers) for b in blocks for i in range(len(b.numbers))] == rows
+    view = ResultsView(book, ["meter", "n"], lambda r: {"meter": r.values["meter"], "n": "1"})
+    assert sum(len(b.numbers) for b in view.blocks(10)) == 81
