@@ -3,14 +3,16 @@
     .venv/bin/python bench/results_speed.py --rows 200000
     .venv/bin/python bench/results_speed.py --rows 100000 --profile
 
-Writes N measurement rows as a CSV (bench/million.py's `write_sheet`), then writes
-their results workbook with the real `write_results`, re-reading that CSV beside a
-journal-like outcome stream (no SQLite: every row `created`, HTTP 200, one message,
-a uuid remote id, `at` moving on every 1,000 rows as one batch after another). Prints
-`write_results`'s CPU per row (`time.process_time`, CSV re-read included), the part of
-it the CSV re-read and the stand-in outcome stream cost by themselves (their modules'
-work, not the results writer's), and the process's peak RSS. Figures, not assertions;
-the test suite runs it on a tiny N only to prove it still works.
+Writes N measurement rows as a CSV (bench/million.py's `write_sheet`) and a real
+journal of them as a measurement run leaves it: batches of 1,000 rows, each stored
+once (`Journal.add_batch`, a distinct uuid per row) and answered whole (created, HTTP
+200, one message, `at` moving on every batch). Then writes their results workbook with
+the real `write_results`, which re-reads that CSV a block at a time beside the
+journal's outcomes. Prints `write_results`'s CPU per row (`time.process_time`, CSV
+re-read and journal read included), the part of it the CSV re-read and the journal
+read cost by themselves (their modules' work, not the results writer's), and the
+process's peak RSS. Figures, not assertions; the test suite runs it on a tiny N only
+to prove it still works.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from pathlib import Path
 
 from million import write_sheet
 
+from rowpush.engine.journal import Journal
 from rowpush.engine.results_writer import RunInfo, write_results
-from rowpush.model import Outcome, Status
+from rowpush.model import Action, Change, Outcome, Status
 from rowpush.sheets import open_sheet
 from rowpush.sheets.formats import ColumnKind
 from rowpush.targets.m3ter import M3terMeasurements
@@ -40,35 +43,19 @@ BATCH = 1000  # m3ter's measurements a request: the rows that settle together
 START = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
 
 
-class FakeJournal:
-    """What `write_results` reads of a journal, for `rows` rows all created: outcomes in
-    row order (a new `Outcome` and `at` each row, as the journal makes them)."""
-
-    def __init__(self, rows: int) -> None:
-        self.rows = rows
-        # Uuids made once: making them is no part of writing results.
-        self.ids = [str(uuid.UUID(int=n * 7919 + 1)) for n in range(BATCH)]
-
-    def outcomes(self) -> Iterator[Outcome]:
-        ids, created = self.ids, Status.CREATED
-        for index in range(self.rows):
-            at = (START + timedelta(seconds=index // BATCH)).isoformat()
-            yield Outcome(
-                index + 2,
-                created,
-                200,
-                "ingested",
-                ids[index % BATCH],
-                datetime.fromisoformat(at),
-            )
-
-    def befores(self) -> Iterator[tuple[int, str]]:
-        return iter(())  # measurements are created: no update, no old values
-
-    def status_counts(self) -> dict[str, int]:
-        counts = {s.value: 0 for s in Status}
-        counts[Status.CREATED.value] = self.rows
-        return counts
+def make_journal(path: Path, rows: int) -> Journal:
+    """A journal of `rows` measurements all created, as a run stores them: a batch of
+    `BATCH` rows at a time, answered whole, each row with its own uuid."""
+    journal = Journal(path)
+    for first in range(0, rows, BATCH):
+        numbers = range(first + 2, min(first + BATCH, rows) + 2)
+        batch = [Change(n, Action.CREATE, payload={"uid": f"u{n}"}) for n in numbers]
+        journal.add_batch(batch, [str(uuid.UUID(int=n * 7919 + 1)) for n in numbers])
+    for index, stored in enumerate(journal.pending_batches()):
+        journal.mark_stored_sending(stored)
+        at = START + timedelta(seconds=index)
+        journal.answer_batch(stored, Outcome(0, Status.CREATED, 200, "ingested", None, at))
+    return journal
 
 
 def _cpu(items: Iterator[object]) -> float:
@@ -98,10 +85,10 @@ def main() -> int:
         source = folder / "usage.csv"
         write_sheet(source, args.rows, ACCOUNTS)
         sheet = open_sheet(source)
-        journal = FakeJournal(args.rows)
+        journal = make_journal(folder / "results.xlsx.journal", args.rows)
         # What the inputs cost by themselves (their own modules' work, not the writer's)
-        reread = min(_cpu(sheet.rows()) for _ in range(args.repeat))
-        stream = min(_cpu(journal.outcomes()) for _ in range(args.repeat))
+        reread = min(_cpu(sheet.blocks(1024)) for _ in range(args.repeat))
+        stream = min(_cpu(journal.outcome_blocks()) for _ in range(args.repeat))
         now = datetime.now(UTC)
         info = RunInfo(
             target=M3terMeasurements.name,
@@ -122,19 +109,20 @@ def main() -> int:
             started = time.process_time()
             if profile is not None:
                 profile.enable()
-            counts = write_results(out, sheet, journal, info, kinds=kinds)  # type: ignore[arg-type]
+            counts = write_results(out, sheet, journal, info, kinds=kinds)
             if profile is not None:
                 profile.disable()
             took = min(took, time.process_time() - started)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         size = out.stat().st_size
+        journal.close()
     per_row = took / args.rows * 1e6
     print(f"python {sys.version.split()[0]}; {args.rows:,} measurement rows (CSV), 14 columns")
     inputs = (reread + stream) / args.rows * 1e6
     print(f"write_results {took:7.2f} s CPU  {per_row:6.2f} µs/row  {size / 1e6:,.1f} MB written")
     print(
         f"of which inputs {inputs:6.2f} µs/row (CSV re-read {reread / args.rows * 1e6:.2f}, "
-        f"outcome stand-in {stream / args.rows * 1e6:.2f}); "
+        f"journal outcomes {stream / args.rows * 1e6:.2f}); "
         f"the results writer's own {per_row - inputs:6.2f} µs/row"
     )
     print(

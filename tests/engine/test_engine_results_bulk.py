@@ -34,8 +34,8 @@ class Outcomes:
         self.items = outcomes
         self.old = list(befores)
 
-    def outcomes(self) -> Iterator[Outcome]:
-        return iter(self.items)
+    def outcome_blocks(self) -> Iterator[Outcome]:
+        return iter(self.items)  # no batch: an outcome a row
 
     def befores(self) -> Iterator[tuple[int, str]]:
         return iter(self.old)

@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 from rowpush.model import Action, Change, Outcome, RowError, Status, key_text
 from rowpush.targets.wire import wire_of
 
-__all__ = ["Journal", "StoredBatch"]
+__all__ = ["Journal", "OutcomeRun", "StoredBatch"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -296,24 +296,48 @@ class Journal:
 
     def outcomes(self) -> Iterator[Outcome]:
         """Every row's outcome so far, in row order; rows never sent are `skipped`."""
-        yield from _merged(self._batch_outcomes(), self._row_outcomes())
+        for item in self.outcome_blocks():
+            if isinstance(item, OutcomeRun):
+                yield from item.outcomes()
+            else:
+                yield item
 
-    def _batch_outcomes(self) -> Iterator[Outcome]:
+    def outcome_blocks(self) -> Iterator[Outcome | OutcomeRun]:
+        """What `outcomes` says, in row order, with no object per row of a stored batch:
+        each run of its consecutive rows comes as one `OutcomeRun` (one outcome for all);
+        every other row as its `Outcome`."""
+        rows = self._row_outcomes()
+        ahead = next(rows, None)
+        for run in self._batch_runs():
+            while ahead is not None and ahead.row < run.first:
+                yield ahead
+                ahead = next(rows, None)
+            yield run
+        if ahead is not None:
+            yield ahead
+            yield from rows
+
+    def _batch_runs(self) -> Iterator[OutcomeRun]:
+        """Each stored batch's runs of rows, in row order, with the batch's one outcome."""
         for _, runs, ids, state, status, http_status, message, at in self._batches(
             "runs, ids, state, status, http_status, message, at"
         ):
-            remote: list[str | None] = json.loads(ids)
-            if state == "sending":
+            remote: list[str | None] | None = None
+            if state == "sending":  # stopped mid-request: it may or may not have landed
                 status, message = Status.UNKNOWN.value, message or _INTERRUPTED
-                remote = [None] * len(remote)
             elif state == "pending" or status is None:
                 status, message = Status.SKIPPED.value, message or "not sent"
-                remote = [None] * len(remote)
+            else:
+                remote = json.loads(ids)
             final = Status(status)
             moment = datetime.fromisoformat(at) if at else None
-            rows = (r for a, b in json.loads(runs) for r in range(a, b + 1))
-            for row, rid in zip(rows, remote, strict=True):
-                yield Outcome(row, final, http_status, message or "", rid, moment)
+            spans: list[list[int]] = json.loads(runs)
+            start = 0
+            for a, b in spans:
+                size = b - a + 1
+                part = remote if remote is None or len(spans) == 1 else remote[start : start + size]
+                start += size
+                yield OutcomeRun(a, b, part, final, http_status, message or "", moment)
 
     def _row_outcomes(self) -> Iterator[Outcome]:
         for row, state, status, http_status, message, remote_id, at, key in self._scan(
@@ -598,6 +622,27 @@ def _merged(many: Iterator[_Rowed], few: Iterator[_Rowed]) -> Iterator[_Rowed]:
     if ahead is not None:
         yield ahead
         yield from few
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeRun:
+    """Consecutive rows `first`..`last` of a stored batch, with the one outcome the
+    batch has: what `Journal.outcome_blocks` gives instead of an `Outcome` a row."""
+
+    first: int
+    last: int
+    ids: list[str | None] | None
+    """Each row's remote id, `first` to `last` (None: no row has one)."""
+    status: Status
+    http_status: int | None
+    message: str
+    at: datetime | None
+
+    def outcomes(self) -> Iterator[Outcome]:
+        """The run as an `Outcome` a row."""
+        ids = self.ids if self.ids is not None else [None] * (self.last - self.first + 1)
+        for row, rid in zip(range(self.first, self.last + 1), ids, strict=True):
+            yield Outcome(row, self.status, self.http_status, self.message, rid, self.at)
 
 
 @dataclass

@@ -171,12 +171,20 @@ class _RowsOf(Sheet):
         self.target = book.target
         self.letters = {h: base.letters[h] for h in book.headers}
         self.header_row = base.header_row
-        self._book = book
-        self._keep = keep
+        self.rows_hint = None
+        self._source = _Kept(book, keep)  # what `rows` and `blocks` read
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """The rows of a results workbook that `keep` keeps, as its input rows."""
+
+    book: ResultsBook
+    keep: Callable[[ResultRow], bool]
 
     def rows(self) -> Iterator[RawRow]:
-        for result in self._book.rows():
-            if self._keep(result):
+        for result in self.book.rows():
+            if self.keep(result):
                 yield RawRow(result.row, dict(result.values))
 
 

@@ -8,6 +8,7 @@ revert plans the old values (`_before`). The view streams, so memory stays flat.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 from rowpush.engine.prepare import Prepared
 from rowpush.engine.results_reader import ResultRow, ResultsBook
@@ -37,12 +38,20 @@ class ResultsView(Sheet):
         self.target = book.target
         self.letters = {h: column_letter(i) for i, h in enumerate(self.headers)}
         self.header_row = 1
-        self._book = book
-        self._make = make
+        self.rows_hint = None
+        self._source = _Remade(book, make)  # what `rows` and `blocks` read
+
+
+@dataclass(frozen=True)
+class _Remade:
+    """The rows of a results workbook as `make` remakes them."""
+
+    book: ResultsBook
+    make: RowMaker
 
     def rows(self) -> Iterator[RawRow]:
-        for result in self._book.rows():
-            values = self._make(result)
+        for result in self.book.rows():
+            values = self.make(result)
             if values is not None:
                 yield RawRow(result.row, values)
 

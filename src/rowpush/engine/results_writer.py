@@ -12,20 +12,25 @@ the journal (all in row order), so memory stays flat.
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import functools
+import gc
 import hashlib
 import json
-import operator
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import repeat
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rowpush import __version__
+from rowpush.engine.journal import OutcomeRun
 from rowpush.model import CellValue, Outcome, Status
 from rowpush.sheets import ColumnSpec, Sheet, write_table
+from rowpush.sheets.cell_blocks import CellBlock, CellBlocks, Same, Typer
 from rowpush.sheets.formats import ColumnKind, cell_value, naive_utc
 
 if TYPE_CHECKING:
@@ -130,129 +135,204 @@ def write_results(
     counts = journal.status_counts()
     headers = list(sheet.headers)
     column_kinds = [(kinds or {}).get(h, ColumnKind.GENERAL) for h in headers]
-    typers = [_TYPERS.get(kind, as_written) for kind in column_kinds]
+    typers: list[Typer | None] = [_TYPERS.get(kind, as_written) for kind in column_kinds]
     # An XLSX holds `_at` as a date cell, in UTC (Excel has no time zones); a CSV says
     # the zone in the ISO 8601 text
-    stamp = naive_utc if path.suffix.lower() == ".xlsx" else datetime.isoformat
-
-    # Equal moments stamp alike only in UTC (a CSV's ISO text keeps the offset)
-    reuse_stamp = stamp is naive_utc
-
-    def rows() -> Iterator[Sequence[object]]:
-        outcomes = journal.outcomes()
-        pending: Outcome | None = next(outcomes, None)
-        befores = journal.befores()
-        before: tuple[int, str] | None = next(befores, None)
-        cells_of = _picker(headers)
-        # Per input column: a text value → its typed value, for values that repeat (a
-        # meter, an account, a minute shared by many rows); other values are typed anew
-        seen = [_Typed(typer) for typer in typers]
-        last_at: datetime | None = None
-        last_stamp: object = None
-        for raw in sheet.rows():
-            row_number = raw.row
-            while pending is not None and pending.row < row_number:
-                pending = next(outcomes, None)
-            while before is not None and before[0] < row_number:
-                before = next(befores, None)
-            outcome = pending if pending is not None and pending.row == row_number else None
-            if outcome is None:  # read after the plan (should not happen): say so
-                outcome = Outcome(row_number, Status.SKIPPED, message="not planned")
-            cells = cells_of(raw.values)
-            typed: list[object] = list(map(_Typed.__getitem__, seen, cells))
-            at = outcome.at
-            if at is None:
-                stamped = None
-            else:
-                if at != last_at or not reuse_stamp:  # one stamp for a batch's rows
-                    last_at, last_stamp = at, stamp(at)
-                stamped = last_stamp
-            status = _STATUS_TEXT[outcome.status]
-            remote_id = outcome.remote_id or ""
-            typed += (
-                row_number,
-                status,
-                outcome.http_status,
-                outcome.message,
-                # a number id reads as a number; a longer one (a uuid) cannot be one
-                remote_id if len(remote_id) > _NUMBER_MAX else as_written(remote_id),
-                stamped,
-                old_values(before[1]) if before is not None and before[0] == row_number else None,
-            )
-            if verdicts is not None:
-                typed.append(verdicts.column(row_number, status))
-            yield typed
+    stamps = _Stamps(naive_utc if path.suffix.lower() == ".xlsx" else datetime.isoformat)
+    extra = [BEFORE_COLUMN] if verdicts is None else [BEFORE_COLUMN, VERIFY_COLUMN]
+    tail = len(RESULT_COLUMNS) + len(extra)
+    blocks = _ResultBlocks(journal, stamps, verdicts)
 
     summary: list[list[object]] = [["Field", "Value"], *_summary_head(info), ["", ""]]
     summary.append(["Status", "Rows"])
     # `stale` belongs to saved plans only: listed when some row is
     summary.extend([s, n] for s, n in counts.items() if n or s != Status.STALE.value)
     summary.append(["total", sum(counts.values())])
-    extra = [BEFORE_COLUMN] if verdicts is None else [BEFORE_COLUMN, VERIFY_COLUMN]
     meta = {
         "target": info.target,
         "rowpush_version": __version__,
         "kind": "results",
         "connection": info.connection,
     }
-    write_table(
-        path,
-        [
-            *(ColumnSpec(h, kind=k) for h, k in zip(headers, column_kinds, strict=True)),
-            *RESULT_COLUMNS,
-            *extra,
-        ],
-        rows(),
-        sheet_title="Results",
-        meta=meta,
-        extra_sheets=[("Summary", summary)],
-    )
+    with _collector_paused():
+        write_table(
+            path,
+            [
+                *(ColumnSpec(h, kind=k) for h, k in zip(headers, column_kinds, strict=True)),
+                *RESULT_COLUMNS,
+                *extra,
+            ],
+            CellBlocks([*typers, *[None] * tail], blocks.of(sheet)),
+            sheet_title="Results",
+            meta=meta,
+            extra_sheets=[("Summary", summary)],
+        )
     return counts
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while the results are written: the sheet's
+    blocks (a list a row) would start a collection every 700 rows, ~15% of the time,
+    and nothing written makes a cycle (all else is freed as usual, by reference count)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,6})?")
 #: The longest text `_NUMBER` matches: a longer one (a uuid) is no number.
 _NUMBER_MAX = 23
 _STATUS_TEXT = {status: status.value for status in Status}  # `.value` is a slow property
-#: Distinct values one input column keeps typed, to reuse for the next such value.
-_TYPED_CACHE = 4096
+#: Input rows read at a time.
+_BLOCK = 1024
 
 
-def _picker(headers: Sequence[str]) -> Callable[[Mapping[str, CellValue]], Sequence[CellValue]]:
-    """A row's input cells in header order, picked in one call (C speed)."""
-    if len(headers) == 1:
-        only = headers[0]
-        return lambda values: (values.get(only, ""),)
-    pick = operator.itemgetter(*headers)
+class _Stamps:
+    """`_at` cells: one stamp for the rows of a batch (equal moments stamp alike only in
+    UTC: a CSV's ISO text keeps each moment's offset)."""
 
-    def cells(values: Mapping[str, CellValue]) -> Sequence[CellValue]:
-        try:
-            found: Sequence[CellValue] = pick(values)
-        except KeyError:  # a row without some header (every sheet reader gives all)
-            return tuple(values.get(h, "") for h in headers)
-        return found
+    def __init__(self, stamp: Callable[[datetime], object]) -> None:
+        self.stamp = stamp
+        self.reuse = stamp is naive_utc
+        self.last: datetime | None = None
+        self.last_stamp: object = None
 
-    return cells
+    def of(self, at: datetime | None) -> object:
+        if at is None:
+            return None
+        if at != self.last or not self.reuse:
+            self.last, self.last_stamp = at, self.stamp(at)
+        return self.last_stamp
 
 
-class _Typed(dict[object, object]):
-    """One input column's values typed (`_TYPERS`): a text value is typed once, then
-    found (up to `_TYPED_CACHE` of them, then afresh); not another type (1, 1.0 and
-    True are one key to a dict)."""
+class _ResultBlocks:
+    """The results' rows as `CellBlock`s: the input sheet read a block at a time beside
+    the journal's outcomes (all in row order). The rows of a batch answered as one share
+    their outcome's cells (`Same`); other rows have theirs row by row."""
 
-    __slots__ = ("typer",)
+    def __init__(self, journal: Journal, stamps: _Stamps, verdicts: Verdicts | None) -> None:
+        self.items = journal.outcome_blocks()
+        self.item: Outcome | OutcomeRun | None = next(self.items, None)
+        self.befores = journal.befores()
+        self.before: tuple[int, str] | None = next(self.befores, None)
+        self.stamps = stamps
+        self.verdicts = verdicts
 
-    def __init__(self, typer: Callable[[CellValue], object]) -> None:
-        super().__init__()
-        self.typer = typer
+    def of(self, sheet: Sheet) -> Iterator[CellBlock]:
+        for block in sheet.blocks(_BLOCK):
+            numbers = block.numbers
+            inputs: list[tuple[CellValue, ...]] = list(zip(*block.cells, strict=True))
+            count = len(numbers)
+            i = 0
+            while i < count:
+                self._skip(numbers[i])
+                item = self.item
+                if isinstance(item, OutcomeRun) and item.first <= numbers[i]:
+                    j = bisect.bisect_right(numbers, item.last, i)
+                    tail = self._run_tail(item, numbers[i:j])
+                else:
+                    j, tail = self._row_tail(numbers, i)
+                whole = i == 0 and j == count
+                columns: list[Sequence[object] | Same] = [
+                    column if whole else column[i:j] for column in inputs
+                ]
+                columns += tail
+                yield CellBlock(j - i, columns)
+                i = j
 
-    def __missing__(self, value: CellValue) -> object:
-        typed = self.typer(value)
-        if type(value) is str:
-            if len(self) >= _TYPED_CACHE:  # start afresh: a sheet's values drift (time)
-                self.clear()
-            self[value] = typed
-        return typed
+    def _skip(self, row: int) -> None:
+        """Pass the outcomes of rows before `row` (rows the sheet no longer has)."""
+        item = self.item
+        while item is not None and (item.last if isinstance(item, OutcomeRun) else item.row) < row:
+            item = next(self.items, None)
+        self.item = item
+
+    def _run_tail(self, run: OutcomeRun, rows: list[int]) -> list[Sequence[object] | Same]:
+        """The result cells of `rows`, all in `run`: one outcome, each row's remote id."""
+        status = _STATUS_TEXT[run.status]
+        ids: Sequence[object] | Same = Same("")
+        if run.ids is not None:
+            start, stop = rows[0] - run.first, rows[-1] - run.first + 1
+            named = run.ids[start:stop]
+            if stop - start != len(rows):  # rows the sheet no longer has (cannot be)
+                named = [run.ids[r - run.first] for r in rows]
+            # a uuid is no number; shorter ids are typed one by one
+            if None in named or min(map(len, cast("list[str]", named))) <= _NUMBER_MAX:
+                ids = list(map(_typed_id, named))
+            else:
+                ids = named
+        tail: list[Sequence[object] | Same] = [
+            rows,
+            Same(status),
+            Same(run.http_status),
+            Same(run.message),
+            ids,
+            Same(self.stamps.of(run.at)),
+            self._olds(rows),
+        ]
+        if self.verdicts is not None:
+            tail.append(list(map(self.verdicts.column, rows, repeat(status))))
+        return tail
+
+    def _row_tail(self, numbers: list[int], i: int) -> tuple[int, list[Sequence[object] | Same]]:
+        """The result cells of the rows from `numbers[i]` on that have an outcome each (up
+        to a run's first row): where that ends, and the cells."""
+        columns: list[list[object]] = [[] for _ in range(len(RESULT_COLUMNS))]
+        row_of, status_of, http_of, message_of, id_of, at_of = columns
+        verify: list[object] = []
+        j = i
+        while j < len(numbers):
+            row = numbers[j]
+            self._skip(row)
+            item = self.item
+            if isinstance(item, OutcomeRun):
+                if item.first <= row:
+                    break
+                outcome = None
+            else:
+                outcome = item if item is not None and item.row == row else None
+            if outcome is None:  # read after the plan (should not happen): say so
+                outcome = Outcome(row, Status.SKIPPED, message="not planned")
+            status = _STATUS_TEXT[outcome.status]
+            row_of.append(row)
+            status_of.append(status)
+            http_of.append(outcome.http_status)
+            message_of.append(outcome.message)
+            id_of.append(_typed_id(outcome.remote_id))
+            at_of.append(self.stamps.of(outcome.at))
+            if self.verdicts is not None:
+                verify.append(self.verdicts.column(row, status))
+            j += 1
+        tail: list[Sequence[object] | Same] = [*columns, self._olds(numbers[i:j])]
+        if self.verdicts is not None:
+            tail.append(verify)
+        return j, tail
+
+    def _olds(self, rows: list[int]) -> Sequence[object] | Same:
+        """`_before` of `rows`: the old values of each update among them."""
+        while self.before is not None and self.before[0] < rows[0]:
+            self.before = next(self.befores, None)
+        if self.before is None or self.before[0] > rows[-1]:
+            return Same(None)
+        olds: list[object] = []
+        for row in rows:
+            while self.before is not None and self.before[0] < row:
+                self.before = next(self.befores, None)
+            before = self.before
+            olds.append(old_values(before[1]) if before is not None and before[0] == row else None)
+        return olds
+
+
+def _typed_id(remote_id: str | None) -> object:
+    """A remote id's cell: a number id reads as a number; a longer one (a uuid) cannot
+    be one."""
+    text = remote_id or ""
+    return text if len(text) > _NUMBER_MAX else as_written(text)
 
 
 def as_written(value: CellValue) -> object:

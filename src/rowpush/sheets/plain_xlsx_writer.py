@@ -17,20 +17,37 @@ Speed: a cell's XML is made with a placeholder (`_ROW`) for its row number, so a
 value's XML is made once per column and reused (a dict look-up per cell, in C); a row is
 its cells joined, the placeholder replaced by the row's number. Cells keep their `r=`
 attribute: rowpush's own reader takes its fast path on such rows only.
+
+Rows given as `CellBlocks` (cell_blocks.py) are written a block at a time, column by
+column, with no Python step per row: a column's cells are looked up in one map (a typed
+column by its text as read, so a repeated "17" is typed and made once), a value the
+block's rows share is made once, and the new values of a column are made together
+(numbers, inline text) where that is exact. A block that would add a string to the
+shared table goes row by row instead, so strings are numbered in the order rows give
+them: the sheet's XML is the same either way.
 """
 
 from __future__ import annotations
 
 import math
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from itertools import chain, islice, zip_longest
+from itertools import chain, compress, islice, repeat, zip_longest
+from operator import is_
 from pathlib import Path
 from typing import IO, cast
 
 from rowpush.model import column_letter
+from rowpush.sheets.cell_blocks import (
+    CellBlock,
+    CellBlocks,
+    Same,
+    TypedCache,
+    Typer,
+    block_rows,
+)
 from rowpush.sheets.cells import (
     EXACT_INT_LIMIT,
     TITLE_LIMIT,
@@ -115,7 +132,7 @@ class _Strings:
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
         self.uses = 0
-        """References to the table: counted in the XML as it is written (`_SHARED_USE`)."""
+        """References to the table: counted in the XML as it is made (`_SHARED_USE`)."""
 
     def cell(self, ref: str, value: str, share: bool = True, style: str = "") -> str:
         text = xlsx_safe_text(value) if value.isprintable() is False else value
@@ -199,7 +216,7 @@ class _Column(dict[object, str]):
     `_COLUMN_CACHE` values it starts afresh.
     """
 
-    __slots__ = ("number", "ref", "share", "strings", "style")
+    __slots__ = ("inline", "number", "ref", "share", "strings", "style")
 
     def __init__(self, strings: _Strings, ref: str, share: bool, style: str) -> None:
         super().__init__(_BLANK)
@@ -210,6 +227,8 @@ class _Column(dict[object, str]):
         self.style = style
         self.number = f'<c r="{ref}"{style}><v>'
         """The opening of the column's number cells."""
+        self.inline = f'<c r="{ref}"{style} t="inlineStr"><is><t>'
+        """The opening of the column's inline text cells (`_Strings.cell`'s)."""
 
     def cell(self, value: object) -> str:
         """The XML of a cell holding `value`, whatever it is (a list: its text)."""
@@ -234,6 +253,68 @@ class _Column(dict[object, str]):
                 self.update(_BLANK)
             self[value] = xml
         return xml
+
+
+#: Types whose cell never holds a string (whatever their value).
+_NO_STRING = frozenset({type(None), bool, time, timedelta})
+
+
+def _shared_text(value: object, *, share: bool) -> str:
+    """The text `_cell` would look up in (or add to) the shared table for `value` in a
+    column that shares (`share`) or not; "" when its cell holds no shared text."""
+    kind = type(value)
+    if kind is str:
+        return cast("str", value) if share else ""
+    if kind in _NO_STRING:
+        return ""
+    if kind is int:
+        number = cast("int", value)
+        return "" if -EXACT_INT_LIMIT < number < EXACT_INT_LIMIT else str(number)
+    if kind is float:
+        return "" if math.isfinite(cast("float", value)) else text_of(value)
+    if isinstance(value, Decimal):
+        return "" if value.is_finite() else text_of(value)
+    if isinstance(value, datetime):
+        safe = value.tzinfo is None and value >= _FIRST_SAFE_DAY
+        return "" if safe else value.isoformat()
+    if isinstance(value, date):
+        early = datetime(value.year, value.month, value.day) < _FIRST_SAFE_DAY
+        return value.isoformat() if early else ""
+    return str(value)  # anything else: its text, shared
+
+
+class _Typed(dict[object, str]):
+    """A typed column of `CellBlocks` (its values as read): a value → its cell's XML,
+    typed (`typed`) and made once. Kept: text whose cell reads the same whatever comes
+    later (not inline text: a later row may share it), up to `_COLUMN_CACHE` values."""
+
+    __slots__ = ("typed",)
+
+    def __init__(self, typer: Typer) -> None:
+        super().__init__()
+        self.typed = TypedCache(typer)
+
+    def keep(self, values: Sequence[object], xmls: Sequence[str]) -> None:
+        """Remember the cells made for `values` (text as read only: "1" is not 1)."""
+        for value, xml in zip(values, xmls, strict=True):
+            if type(value) is str and ' t="inlineStr"' not in xml:
+                if len(self) >= _COLUMN_CACHE:  # start afresh: a sheet's values drift
+                    self.clear()
+                self[value] = xml
+
+
+class _SharedUses(dict[str, int]):
+    """A cell's XML → the references to the shared table it makes (0 or 1), to count a
+    block's without reading its text again; up to `_COLUMN_CACHE` * 16 cells."""
+
+    __slots__ = ()
+
+    def __missing__(self, xml: str) -> int:
+        found = xml.count(_SHARED_USE)
+        if len(self) >= _COLUMN_CACHE * 16:  # start afresh: a sheet's values drift
+            self.clear()
+        self[xml] = found
+        return found
 
 
 class _SheetWriter:
@@ -285,6 +366,9 @@ class _SheetWriter:
         parts.append("<sheetData>")
         out.write("".join(parts).encode())
         self.buffer: list[str] = []
+        self.buffered = 0
+        """Rows in `buffer`."""
+        self.uses_of = _SharedUses()
         if headers:
             style = f' s="{_BOLD}"' if bold_header else ""
             cells = "".join(
@@ -292,6 +376,7 @@ class _SheetWriter:
                 for letter, h in zip(self.letters, headers, strict=True)
                 if h
             )
+            strings.uses += cells.count(_SHARED_USE)
             self.buffer.append(f'<row r="1">{cells}</row>')
             self.rows = 1
 
@@ -303,16 +388,188 @@ class _SheetWriter:
             cells = [column.cell(value) for column, value in zip(self.known, row, strict=False)]
         cells.append("</row>")
         xml = _ROW_OPEN + "".join(cells)
+        self.strings.uses += xml.count(_SHARED_USE)
         self.buffer.append(xml.replace(_ROW, str(self.rows)))
-        if len(self.buffer) >= _FLUSH_ROWS:
+        self.buffered += 1
+        if self.buffered >= _FLUSH_ROWS:
             self.flush()
+
+    def append_block(self, block: CellBlock, typed: Sequence[_Typed | None]) -> None:
+        """Write a block's rows (see the module's docstring); `typed`: each column's typer
+        with its caches (None: values written as they are)."""
+        size = block.size
+        if not size:
+            return
+        made = self._block_cells(block, typed)
+        if made is None:  # a new shared string: row by row, in the rows' order
+            caches = [None if t is None else t.typed for t in typed]
+            for row in block_rows(block, caches):
+                self.append(row)
+            return
+        parts, uses = made
+        self.strings.uses += uses
+        first = self.rows + 1
+        self.rows += size
+        cells = (repeat(p, size) if type(p) is str else p for p in parts)
+        rows = map("".join, zip(*cells, strict=True))
+        numbers = map(str, range(first, first + size))
+        self.buffer.append("".join(map(str.replace, rows, repeat(_ROW), numbers)))
+        self.buffered += size
+        if self.buffered >= _FLUSH_ROWS:
+            self.flush()
+
+    def _block_cells(
+        self, block: CellBlock, typed: Sequence[_Typed | None]
+    ) -> tuple[list[str | list[str]], int] | None:
+        """Per column, its cells' XML (one text: every row's), between the rows' opening
+        and closing, and the references to the shared table they make; None when a cell
+        would add a string to the table."""
+        parts: list[str | list[str]] = [_ROW_OPEN]
+        uses = 0
+        for column, known, typing in zip(block.columns, self.known, typed, strict=False):
+            if isinstance(column, Same):
+                value = column.value if typing is None else typing.typed.typed(column.value)
+                if self._adds(known, value):
+                    return None
+                xml = known.cell(value)  # once for the block
+                uses += xml.count(_SHARED_USE) * block.size
+                _put(parts, xml)
+                continue
+            lookup = known if typing is None else typing
+            try:
+                cells: list[str | None] = list(map(lookup.get, column))
+            except TypeError:  # an unhashable value: row by row
+                return None
+            if typing is None and cells.count(None) == len(cells):
+                # all new (row numbers, ids): each cell's text between one opening and
+                # closing, joined with the row's other cells
+                span = self._span(known, list(column))
+                if span is not None:
+                    _put(parts, span[0])
+                    parts.append(span[1])
+                    _put(parts, span[2])
+                    continue
+            if None in cells and not self._fill(known, typing, column, cells):
+                return None
+            uses += sum(map(self.uses_of.__getitem__, cast("list[str]", cells)))
+            parts.append(cast("list[str]", cells))
+        _put(parts, "</row>")
+        return parts, uses
+
+    def _fill(
+        self,
+        known: _Column,
+        typing: _Typed | None,
+        column: Sequence[object],
+        cells: list[str | None],
+    ) -> bool:
+        """Make the cells missing (None) in `cells` from `column`'s values; False when one
+        would add a string to the shared table (then none that would was made)."""
+        if typing is not None:
+            # text as read repeats (a minute shared by 50 rows): each new one made once,
+            # kept, then the column looked up again (in C)
+            texts = list(dict.fromkeys(compress(column, map(is_, cells, repeat(None)))))
+            if set(map(type, texts)) == {str}:
+                xmls = self._made(known, list(map(typing.typed.typed, texts)))
+                if xmls is None:
+                    return False
+                typing.keep(texts, xmls)
+                cells[:] = map(typing.get, column)
+                if None in cells:  # not kept (inline text, a cache started afresh)
+                    made = dict(zip(texts, xmls, strict=True))
+                    cells[:] = [
+                        x
+                        if x is not None
+                        else made[v]
+                        if v in made
+                        else known.cell(typing.typed.typed(v))  # made before: no new string
+                        for v, x in zip(column, cells, strict=True)
+                    ]
+                return True
+        size = len(cells)
+        if cells.count(None) == size:
+            spots: Sequence[int] = range(size)
+            values = list(column)
+        else:
+            spots = [i for i, xml in enumerate(cells) if xml is None]
+            values = [column[i] for i in spots]
+        made_values = values if typing is None else list(map(typing.typed.typed, values))
+        xmls = self._made(known, made_values)
+        if xmls is None:
+            return False
+        if typing is not None:
+            typing.keep(values, xmls)
+        if len(spots) == size:
+            cells[:] = xmls
+        else:
+            for i, xml in zip(spots, xmls, strict=True):
+                cells[i] = xml
+        return True
+
+    def _made(self, known: _Column, values: list[object]) -> list[str] | None:
+        """The cells of `values` in column `known`; None when one would add a string to
+        the shared table (then none that would was made)."""
+        xmls = self._together(known, values)
+        if xmls is None:
+            xmls = []
+            for value in values:
+                if self._adds(known, value):
+                    return None
+                xmls.append(known.cell(value))
+        return xmls
+
+    def _together(self, known: _Column, values: list[object]) -> list[str] | None:
+        """The cells of `values` made in one pass (see `_span`); None otherwise."""
+        span = self._span(known, values)
+        if span is None:
+            return None
+        opening, texts, closing = span
+        return list(map(opening.__add__, map(str.__add__, texts, repeat(closing))))
+
+    def _span(self, known: _Column, values: list[object]) -> tuple[str, list[str], str] | None:
+        """The cells of `values` as one opening, each value's text and one closing, when
+        they are all whole numbers, or all plain text written inline (not to be shared,
+        not in the table): what `_Column.__missing__` makes of each. None otherwise."""
+        kinds = set(map(type, values))
+        if kinds == {int}:
+            numbers = cast("list[int]", values)
+            if min(numbers) > -EXACT_INT_LIMIT and max(numbers) < EXACT_INT_LIMIT:
+                return known.number, list(map(str, numbers)), "</v></c>"
+            return None
+        if kinds != {str} or known.share:
+            return None
+        texts = cast("list[str]", values)
+        joined = "".join(texts)
+        plain = (
+            min(map(len, texts)) > 0
+            and max(map(len, texts)) <= _SHARED_MAX_LEN
+            and joined.isprintable()
+            and "&" not in joined
+            and "<" not in joined
+            and ">" not in joined
+            and list(map(str.strip, texts)) == texts
+            and not any(map(self.strings.index.__contains__, texts))
+        )
+        return (known.inline, texts, "</t></is></c>") if plain else None
+
+    def _adds(self, known: _Column, value: object) -> bool:
+        """Whether `value`'s cell in column `known` may add a string to the shared table."""
+        text = _shared_text(value, share=known.share)
+        return (
+            bool(text)
+            and len(self.strings.index) < SHARED_LIMIT
+            and (
+                not text.isprintable()  # made safe first (`xlsx_safe_text`): may be new
+                or (len(text) <= _SHARED_MAX_LEN and text not in self.strings.index)
+            )
+        )
 
     def flush(self) -> None:
         if self.buffer:
             text = "".join(self.buffer)
-            self.strings.uses += text.count(_SHARED_USE)
             self.out.write(text.encode("utf-8", "replace"))  # a lone surrogate: "?"
             self.buffer = []
+            self.buffered = 0
 
     def close(self, *, autofilter: bool) -> str | None:
         """End the sheet; returns the autofilter's range, if any."""
@@ -330,7 +587,7 @@ class _SheetWriter:
 def write_plain_xlsx(
     path: Path,
     headers: Sequence[str],
-    rows: Iterable[Sequence[object]],
+    rows: Iterable[Sequence[object]] | CellBlocks,
     *,
     kinds: Sequence[ColumnKind] = (),
     sheet_title: str,
@@ -342,7 +599,8 @@ def write_plain_xlsx(
 ) -> int:
     """Write a plain table (see the module's docstring); return the data rows written.
     `kinds` gives each column's style: a text column is in the Text format, an integer
-    one shows whole numbers (values are written as they come: type them beforehand)."""
+    one shows whole numbers (values are written as they come: type them beforehand, or
+    give `CellBlocks` with their typers)."""
     strings = _Strings()
     sheets: list[tuple[str, bool, str | None]] = []  # title, hidden, autofilter range
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
@@ -361,8 +619,16 @@ def write_plain_xlsx(
                 styles=[_KIND_STYLE.get(k) for k in kinds],
             )
 
-        it = iter(rows)
-        sample = list(islice(it, sample_rows))
+        blocks: Iterator[CellBlock] = iter(())
+        typed: list[_Typed | None] = []
+        if isinstance(rows, CellBlocks):
+            typed = [None if t is None else _Typed(t) for t in rows.typers]
+            typed_sample, blocks = _sampled(rows.blocks, typed, sample_rows)
+            sample: list[Sequence[object]] = list(typed_sample)
+            it: Iterator[Sequence[object]] = iter(())
+        else:
+            it = iter(rows)
+            sample = list(islice(it, sample_rows))
         fitted = fit_widths(headers, sample, widths, header=True)
         shared = _repeating(len(headers), sample)
         written = 0
@@ -375,6 +641,18 @@ def write_plain_xlsx(
                 sheet = new_sheet(page_title(sheet_title, page), headers, fitted)
             sheet.append(row)
             written += 1
+        for whole in blocks:
+            block = whole
+            while block.size:
+                if sheet.rows >= max_rows:
+                    sheets[-1] = (sheets[-1][0], False, sheet.close(autofilter=True))
+                    page += 1
+                    sheet = new_sheet(page_title(sheet_title, page), headers, fitted)
+                room = max_rows - sheet.rows
+                piece = block if block.size <= room else block.part(0, room)
+                sheet.append_block(piece, typed)
+                written += piece.size
+                block = block.part(piece.size, block.size) if piece is not block else _EMPTY
         sheets[-1] = (sheets[-1][0], False, sheet.close(autofilter=True))
 
         for title, extra in extra_sheets:
@@ -460,6 +738,35 @@ def _write_package(
         f'<Override PartName="/xl/sharedStrings.xml" ContentType="{main}.sharedStrings+xml"/>'
         f"{overrides}</Types>",
     )
+
+
+_EMPTY = CellBlock(0, [])
+
+
+def _put(parts: list[str | list[str]], text: str) -> None:
+    """Add text every row of a block has to its parts: beside other such text, one text."""
+    if type(parts[-1]) is str:
+        parts[-1] += text
+    else:
+        parts.append(text)
+
+
+def _sampled(
+    blocks: Iterable[CellBlock], typed: Sequence[_Typed | None], count: int
+) -> tuple[list[list[object]], Iterator[CellBlock]]:
+    """The first `count` rows of `blocks`, typed (to fit widths and find the repeating
+    columns), and the blocks after them."""
+    caches = [None if t is None else t.typed for t in typed]
+    sample: list[list[object]] = []
+    it = iter(blocks)
+    for block in it:
+        need = count - len(sample)
+        if block.size >= need:
+            sample.extend(block_rows(block.part(0, need), caches))
+            rest = block.part(need, block.size)
+            return sample, chain([rest], it)
+        sample.extend(block_rows(block, caches))
+    return sample, it
 
 
 def _repeating(width: int, sample: Sequence[Sequence[object]]) -> list[bool]:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from rowpush.errors import SheetError
+from rowpush.sheets.cell_blocks import CellBlock, CellBlocks
 from rowpush.sheets.csv_writer import write_csv
 from rowpush.sheets.plain_xlsx_writer import write_plain_xlsx
 from rowpush.sheets.table import ColumnSpec
@@ -50,7 +51,7 @@ MAX_COLUMN_WIDTH = 60
 def write_table(
     path: Path,
     columns: Sequence[ColumnSpec | str],
-    rows: Iterable[Sequence[object]],
+    rows: Iterable[Sequence[object]] | CellBlocks,
     *,
     sheet_title: str = "Sheet1",
     meta: Mapping[str, str] | None = None,
@@ -61,7 +62,8 @@ def write_table(
     Cell values may be str, int, float, Decimal, bool, date, datetime, time,
     timedelta or None (blank); anything else is written as its `str()`. A row
     longer than `columns` is a `ValueError` (a caller's bug); a shorter one
-    leaves the remaining cells blank.
+    leaves the remaining cells blank. `rows` may come as `CellBlocks` (a long table:
+    the XLSX writer makes them a block at a time; the others take them row by row).
     """
     path = Path(path)
     specs = [c if isinstance(c, ColumnSpec) else ColumnSpec(c) for c in columns]
@@ -75,6 +77,12 @@ def write_table(
         )
     if MAX_ROWS < 2:  # tests make it small: a page must hold the header and a row
         raise ValueError("max_rows must leave room for a header and a data row")
+    blocks = None
+    if isinstance(rows, CellBlocks):
+        if len(rows.typers) != len(specs):
+            raise ValueError(f"{len(rows.typers)} typers for {len(specs)} columns")
+        blocks = CellBlocks(rows.typers, _checked_blocks(rows.blocks, len(specs)))
+        rows = blocks.rows()
     checked = _checked_rows(rows, len(specs))
     with _replacing(path) as tmp:
         if suffix == ".csv":
@@ -91,7 +99,8 @@ def write_table(
             # A plain table (a results workbook): the streaming writer, µs a row
             kinds = [spec.kind for spec in specs]
             headers = [spec.header for spec in specs]
-            return write_plain_xlsx(tmp, headers, checked, kinds=kinds, **layout)
+            plain = checked if blocks is None else blocks
+            return write_plain_xlsx(tmp, headers, plain, kinds=kinds, **layout)
         # Deferred: xlsx_writer loads openpyxl, which `import rowpush.sheets` must not.
         from rowpush.sheets import xlsx_writer
 
@@ -114,6 +123,13 @@ def _checked_rows(rows: Iterable[Sequence[object]], width: int) -> Iterator[Sequ
         if len(row) > width:
             raise ValueError(f"data row {index + 1} has {len(row)} values for {width} columns")
         yield row
+
+
+def _checked_blocks(blocks: Iterable[CellBlock], width: int) -> Iterator[CellBlock]:
+    for block in blocks:
+        if len(block.columns) != width:  # typers are given per column: all of them
+            raise ValueError(f"a block has {len(block.columns)} columns for {width}")
+        yield block
 
 
 @contextlib.contextmanager
