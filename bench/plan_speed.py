@@ -2,12 +2,13 @@
 
     .venv/bin/python bench/plan_speed.py --rows 100000
 
-Writes N measurement rows as bench/million.py does, then runs `prepare(...)` and
-`Prepared.changes` against an m3ter.measurements target whose reference data (meters,
-accounts) is set directly, so no request is made. Each change is weighed as planning
-weighs it (its one wire encoding). Prints rowpush's CPU per row (`time.process_time`)
-for the whole path and for reading the CSV alone, and the peak RSS. Figures, not
-assertions; the test suite runs it on a tiny N only to prove it still works.
+Writes N measurement rows as bench/million.py does, then plans them against an
+m3ter.measurements target whose reference data (meters, accounts) is set directly, so no
+request is made, both ways: `Prepared.changes` (a change per row: `plan`, the TUI) and
+apply's bulk lane (engine/appends.py: a block at a time, no object per row, the
+journal's batches cut as apply cuts them). Prints rowpush's CPU per row
+(`time.process_time`) for each and for reading the CSV alone, and the peak RSS. Figures,
+not assertions; the test suite runs it on a tiny N only to prove it still works.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from pathlib import Path
 import httpx
 from million import write_sheet  # the yardstick's sheet (bench/ is this script's folder)
 
+from rowpush.engine.appends import append_blocks, lane_typer
 from rowpush.engine.prepare import prepare
+from rowpush.engine.send import Cutter
 from rowpush.model import Action
 from rowpush.targets.m3ter import M3terMeasurements
 
@@ -60,6 +63,21 @@ async def plan_all(sheet: Path) -> dict[Action, int]:
     return counts
 
 
+def lane_all(sheet: Path) -> tuple[int, int]:
+    """Apply's bulk lane: (rows planned as appends, batches cut)."""
+    prepared = prepare(sheet, target="m3ter.measurements")
+    found = target()
+    typer = lane_typer(prepared, found)
+    assert typer is not None
+    cutter: Cutter[tuple[int, bytes, str | None]] = Cutter(found.batch_size, found.batch_bytes)
+    appended = batches = 0
+    for block in append_blocks(prepared, found, typer):
+        appended += len(block.appends)
+        weights = [len(wire) + 1 for _, wire, _ in block.appends]
+        batches += len(cutter.add_many(block.appends, weights))
+    return appended, batches + (cutter.rest() is not None)
+
+
 def read_all(sheet: Path) -> int:
     prepared = prepare(sheet, target="m3ter.measurements")
     return sum(1 for _ in prepared.sheet.rows())
@@ -78,15 +96,22 @@ def main() -> int:
         started = time.process_time()
         counts = asyncio.run(plan_all(sheet))
         planning = time.process_time() - started
+        started = time.process_time()
+        appended, batches = lane_all(sheet)
+        lane = time.process_time() - started
     per_row = planning / args.rows * 1e6
     print(f"python {sys.version.split()[0]}; {args.rows:,} m3ter measurements (CSV)")
     print(f"read          {reading:7.2f} s CPU  {reading / max(read, 1) * 1e6:7.1f} µs/row")
-    print(f"read+plan     {planning:7.2f} s CPU  {per_row:7.1f} µs/row")
+    print(f"read+plan     {planning:7.2f} s CPU  {per_row:7.1f} µs/row  (a change per row)")
+    print(
+        f"bulk lane     {lane:7.2f} s CPU  {lane / args.rows * 1e6:7.1f} µs/row  "
+        f"({appended:,} appends in {batches:,} batches)"
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS      {peak:7,.0f} MiB (memory stays flat: rows stream)")
     shown = ", ".join(f"{n:,} {a.value}" for a, n in sorted(counts.items()))
     print(f"planned: {shown}")
-    return 0 if counts.get(Action.CREATE) == args.rows else 1
+    return 0 if counts.get(Action.CREATE) == args.rows == appended else 1
 
 
 if __name__ == "__main__":

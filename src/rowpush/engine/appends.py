@@ -73,7 +73,7 @@ def _plan_block(
     prep: Prepared, target: Target, typer: ColumnTyper, block: RowBlock, headers: list[str]
 ) -> AppendBlock:
     size = len(block.numbers)
-    cells = dict(zip(headers, zip(*block.cells, strict=True), strict=False))
+    cells = dict(zip(headers, zip(*block.cells, strict=True), strict=True))
     typed, bad = typer.type_columns(cells, size)
     planned: list[Encoded] = [None] * size
     for names, at in _shapes(typed, bad, size):
@@ -86,12 +86,13 @@ def _plan_block(
             planned[i] = found
     out = AppendBlock(size=size)
     cap = target.batch_bytes
-    if None not in planned:
-        wires = [found[0] for found in planned]  # type: ignore[index]
+    complete = [found for found in planned if found is not None]
+    if len(complete) == size:
+        wires = [wire for wire, _ in complete]
         if cap is None or max(map(len, wires)) + 1 <= cap:  # the usual block: all appends
             out.appends = [
-                (number, wire, found[1])  # type: ignore[index]
-                for number, wire, found in zip(block.numbers, wires, planned, strict=True)
+                (number, wire, planned_id)
+                for number, (wire, planned_id) in zip(block.numbers, complete, strict=True)
             ]
             return out
     for i, (number, found) in enumerate(zip(block.numbers, planned, strict=True)):
