@@ -14,6 +14,21 @@ from xml.sax.saxutils import escape, quoteattr
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sheets"
 
+#: A CSV with every kind of row: usual, blank, whitespace-only, short, padded with empty
+#: trailing cells, escaped with csv_safe's quote, quoted over lines, non-ASCII.
+MIXED_CSV_LINES = [
+    "Name,Code,Note,",
+    "Acme,0042,plain",
+    ",,",
+    " , \t,  ",
+    "Short",
+    "Padded,7,x,",
+    "'=1+1,'-2,O'Brien",
+    '"two\nlines",1,"a ""quote"""',
+    "Zoë,東京,😀",
+    ",,late",
+]
+
 _CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
 <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>

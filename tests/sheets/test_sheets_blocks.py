@@ -5,24 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sheets_support import MIXED_CSV_LINES
 
 from rowpush.errors import SheetError
 from rowpush.sheets import open_sheet, write_table
 from rowpush.sheets.table import Sheet
 
-MIXED = [
-    "Name,Code,Note,",
-    "Acme,0042,plain",
-    ",,",
-    " , \t,  ",
-    "Short",
-    "Padded,7,x,",
-    "'=1+1,'-2,O'Brien",
-    '"two\nlines",1,"a ""quote"""',
-    "Zoë,東京,😀",
-    ",,late",
-    "Last,1,z",
-]
+MIXED = [*MIXED_CSV_LINES, "Last,1,z"]
 
 
 def as_rows(sheet: Sheet, size: int) -> list[tuple[int, dict[str, object]]]:

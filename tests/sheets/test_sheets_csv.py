@@ -7,7 +7,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from sheets_support import FIXTURES
+from sheets_support import FIXTURES, MIXED_CSV_LINES
 
 from rowpush.errors import SheetError
 from rowpush.model import RawRow
@@ -290,19 +290,7 @@ def test_every_row_reads_as_the_layout_makes_it(tmp_path: Path) -> None:
     """The usual row takes a short cut (one join); each kind of row must still read as
     the layout's `make_row` reads it: blank, whitespace-only, short, padded with empty
     trailing cells, escaped with csv_safe's quote, quoted over lines, non-ASCII."""
-    lines = [
-        "Name,Code,Note,",
-        "Acme,0042,plain",
-        ",,",
-        " , \t,  ",
-        "Short",
-        "Padded,7,x,",
-        "'=1+1,'-2,O'Brien",
-        '"two\nlines",1,"a ""quote"""',
-        "Zoë,東京,😀",
-        ",,late",
-    ]
-    path = write(tmp_path, "\r\n".join(lines) + "\r\n")
+    path = write(tmp_path, "\r\n".join(MIXED_CSV_LINES) + "\r\n")
     sheet = open_sheet(path)
     source = sheet._source
     assert isinstance(source, csv_reader.CsvRows)

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from rowpush.model import Action, Change, Outcome, RowError, Status, key_text
 from rowpush.targets.wire import wire_of
@@ -306,16 +306,8 @@ class Journal:
         """What `outcomes` says, in row order, with no object per row of a stored batch:
         each run of its consecutive rows comes as one `OutcomeRun` (one outcome for all);
         every other row as its `Outcome`."""
-        rows = self._row_outcomes()
-        ahead = next(rows, None)
-        for run in self._batch_runs():
-            while ahead is not None and ahead.row < run.first:
-                yield ahead
-                ahead = next(rows, None)
-            yield run
-        if ahead is not None:
-            yield ahead
-            yield from rows
+        runs: Iterator[Outcome | OutcomeRun] = self._batch_runs()
+        yield from _merged(runs, self._row_outcomes())
 
     def _batch_runs(self) -> Iterator[OutcomeRun]:
         """Each stored batch's runs of rows, in row order, with the batch's one outcome."""
@@ -607,7 +599,14 @@ class Journal:
         return made
 
 
-_Rowed = TypeVar("_Rowed", Change, Outcome)
+class _InRows(Protocol):
+    """Anything that sits at a row of the sheet: a change, an outcome, a run of rows."""
+
+    @property
+    def row(self) -> int: ...
+
+
+_Rowed = TypeVar("_Rowed", bound=_InRows)
 _INTERRUPTED = "interrupted while sending: the outcome is unknown"
 
 
@@ -637,6 +636,11 @@ class OutcomeRun:
     http_status: int | None
     message: str
     at: datetime | None
+
+    @property
+    def row(self) -> int:
+        """Where the run sits among rows in row order: its first row."""
+        return self.first
 
     def outcomes(self) -> Iterator[Outcome]:
         """The run as an `Outcome` a row."""
