@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from rowpush.engine.run import ApplyRun
 from rowpush.engine.run_files import journal_path
 from rowpush.engine.send import Cutter
 from rowpush.model import Change
+from rowpush.sheets import write_table
 from rowpush.targets.m3ter import M3terMeasurements
 
 CONN = Connection(
@@ -241,3 +243,32 @@ def test_a_cutter_cuts_runs_of_items_as_it_cuts_them_one_at_a_time(seed: int) ->
     if (rest := cutter.rest()) is not None:
         got.append(rest)
     assert got == _cut_one_by_one(weights, size, cap)
+
+
+def test_the_lane_journals_a_workbook_of_typed_cells_alike(tmp_path: Path) -> None:
+    """An XLSX gives date cells as dates (numbers and booleans as the text Excel keeps,
+    "1", "TRUE"): the lane must journal them as the Change path does."""
+    rnd = random.Random(8)
+    moments = [datetime(2026, 1, 31, 10, m) for m in range(5)] + [date(2026, 2, 1)]
+    numbers: list[object] = [1, 2, 1.0, 2.5, 0.1, 10**20, True, -3, "7", "x", 1e300]
+    users: list[object] = ["u-1", 17, 17.5, False, "", "é"]
+    rows = []
+    for n in range(LANE_BLOCK + 300):
+        plain = (n // 200) % 2 == 0
+        rows.append(
+            [
+                "api_calls",
+                "ACME-001" if plain or rnd.random() < 0.8 else "ACME-404",
+                moments[n % 5] if plain else rnd.choice(moments),
+                n if plain else rnd.choice(numbers),
+                f"u-{n % 9}" if plain else rnd.choice(users),
+            ]
+        )
+    sheet = tmp_path / "usage.xlsx"
+    write_table(sheet, ["meter", "account", "ts", "measure.requests", "who.user_id"], rows)
+    Loaded.encoded_rows = 0
+    _, count, lane, changes = _plan_both(sheet, tmp_path, None)
+    assert count == len(rows)
+    assert lane == changes
+    assert Loaded.encoded_rows > len(rows) // 3
+    assert lane["rows"]  # some rows refused

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from rowpush.config import Connection
@@ -359,3 +359,48 @@ def test_templated_body_is_the_json_encoded_one(
     else:
         with pytest.raises(UnicodeEncodeError):
             json_bytes(reference)
+
+
+_CELLS = st.one_of(
+    st.text(max_size=8),
+    _NUMBERS,
+    st.integers(-(10**20), 10**20),
+    st.floats(),
+    st.booleans(),
+)
+
+
+@given(
+    st.lists(
+        st.tuples(_CELLS, _CELLS, st.sampled_from([None, "", "own-1", "Zoë"])),
+        min_size=1,
+        max_size=30,
+    )
+)
+@example([(1, 1, None), (1.0, 1.0, None), (True, True, "own-1"), ("1", "1", "")])
+@example([(True, False, None), (1, 0, None), ("007", 0.0, None)])
+def test_a_layout_encodes_a_block_of_columns_as_it_encodes_each_row(
+    rows: list[tuple[Any, Any, str | None]],
+) -> None:
+    """`encode_columns` (apply's bulk lane) gives each row the wire bytes and uid that
+    `encode` gives it alone, whatever the values' types (1, 1.0, True and "1" apart);
+    None where a value is no number `check` would take, or the wire is not UTF-8."""
+    top = {"meter": "api_calls", "account": "ACME-001", "ts": "2026-01-31T23:00:00Z"}
+    layout = m3ter_body.body_layout({**top, "measure.requests": 0, "who.user_id": ""}, False)
+    assert layout is not None
+    expected: list[tuple[bytes, str] | None] = []
+    for number, user, uid in rows:
+        values = {**top, "measure.requests": number, "who.user_id": user}
+        if uid is not None:
+            values["uid"] = uid
+        encoded = layout.encode(dict(top), values)
+        if encoded is None or encoded[1] is None or m3ter_body.as_number(number) is None:
+            expected.append(None)
+        else:
+            expected.append((encoded[1], encoded[0]["uid"]))
+    count = len(rows)
+    columns = [[top["meter"]] * count, [top["account"]] * count, [top["ts"]] * count]
+    data = {"measure.requests": [r[0] for r in rows], "who.user_id": [r[1] for r in rows]}
+    uids = [r[2] for r in rows] if any(r[2] is not None for r in rows) else None
+    got = layout.encode_columns(columns, [data[name] for name, *_ in layout.fields], uids)
+    assert got == expected
