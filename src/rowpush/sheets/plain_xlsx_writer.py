@@ -634,20 +634,24 @@ def write_plain_xlsx(
         written = 0
         page = 1
         sheet = new_sheet(page_title(sheet_title, page)[:TITLE_LIMIT], headers, fitted)
+
+        def with_room(sheet: _SheetWriter) -> _SheetWriter:
+            """`sheet`, or the next page once `sheet` holds `max_rows` rows."""
+            nonlocal page
+            if sheet.rows < max_rows:
+                return sheet
+            sheets[-1] = (sheets[-1][0], False, sheet.close(autofilter=True))
+            page += 1
+            return new_sheet(page_title(sheet_title, page), headers, fitted)
+
         for row in chain(sample, it):
-            if sheet.rows >= max_rows:
-                sheets[-1] = (sheets[-1][0], False, sheet.close(autofilter=True))
-                page += 1
-                sheet = new_sheet(page_title(sheet_title, page), headers, fitted)
+            sheet = with_room(sheet)
             sheet.append(row)
             written += 1
         for whole in blocks:
             block = whole
             while block.size:
-                if sheet.rows >= max_rows:
-                    sheets[-1] = (sheets[-1][0], False, sheet.close(autofilter=True))
-                    page += 1
-                    sheet = new_sheet(page_title(sheet_title, page), headers, fitted)
+                sheet = with_room(sheet)
                 room = max_rows - sheet.rows
                 piece = block if block.size <= room else block.part(0, room)
                 sheet.append_block(piece, typed)
