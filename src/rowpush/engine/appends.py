@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rowpush.engine.plan import nothing_to_read, plan_typed
+from rowpush.engine.plan import fits, nothing_to_read, plan_typed
 from rowpush.engine.validate_columns import BLANK, ColumnTyper
 from rowpush.model import Action, Change
 from rowpush.targets.base import Target
@@ -85,18 +85,17 @@ def _plan_block(
         for i, found in zip(at, encoded, strict=True):
             planned[i] = found
     out = AppendBlock(size=size)
-    cap = target.batch_bytes
     complete = [found for found in planned if found is not None]
     if len(complete) == size:
         wires = [wire for wire, _ in complete]
-        if cap is None or max(map(len, wires)) + 1 <= cap:  # the usual block: all appends
+        if fits(target, max(map(len, wires))):  # the usual block: all appends
             out.appends = [
                 (number, wire, planned_id)
                 for number, (wire, planned_id) in zip(block.numbers, complete, strict=True)
             ]
             return out
     for i, (number, found) in enumerate(zip(block.numbers, planned, strict=True)):
-        if found is not None and (cap is None or len(found[0]) + 1 <= cap):
+        if found is not None and fits(target, len(found[0])):
             out.appends.append((number, *found))
             continue
         # planned on its own (engine/prepare.py), so it reads as the Change path reads it

@@ -22,7 +22,15 @@ if TYPE_CHECKING:
 
     from rowpush.engine.validate import HeaderMap, ValidRow
 
-__all__ = ["chunks", "headers_of", "nothing_to_read", "plan_row", "plan_rows", "plan_typed"]
+__all__ = [
+    "chunks",
+    "fits",
+    "headers_of",
+    "nothing_to_read",
+    "plan_row",
+    "plan_rows",
+    "plan_typed",
+]
 
 T = TypeVar("T")
 
@@ -236,12 +244,17 @@ def _dumps_plainly(row_model: type[BaseModel]) -> bool:
 
 def _oversize(target: Target, change: Change) -> int | None:
     """The size of a change's payload when it is over the target's byte cap, else None."""
-    cap = target.batch_bytes
-    if cap is None:
+    if target.batch_bytes is None:
         return None
     size = target.weigh(change)  # encoded once: the journal and the batch body reuse it
-    # weighed as the engine's batches weigh it (send.payload_bytes)
-    return None if size + 1 <= cap else size
+    return None if fits(target, size) else size
+
+
+def fits(target: Target, size: int) -> bool:
+    """Whether a payload of `size` bytes fits the target's byte cap, weighed as the
+    engine's batches weigh it (send.payload_bytes: its size and a separator)."""
+    cap = target.batch_bytes
+    return cap is None or size + 1 <= cap
 
 
 def _too_big(target: Target, row: ValidRow, change: Change, file: str) -> RowError | None:
