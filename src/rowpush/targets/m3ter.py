@@ -773,7 +773,7 @@ class M3terMeasurements(Target):
         body["ts"] = self._moment_text(values["ts"])
         ets = values.get("ets")
         if ets is not None:
-            body["ets"] = self._utc(_moment(ets))
+            body["ets"] = self._moment_text(ets)
         layout = body_layout(values, ets is not None)
         if layout is not None:
             encoded = layout.encode(body, values)
