@@ -11,8 +11,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from m3ter_loaded import Loaded
 
 from rowpush.config import Connection
 from rowpush.engine.appends import LANE_BLOCK, lane_typer
@@ -52,20 +52,8 @@ CELLS = {
 }
 
 
-class Loaded(M3terMeasurements):
-    """The target with its reference data set here: nothing to load."""
-
-    async def load_reference(self, client: httpx.AsyncClient) -> None:
-        self.meters = {
-            "api_calls": {
-                "measure": {"requests"},
-                "who": {"user_id"},
-                "where": {"region"},
-                "cost": {"eur"},
-            },
-            "storage": {"measure": {"requests"}},  # no who / where / cost fields
-        }
-        self.accounts = {"ACME-001", "ACME-002"}
+class Counted(Loaded):
+    """The loaded target, counting the rows its own column encoder made appends of."""
 
     encoded_rows = 0
     """Rows the target's own column encoder made an append of."""
@@ -73,11 +61,11 @@ class Loaded(M3terMeasurements):
     def encode_appends(self, columns: Any, count: int) -> Any:
         found = super().encode_appends(columns, count)
         if found is not None:
-            Loaded.encoded_rows += sum(f is not None for f in found)
+            Counted.encoded_rows += sum(f is not None for f in found)
         return found
 
 
-class NoEncoder(Loaded):
+class NoEncoder(Counted):
     """A target without a column encoder: the lane plans its rows one by one."""
 
     def encode_appends(self, columns: Any, count: int) -> Any:
@@ -115,7 +103,7 @@ def _sheet(path: Path, rows: int, seed: int, headers: list[str]) -> Path:
     return path
 
 
-def _loaded(prep: Prepared, kind: type[Loaded] = Loaded) -> Prepared:
+def _loaded(prep: Prepared, kind: type[Loaded] = Counted) -> Prepared:
     prep.target = kind
     return prep
 
@@ -137,7 +125,7 @@ def _journal(results: Path) -> dict[str, list[Any]]:
 
 
 def _plan_both(
-    sheet: Path, tmp_path: Path, batch_size: int | None, kind: type[Loaded] = Loaded
+    sheet: Path, tmp_path: Path, batch_size: int | None, kind: type[Loaded] = Counted
 ) -> tuple[Any, ...]:
     async def lane() -> Counting:
         prep = _loaded(prepare(sheet, target="m3ter.measurements"), kind)
@@ -167,10 +155,10 @@ def test_the_lane_journals_what_the_change_path_journals(
 ) -> None:
     rows = 2 * LANE_BLOCK + 137
     sheet = _sheet(tmp_path / "usage.csv", rows, seed, HEADER.split(","))
-    Loaded.encoded_rows = 0
+    Counted.encoded_rows = 0
     cb, count, lane, changes = _plan_both(sheet, tmp_path, batch_size)
     assert count == rows
-    assert Loaded.encoded_rows > rows // 2  # most rows went through the column encoder
+    assert Counted.encoded_rows > rows // 2  # most rows went through the column encoder
     assert lane == changes
     batched = sum(size for _, _, _, size, _, _, _ in lane["batches"])
     invalid = len(lane["rows"])
@@ -266,9 +254,9 @@ def test_the_lane_journals_a_workbook_of_typed_cells_alike(tmp_path: Path) -> No
         )
     sheet = tmp_path / "usage.xlsx"
     write_table(sheet, ["meter", "account", "ts", "measure.requests", "who.user_id"], rows)
-    Loaded.encoded_rows = 0
+    Counted.encoded_rows = 0
     _, count, lane, changes = _plan_both(sheet, tmp_path, None)
     assert count == len(rows)
     assert lane == changes
-    assert Loaded.encoded_rows > len(rows) // 3
+    assert Counted.encoded_rows > len(rows) // 3
     assert lane["rows"]  # some rows refused

@@ -8,12 +8,12 @@ import random
 from pathlib import Path
 
 import httpx
+from m3ter_loaded import Loaded
 
 from rowpush.engine.plan import plan_rows
 from rowpush.engine.prepare import TYPED_CHUNK, Prepared, prepare
 from rowpush.engine.validate_columns import ColumnTyper
 from rowpush.model import Action, Change
-from rowpush.targets.m3ter import M3terMeasurements
 
 HEADER = "meter,account,ts,ets,uid,measure.requests,who.user_id,where.region"
 CELLS = {
@@ -26,20 +26,6 @@ CELLS = {
     "who.user_id": ["u-1", "é", 'say "hi"', ""],
     "where.region": ["eu-west-1", "x" * 30_000],
 }
-
-
-class Loaded(M3terMeasurements):
-    """The target with its reference data set here: nothing to load."""
-
-    async def load_reference(self, client: httpx.AsyncClient) -> None:
-        self.meters = {
-            "api_calls": {
-                "measure": {"requests"},
-                "who": {"user_id"},
-                "where": {"region"},
-            }
-        }
-        self.accounts = {"ACME-001"}
 
 
 def _sheet(path: Path, rows: int) -> Path:
